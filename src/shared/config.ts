@@ -1,0 +1,170 @@
+/**
+ * Every setting, read once from the environment and validated at start. A bad or missing
+ * value stops the process with a ConfigError that names the variable and the expected
+ * form. Nothing else in the project reads process.env for settings.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './errors.js';
+import { DEFAULT_BRANCHES } from './branches.js';
+
+/** Where Temporal is and how to authenticate to it (dev server, self-hosted cluster or Temporal Cloud). */
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  /** Temporal Cloud API key; implies TLS. */
+  apiKey?: string;
+  tls: boolean;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+}
+
+/** The vendor API. `apiKey` is a secret: never log it, never put it in workflow data. */
+export interface VendorConfig {
+  url: string;
+  apiKey: string;
+  /** Requests per second the vendor allows this key: the vendor task queue's rate limit. */
+  quotaRps: number;
+  pageSize: number;
+  timeoutMs: number;
+}
+
+/** DynamoDB: the endpoint and region follow the usual AWS configuration unless set here. */
+export interface DynamoConfig {
+  endpoint?: string;
+  region: string;
+  tablePrefix: string;
+  tableSuffix: string;
+}
+
+/** What a run syncs by default. */
+export interface SyncDefaults {
+  branches: string[] | 'all';
+  windowHours: number;
+  branchConcurrency: number;
+  salespersonConcurrency: number;
+}
+
+/** All settings. */
+export interface Config {
+  temporal: TemporalConfig;
+  vendor: VendorConfig;
+  dynamo: DynamoConfig;
+  sync: SyncDefaults;
+  taskQueueSuffix: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const v = env[name]?.trim();
+  if (v) return v;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`${name} is not set. Set it in the environment (see README, "Configuration").`);
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}.`);
+  }
+  return n;
+}
+
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a number greater than 0.`);
+  }
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected true or false.`);
+}
+
+function url(env: Env, name: string, fallback?: string): string {
+  const raw = str(env, name, fallback);
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an http(s) URL such as http://127.0.0.1:8080.`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/** Parses a branch list setting: comma-separated exact names, or `all` for every branch the vendor lists. */
+export function parseBranchList(raw: string, name = 'SYNC_BRANCHES'): string[] | 'all' {
+  if (raw.trim().toLowerCase() === 'all') return 'all';
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new ConfigError(`${name} is empty: expected comma-separated branch names or "all".`);
+  return [...new Set(names)];
+}
+
+/** The vendor key from VENDOR_API_KEY, or from the file VENDOR_API_KEY_FILE names (how secret stores mount it). */
+function vendorKey(env: Env): string {
+  const file = env.VENDOR_API_KEY_FILE?.trim();
+  if (file) {
+    let key: string;
+    try {
+      key = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`VENDOR_API_KEY_FILE=${file} cannot be read (${(err as NodeJS.ErrnoException).code}): point it at a readable file holding the key.`);
+    }
+    if (!key) throw new ConfigError(`VENDOR_API_KEY_FILE=${file} is empty: it must hold the vendor API key.`);
+    return key;
+  }
+  return str(env, 'VENDOR_API_KEY');
+}
+
+/** Reads and validates every setting. `overrides` win over `env` (the main job and tests use them). */
+export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {
+  const e: Env = { ...env, ...overrides };
+  const apiKey = e.TEMPORAL_API_KEY?.trim() || undefined;
+  const tlsCertPath = e.TEMPORAL_TLS_CERT_PATH?.trim() || undefined;
+  const tlsKeyPath = e.TEMPORAL_TLS_KEY_PATH?.trim() || undefined;
+  if (Boolean(tlsCertPath) !== Boolean(tlsKeyPath)) {
+    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both (mTLS) or neither.');
+  }
+  return {
+    temporal: {
+      address: str(e, 'TEMPORAL_ADDRESS', '127.0.0.1:7233'),
+      namespace: str(e, 'TEMPORAL_NAMESPACE', 'default'),
+      apiKey,
+      tls: bool(e, 'TEMPORAL_TLS', Boolean(apiKey || tlsCertPath)),
+      tlsCertPath,
+      tlsKeyPath,
+    },
+    vendor: {
+      url: url(e, 'VENDOR_API_URL'),
+      apiKey: vendorKey(e),
+      quotaRps: positiveNumber(e, 'VENDOR_QUOTA_RPS', 20),
+      pageSize: int(e, 'VENDOR_PAGE_SIZE', 100, 1, 500),
+      timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    dynamo: {
+      endpoint: e.DYNAMODB_ENDPOINT?.trim() ? url(e, 'DYNAMODB_ENDPOINT') : undefined,
+      region: str(e, 'AWS_REGION', e.AWS_DEFAULT_REGION?.trim() || 'us-east-1'),
+      tablePrefix: e.TABLE_PREFIX ?? 'sales-sync-',
+      tableSuffix: e.TABLE_SUFFIX ?? '',
+    },
+    sync: {
+      branches: e.SYNC_BRANCHES?.trim() ? parseBranchList(e.SYNC_BRANCHES) : [...DEFAULT_BRANCHES],
+      windowHours: int(e, 'SYNC_WINDOW_HOURS', 24, 1, 24 * 366),
+      branchConcurrency: int(e, 'SYNC_BRANCH_CONCURRENCY', 4, 1, 500),
+      salespersonConcurrency: int(e, 'SYNC_SALESPERSON_CONCURRENCY', 16, 1, 500),
+    },
+    taskQueueSuffix: e.TASK_QUEUE_SUFFIX?.trim() ?? '',
+  };
+}

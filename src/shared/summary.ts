@@ -1,0 +1,105 @@
+/**
+ * Run summaries: every outcome of a run is counted here, so the Web UI, the CLI, the
+ * notifications and (later) metrics read one shape. Pure functions: used by workflows.
+ */
+
+/** What happened to the records of one table in a run. */
+export interface TableCounts {
+  /** Records received from the vendor (good and bad). */
+  fetched: number;
+  /** Written because no item had this key. */
+  inserted: number;
+  /** Written because the stored content differed. */
+  updated: number;
+  /** Equal to what was stored: no write. */
+  unchanged: number;
+  /** Failed validation: put in the quarantine table, not stored as data. */
+  setAside: number;
+}
+
+/** The three synced tables. */
+export type TableName = 'branches' | 'salespersons' | 'sales';
+
+/** Counts per table. */
+export type Counts = Record<TableName, TableCounts>;
+
+/** A list the run stopped paging before its end, and why. */
+export interface PagingStop {
+  list: string;
+  reason: string;
+}
+
+/** A branch whose child workflow failed. */
+export interface FailedBranch {
+  branch: string;
+  reason: string;
+}
+
+/** The result of a parent run, and its progress while it runs. */
+export interface SyncSummary {
+  window: { from: string | null; to: string };
+  branchesRequested: number;
+  branchesSynced: number;
+  salespersonsSynced: number;
+  /** Vendor pages fetched (one request each, retries not counted). */
+  pages: number;
+  counts: Counts;
+  unknownBranches: string[];
+  failedBranches: FailedBranch[];
+  /** Branches another run was already syncing over the same window (its child ID was taken). */
+  skippedBranches: string[];
+  pagingStops: PagingStop[];
+}
+
+/** Zero counts for one table. */
+export function emptyTableCounts(): TableCounts {
+  return { fetched: 0, inserted: 0, updated: 0, unchanged: 0, setAside: 0 };
+}
+
+/** Zero counts for all tables. */
+export function emptyCounts(): Counts {
+  return { branches: emptyTableCounts(), salespersons: emptyTableCounts(), sales: emptyTableCounts() };
+}
+
+/** Adds `b` into `a` (mutates and returns `a`). */
+export function addTableCounts(a: TableCounts, b: TableCounts): TableCounts {
+  a.fetched += b.fetched;
+  a.inserted += b.inserted;
+  a.updated += b.updated;
+  a.unchanged += b.unchanged;
+  a.setAside += b.setAside;
+  return a;
+}
+
+/** Adds every table of `b` into `a` (mutates and returns `a`). */
+export function addCounts(a: Counts, b: Partial<Counts>): Counts {
+  for (const t of ['branches', 'salespersons', 'sales'] as const) {
+    const other = b[t];
+    if (other) addTableCounts(a[t], other);
+  }
+  return a;
+}
+
+/** Items written (inserted + updated) over all tables. */
+export function itemsWritten(c: Counts): number {
+  return c.branches.inserted + c.branches.updated + c.salespersons.inserted + c.salespersons.updated + c.sales.inserted + c.sales.updated;
+}
+
+/** One line a person can read: used as the run's summary in logs, the CLI and notifications. */
+export function describeSummary(s: SyncSummary): string {
+  const t = (name: TableName) => {
+    const c = s.counts[name];
+    return `${name}: ${c.fetched} fetched, ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.setAside} set aside`;
+  };
+  const parts = [
+    `${s.branchesSynced}/${s.branchesRequested} branches, ${s.salespersonsSynced} salespersons, ${s.pages} pages`,
+    t('branches'),
+    t('salespersons'),
+    t('sales'),
+  ];
+  if (s.unknownBranches.length) parts.push(`unknown branches: ${s.unknownBranches.join(', ')}`);
+  if (s.failedBranches.length) parts.push(`failed: ${s.failedBranches.map((f) => `${f.branch} (${f.reason})`).join('; ')}`);
+  if (s.skippedBranches.length) parts.push(`already running elsewhere: ${s.skippedBranches.join(', ')}`);
+  if (s.pagingStops.length) parts.push(`paging stopped: ${s.pagingStops.map((p) => `${p.list}: ${p.reason}`).join('; ')}`);
+  return parts.join(' | ');
+}

@@ -1,0 +1,71 @@
+/**
+ * Splits one vendor page into good records and records to set aside. A bad record never
+ * stops the good ones next to it, and is never stored as if it were good.
+ */
+import type { z } from 'zod';
+import type { SetAside } from '../store/index.js';
+import { recordSchemas, type RecordKind } from './schemas.js';
+
+/** Good records of one kind, and what was set aside with the reason. */
+export interface Validated<T> {
+  good: T[];
+  bad: SetAside[];
+}
+
+/**
+ * Validates each record against the schema of its kind, then sets aside every record
+ * whose id appears more than once in the same response with different content (the
+ * vendor's answer is ambiguous, so neither copy is trusted). Exact copies are stored once
+ * and the extra copies are set aside, so they are still counted and visible.
+ */
+export function validateRecords<K extends RecordKind>(
+  kind: K,
+  records: unknown[],
+  request: string,
+): Validated<z.infer<(typeof recordSchemas)[K]>> {
+  type T = z.infer<(typeof recordSchemas)[K]>;
+  const schema = recordSchemas[kind];
+  const bad: SetAside[] = [];
+  const parsed: { record: T; raw: unknown; text: string }[] = [];
+  for (const raw of records) {
+    const r = schema.safeParse(raw);
+    if (r.success) {
+      parsed.push({ record: r.data as T, raw, text: JSON.stringify(raw) });
+    } else {
+      const reason = r.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ');
+      bad.push({ kind, reason: `invalid ${kind}: ${reason}`, raw, request });
+    }
+  }
+  const byId = new Map<number, typeof parsed>();
+  for (const p of parsed) {
+    const list = byId.get(p.record.id) ?? [];
+    list.push(p);
+    byId.set(p.record.id, list);
+  }
+  const good: T[] = [];
+  for (const [id, copies] of byId) {
+    const first = copies[0];
+    if (!first) continue;
+    if (copies.length === 1) {
+      good.push(first.record);
+      continue;
+    }
+    const identical = copies.every((c) => c.text === first.text);
+    if (identical) {
+      good.push(first.record);
+      for (const c of copies.slice(1)) {
+        bad.push({ kind, reason: `duplicate ${kind} id ${id} in one response (exact copy; one stored)`, raw: c.raw, request });
+      }
+    } else {
+      for (const c of copies) {
+        bad.push({
+          kind,
+          reason: `duplicate ${kind} id ${id} in one response with different content (none stored)`,
+          raw: c.raw,
+          request,
+        });
+      }
+    }
+  }
+  return { good, bad };
+}

@@ -1,0 +1,134 @@
+/**
+ * The worker process: builds its dependencies once (vendor client, DynamoDB clients,
+ * store), then polls two task queues: workflows, and vendor activities under a
+ * server-side rate limit equal to the vendor quota. Run as many as you like, on as many
+ * machines: the rate limit is enforced by the Temporal server for the whole queue.
+ *
+ *   npm run worker            (settings from the environment: README, "Configuration")
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import { type Config, type TemporalConfig, loadConfig } from './shared/config.js';
+import { ConfigError } from './shared/errors.js';
+import { type TaskQueues, taskQueues } from './shared/task-queues.js';
+import { Store, createDynamoClients, tableNames } from './store/index.js';
+import { VendorClient } from './vendor/client.js';
+import { readFileSync } from 'node:fs';
+
+const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per process (webpack takes seconds; tests share it). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
+};
+
+/** TLS and auth options for a self-hosted cluster (mTLS) or Temporal Cloud (API key). */
+export function temporalTls(cfg: TemporalConfig) {
+  if (!cfg.tls) return {};
+  if (cfg.tlsCertPath && cfg.tlsKeyPath) {
+    const read = (path: string, name: string) => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new ConfigError(`${name}=${path} cannot be read (${(err as NodeJS.ErrnoException).code}).`);
+      }
+    };
+    return {
+      tls: {
+        clientCertPair: {
+          crt: read(cfg.tlsCertPath, 'TEMPORAL_TLS_CERT_PATH'),
+          key: read(cfg.tlsKeyPath, 'TEMPORAL_TLS_KEY_PATH'),
+        },
+      },
+    };
+  }
+  return { tls: true as const };
+}
+
+/** Options of one worker process. */
+export interface WorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  queues: TaskQueues;
+  activities: ReturnType<typeof createActivities>;
+  /** Vendor requests per second for the whole vendor queue (all workers). */
+  quotaRps: number;
+}
+
+/**
+ * Creates the two workers of a process. The vendor queue's `maxTaskQueueActivitiesPerSecond`
+ * is the vendor quota: the server dispatches at most that many vendor activities per
+ * second to all workers together, and each activity attempt is exactly one request.
+ */
+export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+  const { connection, namespace, queues } = setup;
+  const workflowWorker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: queues.workflows,
+    workflowBundle: await workflowBundle(),
+  });
+  const vendorWorker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: queues.vendor,
+    activities: setup.activities,
+    maxTaskQueueActivitiesPerSecond: setup.quotaRps,
+    // Enough slots that requests waiting on vendor latency never starve the rate limit.
+    maxConcurrentActivityTaskExecutions: Math.max(8, Math.ceil(setup.quotaRps * 2)),
+  });
+  return [workflowWorker, vendorWorker];
+}
+
+/** Builds the activities' dependencies from configuration. */
+export function buildActivities(config: Config) {
+  const clients = createDynamoClients(config.dynamo);
+  const store = new Store(clients, tableNames(config.dynamo.tablePrefix, config.dynamo.tableSuffix));
+  const vendor = new VendorClient({ url: config.vendor.url, apiKey: config.vendor.apiKey, timeoutMs: config.vendor.timeoutMs });
+  return { store, activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize }) };
+}
+
+/** Runs workers until `signal` aborts; resolves once they have shut down. */
+export async function runWorkers(workers: Worker[], signal: AbortSignal): Promise<void> {
+  const onAbort = () => workers.forEach((w) => w.shutdown());
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  await Promise.all(workers.map((w) => w.run()));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const connection = await NativeConnection.connect({
+    address: config.temporal.address,
+    ...temporalTls(config.temporal),
+    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
+  });
+  const { activities } = buildActivities(config);
+  const queues = taskQueues(config.taskQueueSuffix);
+  const workers = await createWorkers({ connection, namespace: config.temporal.namespace, queues, activities, quotaRps: config.vendor.quotaRps });
+  const stop = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+  console.log(`worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s) on ${config.temporal.address}`);
+  await runWorkers(workers, stop.signal);
+  await connection.close();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * Branch child: looks the branch up by name, upserts it, pages through its employees,
+ * upserts the salespersons, then runs one child per salesperson in a sliding window of
+ * bounded concurrency. Continues as new before its history grows large, so any branch
+ * size stays far inside Temporal's limits.
+ */
+import {
+  ApplicationFailure,
+  continueAsNew,
+  executeChild,
+  setCurrentDetails,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import { salespersonWorkflowId } from '../shared/ids.js';
+import { SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attributes.js';
+import { addCounts, emptyCounts } from '../shared/summary.js';
+import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
+import { MAX_PAGES_PER_LIST, salespersonSyncWorkflow } from './salesperson-sync.js';
+import type { BranchRef } from '../activities/index.js';
+import type { BranchSyncInput, BranchSyncOutput } from './types.js';
+
+/** Search attributes of a child run, when enabled. */
+export function childSearchAttributes(
+  enabled: boolean,
+  branch: string,
+  kind: string,
+  windowEnd: string | null,
+): SearchAttributePair[] | undefined {
+  if (!enabled) return undefined;
+  const pairs: SearchAttributePair[] = [
+    { key: SYNC_BRANCH, value: branch },
+    { key: SYNC_KIND, value: kind },
+  ];
+  if (windowEnd) pairs.push({ key: SYNC_WINDOW_END, value: new Date(windowEnd) });
+  return pairs;
+}
+
+/** Syncs one branch and its salespersons' sales. */
+export async function branchSyncWorkflow(input: BranchSyncInput): Promise<BranchSyncOutput> {
+  const acts = vendorActivities(input.vendorTaskQueue);
+  let out: BranchSyncOutput;
+  let branch: BranchRef;
+  let ids: number[];
+  let nextIndex: number;
+
+  if (input.resume) {
+    ({ branch, salespersonIds: ids, nextIndex, partial: out } = input.resume);
+  } else {
+    out = {
+      name: input.name,
+      status: 'synced',
+      branchId: null,
+      salespersons: 0,
+      pages: 0,
+      counts: emptyCounts(),
+      pagingStops: [],
+      failedSalespersons: [],
+    };
+    const found = await acts.lookupBranch({ name: input.name });
+    out.pages++;
+    addCounts(out.counts, found.counts);
+    if (!found.branch) {
+      out.status = 'unknown';
+      return out;
+    }
+    branch = found.branch;
+    out.branchId = branch.id;
+
+    const unique = new Set<number>();
+    const seen = new Set<string>();
+    let token: string | null = null;
+    for (;;) {
+      const page = await acts.syncEmployeesPage({ branchId: branch.id, pageToken: token });
+      out.pages++;
+      addCounts(out.counts, page.counts);
+      for (const id of page.salespersonIds) unique.add(id);
+      token = page.nextPageToken;
+      if (token === null) break;
+      if (seen.has(token) || out.pages >= MAX_PAGES_PER_LIST) {
+        out.pagingStops.push({
+          list: `employees of branch ${input.name}`,
+          reason: seen.has(token)
+            ? `the vendor repeated page token ${JSON.stringify(token)}; stopped paging after ${seen.size + 1} pages`
+            : `more than ${MAX_PAGES_PER_LIST} pages; stopped paging`,
+        });
+        break;
+      }
+      seen.add(token);
+    }
+    ids = [...unique];
+    nextIndex = 0;
+  }
+
+  const total = ids.length;
+  nextIndex = await slidingWindow(
+    ids,
+    nextIndex,
+    input.salespersonConcurrency,
+    async (employeeId) => {
+      try {
+        const r = await executeChild(salespersonSyncWorkflow, {
+          workflowId: salespersonWorkflowId(input.scope, input.name, employeeId),
+          args: [{ employeeId, branchId: branch.id, branchName: input.name, window: input.window, vendorTaskQueue: input.vendorTaskQueue }],
+          typedSearchAttributes: childSearchAttributes(input.searchAttributes, input.name, 'salesperson', input.window?.to ?? null),
+          staticSummary: `Sales of salesperson ${employeeId} (branch ${input.name})`,
+        });
+        out.pages += r.pages;
+        addCounts(out.counts, r.counts);
+        if (r.pagingStop) out.pagingStops.push(r.pagingStop);
+        out.salespersons++;
+      } catch (err) {
+        // Another run over the same window is syncing this salesperson right now.
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+        out.failedSalespersons.push({ employeeId, reason: reasonOf(err) });
+      }
+      setCurrentDetails(`${out.salespersons}/${total} salespersons synced`);
+    },
+    historyFull,
+  );
+  if (nextIndex < ids.length) {
+    await continueAsNew<typeof branchSyncWorkflow>({ ...input, resume: { branch, salespersonIds: ids, nextIndex, partial: out } });
+  }
+  if (out.failedSalespersons.length > 0) {
+    const first = out.failedSalespersons[0];
+    throw ApplicationFailure.create({
+      type: 'BranchSyncFailed',
+      message: `branch ${input.name}: ${out.failedSalespersons.length} of ${total} salespersons failed after retries (first: ${first?.employeeId}: ${first?.reason})`,
+      nonRetryable: true,
+      details: [out],
+    });
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+/**
+ * Pieces shared by the three workflows: activity proxies, the retry policy, bounded
+ * concurrency and the history budget. Deterministic code only.
+ */
+import { type ActivityOptions, type RetryPolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+
+/**
+ * Retry policy of every vendor request. 5xx, drops and timeouts back off exponentially;
+ * a 429 overrides the next delay with the vendor's Retry-After (see toFailure); other 4xx
+ * are non-retryable. Ten attempts span about 8 minutes before a list is declared failed.
+ */
+export const VENDOR_RETRY: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '60s',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: ['VendorRequestRejected'],
+};
+
+/** Activity options for the vendor queue (one HTTP request plus a few DynamoDB calls per attempt). */
+export function vendorActivities(taskQueue: string): Activities {
+  const options: ActivityOptions = {
+    taskQueue,
+    // The HTTP timeout (VENDOR_TIMEOUT_MS, 10 s by default) plus the writes of one page.
+    startToCloseTimeout: '60s',
+    // Bounds the whole retry sequence, including time queued behind the rate limit.
+    scheduleToCloseTimeout: '30m',
+    retry: VENDOR_RETRY,
+  };
+  return proxyActivities<Activities>(options);
+}
+
+/**
+ * Events after which a workflow continues as new. Temporal warns at 10,240 events and
+ * stops a run at 51,200; staying far below keeps replays fast for any branch size.
+ */
+export const HISTORY_BUDGET = 2_000;
+
+/** True when the run should hand its state to a fresh run. */
+export function historyFull(): boolean {
+  const info = workflowInfo();
+  return info.historyLength > HISTORY_BUDGET || info.continueAsNewSuggested;
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight (a sliding window: a new one starts
+ * as soon as any finishes). Stops taking new items once `stop()` is true and returns the
+ * index of the first item not started.
+ */
+export async function slidingWindow<T>(
+  items: readonly T[],
+  start: number,
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<number> {
+  let next = start;
+  const inFlight = new Set<Promise<void>>();
+  while (next < items.length || inFlight.size > 0) {
+    while (next < items.length && inFlight.size < limit && !stop()) {
+      const index = next++;
+      const p: Promise<void> = fn(items[index] as T, index).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight);
+  }
+  return next;
+}
+
+/** The message of an error and of its causes, for a summary a person reads. */
+export function reasonOf(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (e.message && !parts.includes(e.message)) parts.push(e.message);
+    e = e.cause;
+  }
+  return parts.join(': ') || String(err);
+}

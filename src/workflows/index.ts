@@ -1,0 +1,4 @@
+/** The workflows the worker registers (its workflowsPath points here). */
+export { salesSyncWorkflow, progressQuery } from './sales-sync.js';
+export { branchSyncWorkflow } from './branch-sync.js';
+export { salespersonSyncWorkflow } from './salesperson-sync.js';

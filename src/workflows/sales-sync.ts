@@ -1,0 +1,161 @@
+/**
+ * Parent run (one per scheduled hour): resolves the branch list, runs one child per branch
+ * with bounded concurrency, waits for all, checks that enough succeeded, and returns a
+ * summary that counts every outcome.
+ */
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  defineQuery,
+  executeChild,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { SyncWindow } from '../activities/index.js';
+import { DEFAULT_BRANCHES } from '../shared/branches.js';
+import { branchWorkflowId, windowTag } from '../shared/ids.js';
+import { SYNC_KIND, SYNC_WINDOW_END, TEMPORAL_SCHEDULED_START_TIME } from '../shared/search-attributes.js';
+import { addCounts, describeSummary, emptyCounts, type SyncSummary } from '../shared/summary.js';
+import { DEFAULT_VENDOR_TASK_QUEUE } from '../shared/task-queues.js';
+import { childSearchAttributes } from './branch-sync.js';
+import { branchSyncWorkflow } from './branch-sync.js';
+import { reasonOf, slidingWindow, vendorActivities } from './common.js';
+import type { BranchSyncOutput, SalesSyncInput, SyncProgress } from './types.js';
+
+/** Live progress of a run (the CLI's progress bar polls it). */
+export const progressQuery = defineQuery<SyncProgress>('progress');
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The window of a run. By default the `windowHours` before the run's scheduled time (the
+ * schedule sets TemporalScheduledStartTime, also on backfills), so a backfill of a past hour
+ * syncs that past window; a run started by hand ends its window at `windowEnd` or its start.
+ */
+export function resolveWindow(input: SalesSyncInput): SyncWindow | null {
+  if (input.window === 'full') return null;
+  if (input.window && input.window !== 'default') return input.window;
+  const info = workflowInfo();
+  const scheduled = info.typedSearchAttributes.get(TEMPORAL_SCHEDULED_START_TIME);
+  const endMs = scheduled ? scheduled.getTime() : input.windowEnd ? Date.parse(input.windowEnd) : info.startTime.getTime();
+  const end = Math.floor(endMs / 1000) * 1000;
+  return { from: new Date(end - (input.windowHours ?? 24) * HOUR_MS).toISOString(), to: new Date(end).toISOString() };
+}
+
+/** Syncs the branches' data for one window. */
+export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<SyncSummary> {
+  const vendorTaskQueue = input.vendorTaskQueue ?? DEFAULT_VENDOR_TASK_QUEUE;
+  const useSearchAttributes = input.searchAttributes ?? true;
+  const window = resolveWindow(input);
+  const scope = window ? windowTag(window.to) : `full-${windowTag(workflowInfo().startTime.toISOString())}`;
+  const summary: SyncSummary = {
+    window: { from: window?.from ?? null, to: window?.to ?? workflowInfo().startTime.toISOString() },
+    branchesRequested: 0,
+    branchesSynced: 0,
+    salespersonsSynced: 0,
+    pages: 0,
+    counts: emptyCounts(),
+    unknownBranches: [],
+    failedBranches: [],
+    skippedBranches: [],
+    pagingStops: [],
+  };
+  const progress: SyncProgress = { phase: 'resolving branches', branchesTotal: 0, branchesDone: 0, running: [], summary };
+  setHandler(progressQuery, () => progress);
+  if (useSearchAttributes) {
+    upsertSearchAttributes([
+      { key: SYNC_KIND, value: 'run' },
+      ...(window ? [{ key: SYNC_WINDOW_END, value: new Date(window.to) }] : []),
+    ]);
+  }
+
+  let names: string[];
+  if (input.branches === 'all') {
+    const acts = vendorActivities(vendorTaskQueue);
+    const found = new Set<string>();
+    const seen = new Set<string>();
+    let token: string | null = null;
+    for (;;) {
+      const page = await acts.listBranchesPage({ pageToken: token });
+      summary.pages++;
+      addCounts(summary.counts, page.counts);
+      for (const b of page.branches) found.add(b.name);
+      token = page.nextPageToken;
+      if (token === null) break;
+      if (seen.has(token)) {
+        summary.pagingStops.push({ list: 'all branches', reason: `the vendor repeated page token ${JSON.stringify(token)}` });
+        break;
+      }
+      seen.add(token);
+    }
+    names = [...found];
+  } else {
+    names = [...new Set(input.branches ?? DEFAULT_BRANCHES)];
+  }
+  summary.branchesRequested = names.length;
+  progress.branchesTotal = names.length;
+  progress.phase = 'syncing';
+
+  const record = (r: BranchSyncOutput) => {
+    summary.pages += r.pages;
+    addCounts(summary.counts, r.counts);
+    summary.pagingStops.push(...r.pagingStops);
+    summary.salespersonsSynced += r.salespersons;
+  };
+
+  await slidingWindow(names, 0, input.branchConcurrency ?? 4, async (name) => {
+    progress.running.push(name);
+    try {
+      const r = await executeChild(branchSyncWorkflow, {
+        workflowId: branchWorkflowId(scope, name),
+        args: [
+          {
+            name,
+            window,
+            scope,
+            salespersonConcurrency: input.salespersonConcurrency ?? 16,
+            vendorTaskQueue,
+            searchAttributes: useSearchAttributes,
+          },
+        ],
+        typedSearchAttributes: childSearchAttributes(useSearchAttributes, name, 'branch', window?.to ?? null),
+        staticSummary: `Branch ${name}, window ${window ? `${window.from} .. ${window.to}` : 'full resync'}`,
+      });
+      record(r);
+      if (r.status === 'unknown') summary.unknownBranches.push(name);
+      else summary.branchesSynced++;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        summary.skippedBranches.push(name);
+      } else {
+        // A branch that failed still counts what it did before failing.
+        const cause = err instanceof ChildWorkflowFailure ? err.cause : undefined;
+        if (cause instanceof ApplicationFailure && cause.type === 'BranchSyncFailed') record(cause.details?.[0] as BranchSyncOutput);
+        summary.failedBranches.push({ branch: name, reason: reasonOf(cause ?? err) });
+      }
+    } finally {
+      progress.running = progress.running.filter((n) => n !== name);
+      progress.branchesDone++;
+      setCurrentDetails(`${progress.branchesDone}/${progress.branchesTotal} branches done`);
+    }
+  });
+  progress.phase = 'done';
+  setCurrentDetails(describeSummary(summary));
+
+  const tolerated = input.toleratedFailurePercent ?? 0;
+  const failedShare = names.length ? (summary.failedBranches.length * 100) / names.length : 0;
+  if (summary.failedBranches.length > 0 && failedShare > tolerated) {
+    throw ApplicationFailure.create({
+      type: 'SyncRunFailed',
+      message: `${summary.failedBranches.length} of ${names.length} branches failed (tolerated: ${tolerated}%): ${summary.failedBranches
+        .map((f) => `${f.branch}: ${f.reason}`)
+        .join('; ')}`,
+      nonRetryable: true,
+      details: [summary],
+    });
+  }
+  return summary;
+}

@@ -1,0 +1,91 @@
+/**
+ * Inputs, outputs and progress of the three workflows. Plain data only: keys, cursors
+ * and counts, never vendor records.
+ */
+import type { BranchRef, SyncWindow } from '../activities/index.js';
+import type { Counts, PagingStop, SyncSummary } from '../shared/summary.js';
+
+export type { SyncSummary } from '../shared/summary.js';
+
+/** Input of the parent run. Everything is optional: the schedule starts it with `{}`. */
+export interface SalesSyncInput {
+  /** Exact branch names, or 'all' for every branch the vendor lists. Default: the 13 original branches. */
+  branches?: string[] | 'all';
+  /**
+   * 'default': the `windowHours` before the run's scheduled time (a backfill of past hours
+   * syncs those past windows); 'full': every sale (full resync); or an explicit window.
+   */
+  window?: 'default' | 'full' | SyncWindow;
+  /** Window end for 'default' when the run was not started by the schedule (ISO). Default: the start time. */
+  windowEnd?: string;
+  windowHours?: number;
+  branchConcurrency?: number;
+  salespersonConcurrency?: number;
+  /** Share of branches (0..100) that may fail without failing the run. Default 0. */
+  toleratedFailurePercent?: number;
+  /** Task queue of the vendor activities. Default: DEFAULT_VENDOR_TASK_QUEUE. */
+  vendorTaskQueue?: string;
+  /** Set the custom search attributes on children (needs them registered). Default true. */
+  searchAttributes?: boolean;
+}
+
+/** Input of a branch child. */
+export interface BranchSyncInput {
+  name: string;
+  window: SyncWindow | null;
+  /** Scope of child IDs (the window tag). */
+  scope: string;
+  salespersonConcurrency: number;
+  vendorTaskQueue: string;
+  searchAttributes: boolean;
+  /** Carried across continue-as-new. */
+  resume?: BranchResume;
+}
+
+/** State a branch child carries into its next run (continue-as-new). */
+export interface BranchResume {
+  branch: BranchRef;
+  salespersonIds: number[];
+  nextIndex: number;
+  partial: BranchSyncOutput;
+}
+
+/** Result of a branch child. */
+export interface BranchSyncOutput {
+  name: string;
+  status: 'synced' | 'unknown';
+  branchId: number | null;
+  salespersons: number;
+  pages: number;
+  counts: Counts;
+  pagingStops: PagingStop[];
+  /** Salesperson children that failed after their retries: the branch fails with them. */
+  failedSalespersons: { employeeId: number; reason: string }[];
+}
+
+/** Input of a salesperson child. */
+export interface SalespersonSyncInput {
+  employeeId: number;
+  branchId: number;
+  branchName: string;
+  window: SyncWindow | null;
+  vendorTaskQueue: string;
+  /** Carried across continue-as-new. */
+  resume?: { pageToken: string | null; seenTokens: string[]; partial: SalespersonSyncOutput };
+}
+
+/** Result of a salesperson child. */
+export interface SalespersonSyncOutput {
+  pages: number;
+  counts: Counts;
+  pagingStop: PagingStop | null;
+}
+
+/** What the parent's `progress` query answers. */
+export interface SyncProgress {
+  phase: 'resolving branches' | 'syncing' | 'done';
+  branchesTotal: number;
+  branchesDone: number;
+  running: string[];
+  summary: SyncSummary;
+}
