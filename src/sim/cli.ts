@@ -37,7 +37,11 @@ interface FlagSpec {
   apply: (value: string, into: Partial<SimOptions>, extra: { mutateEverySeconds: number }) => boolean;
 }
 
-function int(min: number, max: number, set: (n: number, into: Partial<SimOptions>) => void): FlagSpec['apply'] {
+function int(
+  min: number,
+  max: number,
+  set: (n: number, into: Partial<SimOptions>) => void,
+): FlagSpec['apply'] {
   return (value, into) => {
     if (!/^-?\d+$/.test(value.trim())) return false;
     const n = Number(value);
@@ -47,7 +51,10 @@ function int(min: number, max: number, set: (n: number, into: Partial<SimOptions
   };
 }
 
-function num(ok: (n: number) => boolean, set: (n: number, into: Partial<SimOptions>) => void): FlagSpec['apply'] {
+function num(
+  ok: (n: number) => boolean,
+  set: (n: number, into: Partial<SimOptions>) => void,
+): FlagSpec['apply'] {
   return (value, into) => {
     if (value.trim() === '') return false;
     const n = Number(value);
@@ -263,7 +270,8 @@ const FLAGS: readonly FlagSpec[] = [
     help: 'corruptions a badRecord fault may choose from (default all)',
     apply: (v, o) => {
       const kinds = list(v);
-      if (kinds.length === 0 || kinds.some((k) => !(BAD_RECORD_KINDS as readonly string[]).includes(k))) return false;
+      if (kinds.length === 0 || kinds.some((k) => !(BAD_RECORD_KINDS as readonly string[]).includes(k)))
+        return false;
       o.badRecordKinds = kinds as BadRecordKind[];
       return true;
     },

@@ -26,7 +26,21 @@ export const BRANCH_NAMES: readonly string[] = [
   'New York',
 ];
 
-const BRANCH_STATES: readonly string[] = ['PA', 'OH', 'NY', 'NY', 'NY', 'NY', 'NY', 'NY', 'NH', 'MA', 'CT', 'NY', 'NY'];
+const BRANCH_STATES: readonly string[] = [
+  'PA',
+  'OH',
+  'NY',
+  'NY',
+  'NY',
+  'NY',
+  'NY',
+  'NY',
+  'NH',
+  'MA',
+  'CT',
+  'NY',
+  'NY',
+];
 
 /** The occupation that makes an employee a salesperson (the contract compares it exactly). */
 export const SALESPERSON = 'salesperson';
@@ -113,7 +127,14 @@ const CUSTOMERS: readonly string[] = [
   'Hammermill',
 ];
 
-const STREETS: readonly string[] = ['Slough Ave', 'Main St', 'Elm St', 'Commerce Blvd', 'Lake Rd', 'Park Ave'];
+const STREETS: readonly string[] = [
+  'Slough Ave',
+  'Main St',
+  'Elm St',
+  'Commerce Blvd',
+  'Lake Rd',
+  'Park Ave',
+];
 
 const HOUR_MS = 3_600_000;
 
@@ -237,7 +258,9 @@ export function resolveDatasetOptions(options: Partial<DatasetOptions> = {}): Da
   checkInt('extraFields', resolved.extraFields, 0);
   checkInt('anchorTime', resolved.anchorTime, 0);
   if (!(resolved.salespersonShare >= 0 && resolved.salespersonShare <= 1)) {
-    throw new RangeError(`salespersonShare must be a number in 0..1, got ${String(resolved.salespersonShare)}`);
+    throw new RangeError(
+      `salespersonShare must be a number in 0..1, got ${String(resolved.salespersonShare)}`,
+    );
   }
   if (!(resolved.salesSpanHours > 0 && Number.isFinite(resolved.salesSpanHours))) {
     throw new RangeError(`salesSpanHours must be a positive number, got ${String(resolved.salesSpanHours)}`);
@@ -507,7 +530,8 @@ export class Dataset {
     // Corrections pick among sales that existed before this mutation, so a sale is never both new and corrected.
     const existing = this.allSales();
     const ownerOf = new Map<number, number>();
-    for (const [employeeId, sales] of this.salesBySalesperson) for (const s of sales) ownerOf.set(s.id, employeeId);
+    for (const [employeeId, sales] of this.salesBySalesperson)
+      for (const s of sales) ownerOf.set(s.id, employeeId);
     for (const sale of prng.sample(existing, opts.correctedSales)) {
       const quantity = sale.quantity + prng.int(1, 9);
       const cents = parseCents(sale.amount) + prng.int(1, 5000);

@@ -21,7 +21,15 @@ export type RetryAfterMode = 'seconds' | 'zero' | 'fractional' | 'absent';
 export const RETRY_AFTER_MODES: readonly RetryAfterMode[] = ['seconds', 'zero', 'fractional', 'absent'];
 
 /** Every fault the simulator can inject into an otherwise successful answer. */
-export const FAULT_KINDS = ['error5xx', 'drop', 'slow', 'nonJson', 'html', 'badRecord', 'repeatToken'] as const;
+export const FAULT_KINDS = [
+  'error5xx',
+  'drop',
+  'slow',
+  'nonJson',
+  'html',
+  'badRecord',
+  'repeatToken',
+] as const;
 /**
  * A fault kind:
  * - `error5xx`: 500, 502 or 503 with a JSON error body instead of the answer;
@@ -195,7 +203,9 @@ function checkNumber(name: string, value: number, min: number, max = Number.POSI
 export function checkFaultRates(rates: Partial<FaultRates>): Partial<FaultRates> {
   for (const [kind, rate] of Object.entries(rates)) {
     if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
-      throw new RangeError(`unknown fault kind ${JSON.stringify(kind)}; expected one of ${FAULT_KINDS.join(', ')}`);
+      throw new RangeError(
+        `unknown fault kind ${JSON.stringify(kind)}; expected one of ${FAULT_KINDS.join(', ')}`,
+      );
     }
     if (rate !== undefined) checkNumber(`faults.${kind}`, rate, 0, 1);
   }
@@ -204,7 +214,9 @@ export function checkFaultRates(rates: Partial<FaultRates>): Partial<FaultRates>
 
 function checkQuota(quota: number): void {
   if (!(quota === 0 || (Number.isFinite(quota) && quota >= 1))) {
-    throw new RangeError(`quota must be 0 (unlimited) or a number >= 1 (requests per second), got ${String(quota)}`);
+    throw new RangeError(
+      `quota must be 0 (unlimited) or a number >= 1 (requests per second), got ${String(quota)}`,
+    );
   }
 }
 
@@ -221,7 +233,9 @@ function checkBadRecordKinds(kinds: readonly string[]): void {
 
 function checkRetryAfterMode(mode: string): void {
   if (!(RETRY_AFTER_MODES as readonly string[]).includes(mode)) {
-    throw new RangeError(`retryAfterMode must be one of ${RETRY_AFTER_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+    throw new RangeError(
+      `retryAfterMode must be one of ${RETRY_AFTER_MODES.join(', ')}, got ${JSON.stringify(mode)}`,
+    );
   }
 }
 
@@ -286,7 +300,12 @@ const HTML_PAGE =
   '<html><head><title>503 Service Temporarily Unavailable</title></head>' +
   '<body><h1>Service Temporarily Unavailable</h1><p>Please try again later.</p></body></html>';
 
-const BAD_TIMESTAMPS: readonly string[] = ['2023-02-30 12:00:00', '2023-13-01 25:61:00', '01/02/2023 10:00', 'yesterday'];
+const BAD_TIMESTAMPS: readonly string[] = [
+  '2023-02-30 12:00:00',
+  '2023-13-01 25:61:00',
+  '01/02/2023 10:00',
+  'yesterday',
+];
 
 /**
  * A running simulator. Start it with `VendorSimulator.start(options)`, stop it with
@@ -372,7 +391,8 @@ export class VendorSimulator {
       });
     });
     const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error('simulator: server has no TCP address');
+    if (address === null || typeof address === 'string')
+      throw new Error('simulator: server has no TCP address');
     this.#port = address.port;
   }
 
@@ -488,7 +508,9 @@ export class VendorSimulator {
 
   #noteRequest(path: string): void {
     const c = this.#counters;
-    const key: keyof RequestCounts = (API_PATHS as readonly string[]).includes(path) ? (path as ApiPath) : 'other';
+    const key: keyof RequestCounts = (API_PATHS as readonly string[]).includes(path)
+      ? (path as ApiPath)
+      : 'other';
     c.requests[key] += 1;
     c.total += 1;
     const wall = Date.now();
@@ -534,7 +556,8 @@ export class VendorSimulator {
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     this.#noteRequest(url.pathname);
     const answer = this.#decide(req, url);
-    const latency = this.#latencyMs + (this.#latencyJitterMs > 0 ? this.#jitterPrng.next() * this.#latencyJitterMs : 0);
+    const latency =
+      this.#latencyMs + (this.#latencyJitterMs > 0 ? this.#jitterPrng.next() * this.#latencyJitterMs : 0);
 
     if (answer.kind === 'plain') {
       await this.#sleep(latency);
@@ -596,7 +619,8 @@ export class VendorSimulator {
       const previous = answer.records[index - 1];
       const kinds = this.#badRecordKinds.filter(
         (k) =>
-          (k !== 'badTimestamp' || answer.recordKind === 'sale') && (k !== 'duplicateId' || previous !== undefined),
+          (k !== 'badTimestamp' || answer.recordKind === 'sale') &&
+          (k !== 'duplicateId' || previous !== undefined),
       );
       if (kinds.length === 0) {
         out.push(record);
@@ -667,7 +691,9 @@ export class VendorSimulator {
     const wait = this.#takeToken(key);
     if (wait !== undefined) return error(429, 'rate limited', this.#retryAfterHeaders(wait));
     if (req.method !== 'GET') {
-      return error(405, `method ${req.method ?? '?'} not allowed; the vendor API only answers GET`, { allow: 'GET' });
+      return error(405, `method ${req.method ?? '?'} not allowed; the vendor API only answers GET`, {
+        allow: 'GET',
+      });
     }
     const params = url.searchParams;
     switch (url.pathname) {
@@ -686,9 +712,17 @@ export class VendorSimulator {
     const name = params.get('branch');
     const all = this.#dataset.branches as JsonRecord[];
     const records = name === null ? all : all.filter((b) => b.branch_name === name);
-    return this.#list('/branches', query, params, name === null ? 'all' : `name=${name}`, 'branch', records, (r) => ({
-      result: r,
-    }));
+    return this.#list(
+      '/branches',
+      query,
+      params,
+      name === null ? 'all' : `name=${name}`,
+      'branch',
+      records,
+      (r) => ({
+        result: r,
+      }),
+    );
   }
 
   #employees(params: URLSearchParams, query: string): Answer {
@@ -700,7 +734,7 @@ export class VendorSimulator {
     const paged = this.#pageParams(params, '/employees', `branchID=${branchId}`);
     if ('kind' in paged) return paged;
     if (!employees) return error(404, `no branch with id ${branchId}`);
-    return this.#paginate('/employees', query, paged, 'employee', employees as JsonRecord[], (r) => ({
+    return this.#paginate('/employees', query, paged, 'employee', employees, (r) => ({
       result: { branch_id: branchId, employees: r },
     }));
   }
@@ -716,7 +750,10 @@ export class VendorSimulator {
       if (value === null) continue;
       const ms = parseVendorTimestamp(value);
       if (ms === undefined) {
-        return error(400, `${name} must be a UTC timestamp of the form YYYY-MM-DD HH:MM:SS, got ${shown(value)}`);
+        return error(
+          400,
+          `${name} must be a UTC timestamp of the form YYYY-MM-DD HH:MM:SS, got ${shown(value)}`,
+        );
       }
       bounds[name] = ms;
     }
@@ -733,7 +770,7 @@ export class VendorSimulator {
       const ms = parseVendorTimestamp(s.transaction_timestamp) ?? Number.NaN;
       return (from === undefined || ms >= from) && (to === undefined || ms < to);
     });
-    return this.#paginate('/sales', query, paged, 'sale', records as JsonRecord[], (r) => ({
+    return this.#paginate('/sales', query, paged, 'sale', records, (r) => ({
       result: { employee_id: employeeId, sales: r },
     }));
   }
@@ -769,7 +806,9 @@ export class VendorSimulator {
     params: URLSearchParams,
     path: ApiPath,
     queryKey: string,
-  ): PlainAnswer | { size: number | undefined; token: string | undefined; after: number | null; hash: string } {
+  ):
+    | PlainAnswer
+    | { size: number | undefined; token: string | undefined; after: number | null; hash: string } {
     const hash = this.#tokenHash(path, queryKey);
     const sizeRaw = params.get('page_size');
     let size: number | undefined;

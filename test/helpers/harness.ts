@@ -1,0 +1,118 @@
+/**
+ * Real servers for the tests: Temporal's time-skipping test server or the CLI dev server,
+ * DynamoDB Local in memory, and the vendor simulator, all on free loopback ports. Each test
+ * gets fresh tables and task queues, so tests never see each other's data.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { freePort, startDynamoLocal, temporalCliPath, testServerPath, type DynamoLocal } from '../../scripts/stack.js';
+import { createActivities } from '../../src/activities/index.js';
+import { CUSTOM_SEARCH_ATTRIBUTES, SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../../src/shared/search-attributes.js';
+import { type TaskQueues, taskQueues } from '../../src/shared/task-queues.js';
+import { Store, createDynamoClients, ensureTables, tableNames } from '../../src/store/index.js';
+import { VendorSimulator, type SimOptions } from '../../src/sim/index.js';
+import { VendorClient } from '../../src/vendor/client.js';
+import { createWorkers } from '../../src/worker.js';
+
+export const SIM_KEY = 'test-key-7f3a9c';
+
+/** Starts Temporal's official time-skipping test server from the installed wrapper. */
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServerPath() } },
+  });
+  await registerSearchAttributes(env);
+  return env;
+}
+
+/** Starts the Temporal CLI dev server (in memory) from the installed CLI, with the search attributes. */
+export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath() },
+      searchAttributes: [SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END],
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+const INDEXED = temporal.api.enums.v1.IndexedValueType;
+
+async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  const types = { Keyword: INDEXED.INDEXED_VALUE_TYPE_KEYWORD, Datetime: INDEXED.INDEXED_VALUE_TYPE_DATETIME };
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([n, t]) => [n, types[t]])),
+  });
+}
+
+/** DynamoDB Local in memory on a free port. */
+export async function startDynamo(): Promise<DynamoLocal> {
+  return startDynamoLocal({ port: await freePort() });
+}
+
+/** One test's pipeline: simulator, fresh tables, fresh queues, and workers on demand. */
+export class Pipeline {
+  readonly queues: TaskQueues;
+  readonly store: Store;
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly sim: VendorSimulator,
+    store: Store,
+    readonly quotaRps: number,
+  ) {
+    this.store = store;
+    this.queues = taskQueues(`-${randomUUID().slice(0, 8)}`);
+  }
+
+  /** Starts a simulator and creates fresh tables on `dynamo`. */
+  static async create(
+    env: TestWorkflowEnvironment,
+    dynamo: DynamoLocal,
+    sim: Partial<SimOptions> = {},
+    opts: { quotaRps?: number } = {},
+  ): Promise<Pipeline> {
+    const simulator = await VendorSimulator.start({ apiKeys: [SIM_KEY], quota: 0, ...sim });
+    const clients = createDynamoClients({ endpoint: dynamo.endpoint, region: 'us-east-1', tablePrefix: '', tableSuffix: '' });
+    const names = tableNames(`t${randomUUID().slice(0, 8)}-`, '');
+    await ensureTables(clients.raw, names);
+    return new Pipeline(env, simulator, new Store(clients, names), opts.quotaRps ?? 1000);
+  }
+
+  /** Vendor client pointed at the simulator. */
+  vendor(timeoutMs = 5000): VendorClient {
+    return new VendorClient({ url: this.sim.url, apiKey: SIM_KEY, timeoutMs });
+  }
+
+  /** Creates this test's workers (workflows + vendor activities). */
+  async workers(pageSize = 50): Promise<Worker[]> {
+    const activities = createActivities({ vendor: this.vendor(), store: this.store, pageSize });
+    return createWorkers({
+      connection: this.env.nativeConnection,
+      namespace: this.env.namespace ?? 'default',
+      queues: this.queues,
+      activities,
+      quotaRps: this.quotaRps,
+    });
+  }
+
+  /** Runs `fn` while this test's workers poll, then shuts them down. */
+  async withWorkers<T>(fn: () => Promise<T>, pageSize = 50): Promise<T> {
+    const [first, ...rest] = await this.workers(pageSize);
+    if (!first) throw new Error('no workers');
+    const others = rest.map((w) => w.run());
+    try {
+      return await first.runUntil(fn);
+    } finally {
+      for (const w of rest) w.shutdown();
+      await Promise.all(others);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.sim.stop();
+    this.store.clients.raw.destroy();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The cascade end to end on real servers: Temporal's time-skipping test server, DynamoDB
+ * Local and the vendor simulator.
+ */
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { DynamoLocal } from '../scripts/stack.js';
+import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
+import { itemsWritten } from '../src/shared/summary.js';
+import { salesSyncWorkflow } from '../src/workflows/index.js';
+import type { SalesSyncInput, SyncSummary } from '../src/workflows/types.js';
+import { Pipeline, startDynamo, startTimeSkipping } from './helpers/harness.js';
+import { assertTablesMatch, expectedTables } from './helpers/truth.js';
+
+describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', function () {
+  this.timeout(180_000);
+  let env: TestWorkflowEnvironment;
+  let dynamo: DynamoLocal;
+  const pipelines: Pipeline[] = [];
+
+  before(async () => {
+    [env, dynamo] = await Promise.all([startTimeSkipping(), startDynamo()]);
+  });
+  after(async () => {
+    await Promise.all(pipelines.map((p) => p.stop()));
+    await env?.teardown();
+    await dynamo?.stop();
+  });
+
+  async function pipeline(sim: Parameters<typeof Pipeline.create>[2] = {}): Promise<Pipeline> {
+    const p = await Pipeline.create(env, dynamo, { seed: 11, employeesPerBranch: 6, salesPerSalesperson: 8, ...sim });
+    pipelines.push(p);
+    return p;
+  }
+
+  let runs = 0;
+  function run(p: Pipeline, input: SalesSyncInput): Promise<SyncSummary> {
+    return env.client.workflow.execute(salesSyncWorkflow, {
+      taskQueue: p.queues.workflows,
+      workflowId: `test-run-${p.queues.workflows}-${++runs}`,
+      args: [{ vendorTaskQueue: p.queues.vendor, ...input }],
+    });
+  }
+
+  it('a full run stores exactly the simulator data, field by field', async () => {
+    const p = await pipeline({ extraFields: 2 });
+    const summary = await p.withWorkers(() => run(p, { window: 'full' }));
+    await assertTablesMatch(p.store, expectedTables(p.sim.dataset, DEFAULT_BRANCHES));
+    const expected = expectedTables(p.sim.dataset, DEFAULT_BRANCHES);
+    assert.equal(summary.branchesSynced, 13);
+    assert.equal(summary.counts.branches.inserted, 13);
+    assert.equal(summary.counts.salespersons.inserted, expected.salespersons.size);
+    assert.equal(summary.counts.sales.inserted, expected.sales.size);
+    assert.equal(summary.counts.sales.setAside, 0);
+    assert.deepEqual(summary.failedBranches, []);
+    // Sales carry the branch they were reached through.
+    const sales = await p.store.scanAll('sales');
+    for (const s of sales) {
+      const branches = p.sim.dataset.branchesOf(Number(s.employee_id)).map(String);
+      assert.ok(branches.includes(String(s.branch_id)), `sale ${String(s.sale_id)} has branch ${String(s.branch_id)}`);
+    }
+  });
+
+  it('a second run with nothing changed makes zero DynamoDB write requests', async () => {
+    const p = await pipeline();
+    await p.withWorkers(() => run(p, { window: 'full' }));
+    const before = { ...p.store.clients.stats };
+    const second = await p.withWorkers(() => run(p, { window: 'full' }));
+    assert.equal(p.store.clients.stats.writeRequests - before.writeRequests, 0, 'write requests in the second run');
+    assert.equal(itemsWritten(second.counts), 0);
+    assert.ok(second.counts.sales.unchanged > 0);
+    assert.ok(p.store.clients.stats.readRequests > before.readRequests, 'the second run did read to compare');
+  });
+
+  it('after a known mutation exactly the changed items are written; a transfer adds the salesperson under the new branch', async () => {
+    const p = await pipeline();
+    await p.withWorkers(() => run(p, { window: 'full' }));
+    const report = p.sim.mutate({ seed: 5, newSales: 2, correctedSales: 2, transfers: 1, departures: 1, branchChanges: 1 });
+    const itemsBefore = p.store.clients.stats.itemsWritten;
+    const summary = await p.withWorkers(() => run(p, { window: 'full' }));
+    await assertTablesMatch(p.store, expectedTables(p.sim.dataset, DEFAULT_BRANCHES));
+
+    const transfer = report.transfers[0];
+    assert.ok(transfer, 'the mutation made a transfer');
+    const transferredSales = p.sim.dataset.salesBySalesperson.get(transfer.employeeId)?.length ?? 0;
+    // New and corrected sales are written; the transferred salesperson gets a new item under the new branch.
+    assert.equal(summary.counts.sales.inserted, report.newSales.length);
+    assert.equal(summary.counts.sales.updated, report.correctedSales.length);
+    assert.equal(summary.counts.salespersons.inserted, report.transfers.length);
+    assert.equal(summary.counts.salespersons.updated, 0);
+    assert.equal(summary.counts.branches.updated, new Set(report.branchChanges.map((b) => b.branchId)).size);
+    assert.equal(
+      p.store.clients.stats.itemsWritten - itemsBefore,
+      itemsWritten(summary.counts),
+      'items written to DynamoDB equal the items the summary says changed',
+    );
+    const sp = await p.store.scanAll('salespersons');
+    const under = sp.filter((i) => i.employee_id === String(transfer.employeeId)).map((i) => i.branch_id);
+    assert.ok(under.includes(String(transfer.toBranchId)), 'salesperson stored under the new branch');
+    assert.ok(transferredSales >= 0);
+  });
+
+  it('a subset run touches only those branches; an unknown branch name shows in the summary', async () => {
+    const p = await pipeline();
+    const summary = await p.withWorkers(() => run(p, { window: 'full', branches: ['Akron', 'Gotham', 'Utica'] }));
+    assert.deepEqual(summary.unknownBranches, ['Gotham']);
+    assert.equal(summary.branchesSynced, 2);
+    await assertTablesMatch(p.store, expectedTables(p.sim.dataset, ['Akron', 'Utica']));
+  });
+
+  it('the default window is the 24 hours before the window end, and only those sales are stored', async () => {
+    const anchor = Date.parse('2026-03-02T12:00:00Z');
+    const p = await pipeline({ anchorTime: anchor, salesSpanHours: 48 });
+    const windowEnd = new Date(anchor - 6 * 3_600_000).toISOString();
+    const summary = await p.withWorkers(() => run(p, { branches: ['Scranton', 'Nashua'], windowEnd }));
+    const window = { from: new Date(Date.parse(windowEnd) - 24 * 3_600_000).toISOString(), to: windowEnd };
+    assert.deepEqual(summary.window, window);
+    const expected = expectedTables(p.sim.dataset, ['Scranton', 'Nashua'], window);
+    assert.ok(expected.sales.size > 0 && expected.sales.size < p.sim.dataset.allSales().length);
+    await assertTablesMatch(p.store, expected);
+  });
+
+  it('fails the run with the reason when a branch cannot be synced, and reports it', async () => {
+    const p = await pipeline();
+    // Every /employees answer is a 5xx: the branch child fails after its retries.
+    p.sim.setFaults({ error5xx: 1 });
+    const err = await p
+      .withWorkers(() => run(p, { window: 'full', branches: ['Albany'] }))
+      .then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError, `expected the run to fail, got ${String(err)}`);
+    const summary = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as SyncSummary | undefined;
+    assert.equal(summary?.failedBranches[0]?.branch, 'Albany');
+    assert.match(summary?.failedBranches[0]?.reason ?? '', /500|502|503/);
+  });
+});
