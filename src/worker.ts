@@ -7,14 +7,22 @@
  *   npm run worker            (settings from the environment: README, "Configuration")
  */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type LogLevel,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
-import { type Config, type TemporalConfig, loadConfig } from './shared/config.js';
+import { type Config, loadConfig } from './shared/config.js';
+import { temporalConnectionOptions } from './shared/temporal-options.js';
 import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
 import { Store, createDynamoClients, tableNames } from './store/index.js';
 import { VendorClient } from './vendor/client.js';
-import { readFileSync } from 'node:fs';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -35,27 +43,20 @@ const quietBundlerLogger = {
   error: (m: string) => console.error(m),
 };
 
-/** TLS and auth options for a self-hosted cluster (mTLS) or Temporal Cloud (API key). */
-export function temporalTls(cfg: TemporalConfig) {
-  if (!cfg.tls) return {};
-  if (cfg.tlsCertPath && cfg.tlsKeyPath) {
-    const read = (path: string, name: string) => {
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        throw new ConfigError(`${name}=${path} cannot be read (${(err as NodeJS.ErrnoException).code}).`);
-      }
-    };
-    return {
-      tls: {
-        clientCertPair: {
-          crt: read(cfg.tlsCertPath, 'TEMPORAL_TLS_CERT_PATH'),
-          key: read(cfg.tlsKeyPath, 'TEMPORAL_TLS_KEY_PATH'),
-        },
-      },
-    };
-  }
-  return { tls: true as const };
+/**
+ * Sends the Temporal runtime's logs to stderr at `level` (WORKER_LOG_LEVEL, default WARN),
+ * leaving out the two notices every split worker logs at start ("no activities/workflows
+ * registered"): this process polls workflows and activities on separate queues on purpose.
+ */
+export function installRuntimeLogging(level: LogLevel = (process.env.WORKER_LOG_LEVEL?.toUpperCase() as LogLevel) || 'WARN'): void {
+  const expected = /^No (activities|workflows) registered/;
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry) => {
+      if (expected.test(entry.message)) return;
+      const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
+      console.error(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}`);
+    }),
+  });
 }
 
 /** Options of one worker process. */
@@ -111,11 +112,8 @@ export async function runWorkers(workers: Worker[], signal: AbortSignal): Promis
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const connection = await NativeConnection.connect({
-    address: config.temporal.address,
-    ...temporalTls(config.temporal),
-    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
-  });
+  installRuntimeLogging();
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { activities } = buildActivities(config);
   const queues = taskQueues(config.taskQueueSuffix);
   const workers = await createWorkers({ connection, namespace: config.temporal.namespace, queues, activities, quotaRps: config.vendor.quotaRps });

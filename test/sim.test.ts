@@ -542,6 +542,7 @@ describe('simulator HTTP API', () => {
 
   it('answers 401 without or with a wrong key, and 401s take no quota', async () => {
     const sim = await start({ apiKeys: ['k1', 'k2'], quota: 2 });
+    assert.ok(!JSON.stringify(sim.dataset.options).includes('k1'), 'keys stay out of the data');
     for (const key of [null, 'wrong', 'K1', '']) {
       const r = await get(sim, '/branches?branch=Scranton', key);
       assert.equal(r.status, 401, String(key));

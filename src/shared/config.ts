@@ -128,9 +128,8 @@ function vendorKey(env: Env): string {
   return str(env, 'VENDOR_API_KEY');
 }
 
-/** Reads and validates every setting. `overrides` win over `env` (the main job and tests use them). */
-export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {
-  const e: Env = { ...env, ...overrides };
+/** Temporal settings alone (the CLI needs no vendor key). */
+export function loadTemporalConfig(e: Env = process.env): TemporalConfig {
   const apiKey = e.TEMPORAL_API_KEY?.trim() || undefined;
   const tlsCertPath = e.TEMPORAL_TLS_CERT_PATH?.trim() || undefined;
   const tlsKeyPath = e.TEMPORAL_TLS_KEY_PATH?.trim() || undefined;
@@ -138,33 +137,54 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both (mTLS) or neither.');
   }
   return {
-    temporal: {
-      address: str(e, 'TEMPORAL_ADDRESS', '127.0.0.1:7233'),
-      namespace: str(e, 'TEMPORAL_NAMESPACE', 'default'),
-      apiKey,
-      tls: bool(e, 'TEMPORAL_TLS', Boolean(apiKey || tlsCertPath)),
-      tlsCertPath,
-      tlsKeyPath,
-    },
-    vendor: {
-      url: url(e, 'VENDOR_API_URL'),
-      apiKey: vendorKey(e),
-      quotaRps: positiveNumber(e, 'VENDOR_QUOTA_RPS', 20),
-      pageSize: int(e, 'VENDOR_PAGE_SIZE', 100, 1, 500),
-      timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, 600_000),
-    },
-    dynamo: {
-      endpoint: e.DYNAMODB_ENDPOINT?.trim() ? url(e, 'DYNAMODB_ENDPOINT') : undefined,
-      region: str(e, 'AWS_REGION', e.AWS_DEFAULT_REGION?.trim() || 'us-east-1'),
-      tablePrefix: e.TABLE_PREFIX ?? 'sales-sync-',
-      tableSuffix: e.TABLE_SUFFIX ?? '',
-    },
-    sync: {
-      branches: e.SYNC_BRANCHES?.trim() ? parseBranchList(e.SYNC_BRANCHES) : [...DEFAULT_BRANCHES],
-      windowHours: int(e, 'SYNC_WINDOW_HOURS', 24, 1, 24 * 366),
-      branchConcurrency: int(e, 'SYNC_BRANCH_CONCURRENCY', 4, 1, 500),
-      salespersonConcurrency: int(e, 'SYNC_SALESPERSON_CONCURRENCY', 16, 1, 500),
-    },
+    address: str(e, 'TEMPORAL_ADDRESS', '127.0.0.1:7233'),
+    namespace: str(e, 'TEMPORAL_NAMESPACE', 'default'),
+    apiKey,
+    tls: bool(e, 'TEMPORAL_TLS', Boolean(apiKey || tlsCertPath)),
+    tlsCertPath,
+    tlsKeyPath,
+  };
+}
+
+/** DynamoDB settings alone. */
+export function loadDynamoConfig(e: Env = process.env): DynamoConfig {
+  return {
+    endpoint: e.DYNAMODB_ENDPOINT?.trim() ? url(e, 'DYNAMODB_ENDPOINT') : undefined,
+    region: str(e, 'AWS_REGION', e.AWS_DEFAULT_REGION?.trim() || 'us-east-1'),
+    tablePrefix: e.TABLE_PREFIX ?? 'sales-sync-',
+    tableSuffix: e.TABLE_SUFFIX ?? '',
+  };
+}
+
+/** What a run syncs by default. */
+export function loadSyncDefaults(e: Env = process.env): SyncDefaults {
+  return {
+    branches: e.SYNC_BRANCHES?.trim() ? parseBranchList(e.SYNC_BRANCHES) : [...DEFAULT_BRANCHES],
+    windowHours: int(e, 'SYNC_WINDOW_HOURS', 24, 1, 24 * 366),
+    branchConcurrency: int(e, 'SYNC_BRANCH_CONCURRENCY', 4, 1, 500),
+    salespersonConcurrency: int(e, 'SYNC_SALESPERSON_CONCURRENCY', 16, 1, 500),
+  };
+}
+
+/** Vendor settings (the worker needs them; the key is a secret). */
+export function loadVendorConfig(e: Env = process.env): VendorConfig {
+  return {
+    url: url(e, 'VENDOR_API_URL'),
+    apiKey: vendorKey(e),
+    quotaRps: positiveNumber(e, 'VENDOR_QUOTA_RPS', 20),
+    pageSize: int(e, 'VENDOR_PAGE_SIZE', 100, 1, 500),
+    timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, 600_000),
+  };
+}
+
+/** Reads and validates every setting. `overrides` win over `env` (the main job and tests use them). */
+export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {
+  const e: Env = { ...env, ...overrides };
+  return {
+    temporal: loadTemporalConfig(e),
+    vendor: loadVendorConfig(e),
+    dynamo: loadDynamoConfig(e),
+    sync: loadSyncDefaults(e),
     taskQueueSuffix: e.TASK_QUEUE_SUFFIX?.trim() ?? '',
   };
 }

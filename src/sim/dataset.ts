@@ -246,10 +246,17 @@ function checkInt(name: string, value: number, min: number): void {
 
 /** Fills in defaults and rejects out-of-range options with an error naming the option. */
 export function resolveDatasetOptions(options: Partial<DatasetOptions> = {}): DatasetOptions {
+  const given = stripUndefined(options);
+  // Only the dataset's own keys are copied: callers pass whole simulator options, which hold api keys.
   const resolved: DatasetOptions = {
-    ...DEFAULT_DATASET_OPTIONS,
-    anchorTime: Math.floor(Date.now() / HOUR_MS) * HOUR_MS,
-    ...stripUndefined(options),
+    seed: given.seed ?? DEFAULT_DATASET_OPTIONS.seed,
+    branches: given.branches ?? DEFAULT_DATASET_OPTIONS.branches,
+    employeesPerBranch: given.employeesPerBranch ?? DEFAULT_DATASET_OPTIONS.employeesPerBranch,
+    salespersonShare: given.salespersonShare ?? DEFAULT_DATASET_OPTIONS.salespersonShare,
+    salesPerSalesperson: given.salesPerSalesperson ?? DEFAULT_DATASET_OPTIONS.salesPerSalesperson,
+    extraFields: given.extraFields ?? DEFAULT_DATASET_OPTIONS.extraFields,
+    anchorTime: given.anchorTime ?? Math.floor(Date.now() / HOUR_MS) * HOUR_MS,
+    salesSpanHours: given.salesSpanHours ?? DEFAULT_DATASET_OPTIONS.salesSpanHours,
   };
   checkInt('seed', resolved.seed, Number.MIN_SAFE_INTEGER);
   checkInt('branches', resolved.branches, 1);

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseVendorTimestamp } from '../vendor/schemas.js';
 import type { RecordKind } from '../vendor/schemas.js';
 import type { DatasetOptions, MutationOptions, MutationReport } from './dataset.js';
-import { Dataset, stripUndefined } from './dataset.js';
+import { Dataset, resolveDatasetOptions, stripUndefined } from './dataset.js';
 import { Prng } from './prng.js';
 
 /** How a 429 carries `Retry-After`: whole seconds rounded up, always "0", fractional seconds, or no header. */
@@ -243,14 +243,7 @@ function checkRetryAfterMode(mode: string): void {
 export function resolveSimOptions(options: Partial<SimOptions> = {}): SimOptions {
   const given = stripUndefined(options);
   const resolved: SimOptions = {
-    seed: 1,
-    branches: 13,
-    employeesPerBranch: 12,
-    salespersonShare: 0.5,
-    salesPerSalesperson: 20,
-    extraFields: 0,
-    anchorTime: Math.floor(Date.now() / 3_600_000) * 3_600_000,
-    salesSpanHours: 20,
+    ...resolveDatasetOptions(given),
     port: 0,
     host: '127.0.0.1',
     apiKeys: ['sim-key'],

@@ -1,4 +1,4 @@
-/** Mocha root hooks: quiet the Temporal runtime's logs (workers log state changes at INFO). */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+/** Mocha root setup: the Temporal runtime logs warnings and errors only. */
+import { installRuntimeLogging } from '../../src/worker.js';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+installRuntimeLogging('WARN');

@@ -1,0 +1,196 @@
+/**
+ * The main job (`npm start`): starts the embedded local stack — the Temporal dev server
+ * with its Web UI, DynamoDB Local and the vendor simulator — unless configuration points
+ * a part elsewhere, creates the tables and the hourly schedule, starts the workers,
+ * triggers the first run, shows its progress and summary, then keeps serving the
+ * schedule until Ctrl-C. `--once` exits after the first run (non-zero if it failed).
+ *
+ * A part is external when its address is set: TEMPORAL_ADDRESS, DYNAMODB_ENDPOINT (or
+ * AWS_ENDPOINT_URL_DYNAMODB / USE_AWS_DYNAMODB=true), VENDOR_API_URL.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { runOutcome, followProgress } from '../src/cli/runs.js';
+import { scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
+import { loadConfig } from '../src/shared/config.js';
+import { ConfigError } from '../src/shared/errors.js';
+import { SCHEDULE_ID } from '../src/shared/ids.js';
+import { describeSummary } from '../src/shared/summary.js';
+import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
+import { taskQueues } from '../src/shared/task-queues.js';
+import { ensureTables } from '../src/store/index.js';
+import { VendorSimulator } from '../src/sim/index.js';
+import { buildActivities, createWorkers, installRuntimeLogging, runWorkers } from '../src/worker.js';
+import { ROOT, startDynamoLocal, startTemporalDevServer, type RunningProcess } from './stack.js';
+
+const HELP = `usage: npm start [-- --once]
+
+Starts the local stack (Temporal dev server + Web UI, DynamoDB Local, vendor simulator),
+creates the tables and the hourly schedule, runs the first sync and keeps serving the
+schedule until Ctrl-C.
+
+  --once     exit after the first run: 0 if it succeeded, 1 if it failed
+  --help     this text
+
+Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_LOCAL_PORT (8000), SIM_PORT (8080).
+State: DATA_DIR (default .data/): temporal.db and dynamodb/.
+Simulator size: SIM_SEED, SIM_BRANCHES, SIM_EMPLOYEES_PER_BRANCH, SIM_SALES_PER_SALESPERSON.`;
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a port: expected an integer from 1 to 65535.`);
+  return n;
+}
+
+function count(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a whole number >= 0.`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const env = process.env;
+  const dataDir = env.DATA_DIR?.trim() || join(ROOT, '.data');
+  const started: RunningProcess[] = [];
+  let sim: VendorSimulator | undefined;
+  const stopAll = async () => {
+    await sim?.stop();
+    await Promise.all(started.reverse().map((p) => p.stop()));
+  };
+  const overrides: Record<string, string> = {};
+
+  try {
+    // Validate what we can before starting anything.
+    const localTemporal = !env.TEMPORAL_ADDRESS?.trim();
+    const localDynamo = !env.DYNAMODB_ENDPOINT?.trim() && !env.AWS_ENDPOINT_URL_DYNAMODB?.trim() && env.USE_AWS_DYNAMODB !== 'true';
+    const localVendor = !env.VENDOR_API_URL?.trim();
+    const ports = {
+      temporal: port('TEMPORAL_PORT', 7233),
+      ui: port('TEMPORAL_UI_PORT', 8233),
+      dynamo: port('DYNAMODB_LOCAL_PORT', 8000),
+      sim: port('SIM_PORT', 8080),
+    };
+
+    if (localVendor) {
+      const key = env.VENDOR_API_KEY?.trim() || 'local-sim-key';
+      sim = await VendorSimulator.start({
+        port: ports.sim,
+        apiKeys: [key],
+        quota: Number(env.VENDOR_QUOTA_RPS ?? 20),
+        latencyMs: count('SIM_LATENCY_MS', 20),
+        seed: count('SIM_SEED', 1),
+        branches: count('SIM_BRANCHES', 13),
+        employeesPerBranch: count('SIM_EMPLOYEES_PER_BRANCH', 12),
+        salesPerSalesperson: count('SIM_SALES_PER_SALESPERSON', 20),
+      }).catch((err: Error) => {
+        throw new ConfigError(`${err.message} (vendor simulator, SIM_PORT=${ports.sim})`);
+      });
+      overrides.VENDOR_API_URL = sim.url;
+      if (!env.VENDOR_API_KEY_FILE?.trim()) overrides.VENDOR_API_KEY = key;
+      console.log(`vendor simulator   ${sim.url}`);
+    }
+    if (localDynamo) {
+      const dynamo = await startDynamoLocal({ port: ports.dynamo, dataDir: join(dataDir, 'dynamodb') });
+      started.push(dynamo);
+      overrides.DYNAMODB_ENDPOINT = dynamo.endpoint;
+      console.log(`DynamoDB Local     ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})`);
+    }
+    let uiUrl = env.TEMPORAL_UI_URL?.trim() || undefined;
+    if (localTemporal) {
+      const temporal = await startTemporalDevServer({ port: ports.temporal, uiPort: ports.ui, dbFile: join(dataDir, 'temporal.db') });
+      started.push(temporal);
+      overrides.TEMPORAL_ADDRESS = temporal.address;
+      uiUrl = temporal.uiUrl;
+      console.log(`Temporal           ${temporal.address} (state in ${join(dataDir, 'temporal.db')})`);
+      console.log(`Temporal Web UI    ${temporal.uiUrl}`);
+    }
+
+    const config = loadConfig(env, overrides);
+    installRuntimeLogging();
+    const { store, activities } = buildActivities(config);
+    const created = await ensureTables(store.clients.raw, store.names);
+    console.log(`tables             ${Object.values(store.names).join(', ')}${created.length ? ' (created now)' : ''}`);
+
+    const queues = taskQueues(config.taskQueueSuffix);
+    const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+    const workers = await createWorkers({ connection: nativeConnection, namespace: config.temporal.namespace, queues, activities, quotaRps: config.vendor.quotaRps });
+    const stopWorkers = new AbortController();
+    const workersDone = runWorkers(workers, stopWorkers.signal);
+    const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+
+    const input = {
+      branches: config.sync.branches,
+      windowHours: config.sync.windowHours,
+      branchConcurrency: config.sync.branchConcurrency,
+      salespersonConcurrency: config.sync.salespersonConcurrency,
+    };
+    const what = await upsertSchedule(client, { queues, input });
+    console.log(`schedule           ${SCHEDULE_ID} ${what}: every hour on the hour`);
+
+    // The first run now, through the schedule, so it is the schedule's run like every later one.
+    const handle = await scheduleHandle(client);
+    const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+    await handle.trigger();
+    let workflowId: string | undefined;
+    for (let i = 0; i < 100 && !workflowId; i++) {
+      const d = await handle.describe();
+      workflowId = [...d.info.runningActions, ...d.info.recentActions.map((a) => a.action)]
+        .map((a) => a.workflow.workflowId)
+        .find((id) => !before.has(id));
+      if (!workflowId) await new Promise((r) => setTimeout(r, 200));
+    }
+    if (!workflowId) throw new Error('the triggered run did not appear on the schedule within 20 s');
+    console.log(`first run          ${workflowId}`);
+    if (uiUrl) console.log(`                   ${uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
+    const run = client.workflow.getHandle(workflowId);
+    await followProgress(run);
+    const outcome = await runOutcome(run);
+    if (outcome.summary) console.log(`summary            ${describeSummary(outcome.summary)}`);
+    if (!outcome.ok) console.error(`first run FAILED: ${outcome.error ?? ''}`);
+    if (uiUrl) console.log(`Web UI             ${uiUrl}`);
+
+    const shutdown = async () => {
+      stopWorkers.abort();
+      await workersDone;
+      await connection.close();
+      await nativeConnection.close();
+      store.clients.raw.destroy();
+      await stopAll();
+    };
+    if (values.once) {
+      await shutdown();
+      return outcome.ok ? 0 : 1;
+    }
+    console.log('serving the hourly schedule; Ctrl-C stops everything');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    console.log('\nstopping...');
+    await shutdown();
+    return 0;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : `error: ${(err as Error).message}`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  },
+);
