@@ -71,8 +71,11 @@ function installTemporalCli() {
   const bin = join(tools, 'bin', 'temporal');
   const stamp = `${bin}.version`;
   if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEMPORAL_CLI_VERSION) return;
-  if (!which('go')) fail('Go is needed to build the Temporal CLI (go install). Install Go 1.23+ or set TEMPORAL_CLI_PATH.');
-  log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first time only, a few minutes)`);
+  if (!which('go'))
+    fail('Go is needed to build the Temporal CLI (go install). Install Go 1.23+ or set TEMPORAL_CLI_PATH.');
+  log(
+    `building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first time only, a few minutes)`,
+  );
   mkdirSync(join(tools, 'bin'), { recursive: true });
   run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
     env: {

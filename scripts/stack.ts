@@ -26,7 +26,10 @@ export const SEARCH_ATTRIBUTES = {
 export function temporalCliPath(): string {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} does not exist; unset it or point it at a temporal binary.`);
+    if (!existsSync(fromEnv))
+      throw new Error(
+        `TEMPORAL_CLI_PATH=${fromEnv} does not exist; unset it or point it at a temporal binary.`,
+      );
     return fromEnv;
   }
   const local = join(TOOLS, 'bin', 'temporal');
@@ -39,12 +42,18 @@ export function temporalCliPath(): string {
 /** The wrapper that starts Temporal's official time-skipping test server (installed by setup). */
 export function testServerPath(): string {
   const p = join(TOOLS, 'temporal-test-server', 'temporal-test-server');
-  if (!existsSync(p)) throw new Error(`The Temporal test server is not installed at ${p}: run \`npm run setup\`.`);
+  if (!existsSync(p))
+    throw new Error(`The Temporal test server is not installed at ${p}: run \`npm run setup\`.`);
   return p;
 }
 
 /** Rejects with a clear message when something already listens on host:port. */
-export async function assertPortFree(port: number, what: string, envVar: string, host = '127.0.0.1'): Promise<void> {
+export async function assertPortFree(
+  port: number,
+  what: string,
+  envVar: string,
+  host = '127.0.0.1',
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) => {
@@ -74,10 +83,16 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until host:port accepts TCP connections, or the child exits, or the deadline passes. */
-export async function waitForPort(port: number, what: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+export async function waitForPort(
+  port: number,
+  what: string,
+  timeoutMs: number,
+  child?: ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it listened on port ${port}.`);
+    if (child && child.exitCode !== null)
+      throw new Error(`${what} exited with code ${child.exitCode} before it listened on port ${port}.`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect({ port, host: '127.0.0.1' });
       s.once('connect', () => {
@@ -87,7 +102,8 @@ export async function waitForPort(port: number, what: string, timeoutMs: number,
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not listen on port ${port} within ${timeoutMs} ms.`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not listen on port ${port} within ${timeoutMs} ms.`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -150,8 +166,11 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     mkdirSync(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
-  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'ignore'] });
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES))
+    args.push('--search-attribute', `${name}=${type}`);
+  const child = spawn(temporalCliPath(), args, {
+    stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'ignore'],
+  });
   const stop = () => stopChild(child);
   try {
     await waitForPort(opts.port, 'Temporal dev server', 60_000, child);
@@ -201,7 +220,7 @@ export async function startDynamoLocal(opts: DynamoLocalOptions): Promise<Dynamo
     sharedDb: true,
     ...(opts.dataDir ? { path: opts.dataDir } : {}),
     stdio: 'ignore',
-  } as Parameters<typeof dynamoDbLocal.spawn>[0]);
+  });
   const stop = () => stopChild(child);
   try {
     await waitForPort(opts.port, 'DynamoDB Local', 60_000, child);

@@ -42,7 +42,10 @@ function port(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a port: expected an integer from 1 to 65535.`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not a port: expected an integer from 1 to 65535.`,
+    );
   return n;
 }
 
@@ -50,12 +53,16 @@ function count(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a whole number >= 0.`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a whole number >= 0.`);
   return n;
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    options: { once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -73,7 +80,10 @@ async function main(): Promise<number> {
   try {
     // Validate what we can before starting anything.
     const localTemporal = !env.TEMPORAL_ADDRESS?.trim();
-    const localDynamo = !env.DYNAMODB_ENDPOINT?.trim() && !env.AWS_ENDPOINT_URL_DYNAMODB?.trim() && env.USE_AWS_DYNAMODB !== 'true';
+    const localDynamo =
+      !env.DYNAMODB_ENDPOINT?.trim() &&
+      !env.AWS_ENDPOINT_URL_DYNAMODB?.trim() &&
+      env.USE_AWS_DYNAMODB !== 'true';
     const localVendor = !env.VENDOR_API_URL?.trim();
     const ports = {
       temporal: port('TEMPORAL_PORT', 7233),
@@ -108,7 +118,11 @@ async function main(): Promise<number> {
     }
     let uiUrl = env.TEMPORAL_UI_URL?.trim() || undefined;
     if (localTemporal) {
-      const temporal = await startTemporalDevServer({ port: ports.temporal, uiPort: ports.ui, dbFile: join(dataDir, 'temporal.db') });
+      const temporal = await startTemporalDevServer({
+        port: ports.temporal,
+        uiPort: ports.ui,
+        dbFile: join(dataDir, 'temporal.db'),
+      });
       started.push(temporal);
       overrides.TEMPORAL_ADDRESS = temporal.address;
       uiUrl = temporal.uiUrl;
@@ -120,11 +134,19 @@ async function main(): Promise<number> {
     installRuntimeLogging();
     const { store, activities } = buildActivities(config);
     const created = await ensureTables(store.clients.raw, store.names);
-    console.log(`tables             ${Object.values(store.names).join(', ')}${created.length ? ' (created now)' : ''}`);
+    console.log(
+      `tables             ${Object.values(store.names).join(', ')}${created.length ? ' (created now)' : ''}`,
+    );
 
     const queues = taskQueues(config.taskQueueSuffix);
     const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-    const workers = await createWorkers({ connection: nativeConnection, namespace: config.temporal.namespace, queues, activities, quotaRps: config.vendor.quotaRps });
+    const workers = await createWorkers({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      queues,
+      activities,
+      quotaRps: config.vendor.quotaRps,
+    });
     const stopWorkers = new AbortController();
     const workersDone = runWorkers(workers, stopWorkers.signal);
     const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -141,7 +163,9 @@ async function main(): Promise<number> {
 
     // The first run now, through the schedule, so it is the schedule's run like every later one.
     const handle = await scheduleHandle(client);
-    const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+    const before = new Set(
+      (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId),
+    );
     await handle.trigger();
     let workflowId: string | undefined;
     for (let i = 0; i < 100 && !workflowId; i++) {
@@ -153,7 +177,10 @@ async function main(): Promise<number> {
     }
     if (!workflowId) throw new Error('the triggered run did not appear on the schedule within 20 s');
     console.log(`first run          ${workflowId}`);
-    if (uiUrl) console.log(`                   ${uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
+    if (uiUrl)
+      console.log(
+        `                   ${uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`,
+      );
     const run = client.workflow.getHandle(workflowId);
     await followProgress(run);
     const outcome = await runOutcome(run);
@@ -190,7 +217,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : `error: ${(err as Error).message}`);
+    console.error(
+      err instanceof ConfigError ? `configuration error: ${err.message}` : `error: ${(err as Error).message}`,
+    );
     process.exit(err instanceof ConfigError ? 2 : 1);
   },
 );

@@ -38,15 +38,18 @@ const branchesOption = {
 
 function isoOption(values: Record<string, unknown>, name: string): Date {
   const raw = values[name];
-  if (typeof raw !== 'string') throw new UsageError(`--${name} is required (an ISO time such as 2026-11-20T00:00:00Z).`);
+  if (typeof raw !== 'string')
+    throw new UsageError(`--${name} is required (an ISO time such as 2026-11-20T00:00:00Z).`);
   const ms = Date.parse(raw);
-  if (Number.isNaN(ms)) throw new UsageError(`--${name}=${raw} is not a time: use ISO 8601, e.g. 2026-11-20T00:00:00Z.`);
+  if (Number.isNaN(ms))
+    throw new UsageError(`--${name}=${raw} is not a time: use ISO 8601, e.g. 2026-11-20T00:00:00Z.`);
   return new Date(ms);
 }
 
 function syncInput(values: Record<string, string | boolean | undefined>): SalesSyncInput {
   const d = loadSyncDefaults();
-  const branches = typeof values.branches === 'string' ? parseBranchList(values.branches, '--branches') : d.branches;
+  const branches =
+    typeof values.branches === 'string' ? parseBranchList(values.branches, '--branches') : d.branches;
   const input: SalesSyncInput = {
     branches,
     windowHours: d.windowHours,
@@ -54,10 +57,12 @@ function syncInput(values: Record<string, string | boolean | undefined>): SalesS
     salespersonConcurrency: d.salespersonConcurrency,
   };
   if (values.full) input.window = 'full';
-  if (typeof values['window-end'] === 'string') input.windowEnd = isoOption(values, 'window-end').toISOString();
+  if (typeof values['window-end'] === 'string')
+    input.windowEnd = isoOption(values, 'window-end').toISOString();
   if (typeof values['window-hours'] === 'string') {
     const h = Number(values['window-hours']);
-    if (!Number.isInteger(h) || h < 1) throw new UsageError(`--window-hours=${values['window-hours']} must be a whole number of hours >= 1.`);
+    if (!Number.isInteger(h) || h < 1)
+      throw new UsageError(`--window-hours=${values['window-hours']} must be a whole number of hours >= 1.`);
     input.windowHours = h;
   }
   return input;
@@ -89,8 +94,13 @@ const commands: Record<string, Command> = {
     async run(v) {
       const client = await connect();
       const every = v['every-minutes'] === undefined ? 60 : Number(v['every-minutes']);
-      if (!Number.isInteger(every) || every < 1) throw new UsageError(`--every-minutes=${String(v['every-minutes'])} must be a whole number >= 1.`);
-      const what = await upsertSchedule(client, { queues: queues(), input: syncInput(v), everyMinutes: every });
+      if (!Number.isInteger(every) || every < 1)
+        throw new UsageError(`--every-minutes=${String(v['every-minutes'])} must be a whole number >= 1.`);
+      const what = await upsertSchedule(client, {
+        queues: queues(),
+        input: syncInput(v),
+        everyMinutes: every,
+      });
       console.log(`schedule ${what}: runs every ${every} minutes`);
       return 0;
     },
@@ -100,7 +110,9 @@ const commands: Record<string, Command> = {
     help: 'Pauses the schedule: no new runs start until unpause (running ones go on).',
     options: { note: { type: 'string', help: 'why, shown in the Web UI' } },
     async run(v) {
-      await (await scheduleHandle(await connect())).pause(typeof v.note === 'string' ? v.note : 'paused from the CLI');
+      await (
+        await scheduleHandle(await connect())
+      ).pause(typeof v.note === 'string' ? v.note : 'paused from the CLI');
       console.log('schedule paused');
       return 0;
     },
@@ -146,9 +158,12 @@ const commands: Record<string, Command> = {
     options: {},
     async run() {
       const d = await (await scheduleHandle(await connect())).describe();
-      console.log(`schedule ${d.scheduleId}: ${d.state.paused ? `paused (${d.state.note ?? ''})` : 'active'}`);
+      console.log(
+        `schedule ${d.scheduleId}: ${d.state.paused ? `paused (${d.state.note ?? ''})` : 'active'}`,
+      );
       console.log(`next runs: ${d.info.nextActionTimes.map((t) => t.toISOString()).join(', ')}`);
-      for (const a of d.info.recentActions) console.log(`  ran ${a.scheduledAt.toISOString()} -> ${a.action.workflow.workflowId}`);
+      for (const a of d.info.recentActions)
+        console.log(`  ran ${a.scheduledAt.toISOString()} -> ${a.action.workflow.workflowId}`);
       for (const a of d.info.runningActions) console.log(`  running: ${a.workflow.workflowId}`);
       return 0;
     },
@@ -170,7 +185,10 @@ const commands: Record<string, Command> = {
       branches: branchesOption,
       full: { type: 'boolean', help: 'sync every sale, not only the window (full resync)' },
       'window-end': { type: 'string', help: 'end of the sales window (default: now)' },
-      'window-hours': { type: 'string', help: 'length of the window in hours (default SYNC_WINDOW_HOURS or 24)' },
+      'window-hours': {
+        type: 'string',
+        help: 'length of the window in hours (default SYNC_WINDOW_HOURS or 24)',
+      },
       detach: { type: 'boolean', help: 'start it and return at once, printing its workflow ID' },
     },
     async run(v) {
@@ -206,7 +224,8 @@ const commands: Record<string, Command> = {
     options: { limit: { type: 'string', help: 'how many (default 10)' } },
     async run(v) {
       const limit = v.limit === undefined ? 10 : Number(v.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit=${String(v.limit)} must be a whole number >= 1.`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit=${String(v.limit)} must be a whole number >= 1.`);
       for (const r of await listRuns(await connect(), limit)) {
         console.log(`${r.startTime.toISOString()}  ${r.status.padEnd(10)} ${r.workflowId}\n    ${r.summary}`);
       }
@@ -222,7 +241,11 @@ const commands: Record<string, Command> = {
       const clients = createDynamoClients(cfg);
       const names = tableNames(cfg.tablePrefix, cfg.tableSuffix);
       const created = await ensureTables(clients.raw, names);
-      console.log(created.length ? `created: ${created.join(', ')}` : `all tables exist: ${Object.values(names).join(', ')}`);
+      console.log(
+        created.length
+          ? `created: ${created.join(', ')}`
+          : `all tables exist: ${Object.values(names).join(', ')}`,
+      );
       clients.raw.destroy();
       return 0;
     },
@@ -230,8 +253,15 @@ const commands: Record<string, Command> = {
 };
 
 function commandHelp(name: string, c: Command): string {
-  const opts = Object.entries(c.options).map(([o, d]) => `  --${o}${d.type === 'string' ? ' VALUE' : ''}\n      ${d.help}`);
-  return [`usage: npm run cli -- ${c.usage}`, '', c.help, ...(opts.length ? ['', 'options:', ...opts] : [])].join('\n');
+  const opts = Object.entries(c.options).map(
+    ([o, d]) => `  --${o}${d.type === 'string' ? ' VALUE' : ''}\n      ${d.help}`,
+  );
+  return [
+    `usage: npm run cli -- ${c.usage}`,
+    '',
+    c.help,
+    ...(opts.length ? ['', 'options:', ...opts] : []),
+  ].join('\n');
 }
 
 /** The list of commands. */
@@ -248,7 +278,7 @@ export function generalHelp(): string {
 /** Runs the CLI with `argv` (without node and script). Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const two = `${argv[0] ?? ''} ${argv[1] ?? ''}`;
-  const name = commands[two] ? two : argv[0] ?? '';
+  const name = commands[two] ? two : (argv[0] ?? '');
   const rest = argv.slice(commands[two] ? 2 : 1);
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     console.log(generalHelp());
@@ -262,7 +292,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: rest,
-      options: { ...Object.fromEntries(Object.entries(command.options).map(([k, d]) => [k, { type: d.type }])), help: { type: 'boolean', short: 'h' } },
+      options: {
+        ...Object.fromEntries(Object.entries(command.options).map(([k, d]) => [k, { type: d.type }])),
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -270,7 +303,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(commandHelp(name, command));
       return 0;
     }
-    return await command.run(values as Record<string, string | boolean | undefined>, positionals);
+    return await command.run(values, positionals);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`${(err as Error).message}\n\n${commandHelp(name, command)}`);

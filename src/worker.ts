@@ -48,13 +48,17 @@ const quietBundlerLogger = {
  * leaving out the two notices every split worker logs at start ("no activities/workflows
  * registered"): this process polls workflows and activities on separate queues on purpose.
  */
-export function installRuntimeLogging(level: LogLevel = (process.env.WORKER_LOG_LEVEL?.toUpperCase() as LogLevel) || 'WARN'): void {
+export function installRuntimeLogging(
+  level: LogLevel = (process.env.WORKER_LOG_LEVEL?.toUpperCase() as LogLevel) || 'WARN',
+): void {
   const expected = /^No (activities|workflows) registered/;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
       if (expected.test(entry.message)) return;
       const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
-      console.error(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}`);
+      console.error(
+        `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}`,
+      );
     }),
   });
 }
@@ -98,7 +102,11 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
 export function buildActivities(config: Config) {
   const clients = createDynamoClients(config.dynamo);
   const store = new Store(clients, tableNames(config.dynamo.tablePrefix, config.dynamo.tableSuffix));
-  const vendor = new VendorClient({ url: config.vendor.url, apiKey: config.vendor.apiKey, timeoutMs: config.vendor.timeoutMs });
+  const vendor = new VendorClient({
+    url: config.vendor.url,
+    apiKey: config.vendor.apiKey,
+    timeoutMs: config.vendor.timeoutMs,
+  });
   return { store, activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize }) };
 }
 
@@ -116,10 +124,18 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { activities } = buildActivities(config);
   const queues = taskQueues(config.taskQueueSuffix);
-  const workers = await createWorkers({ connection, namespace: config.temporal.namespace, queues, activities, quotaRps: config.vendor.quotaRps });
+  const workers = await createWorkers({
+    connection,
+    namespace: config.temporal.namespace,
+    queues,
+    activities,
+    quotaRps: config.vendor.quotaRps,
+  });
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
-  console.log(`worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s) on ${config.temporal.address}`);
+  console.log(
+    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s) on ${config.temporal.address}`,
+  );
   await runWorkers(workers, stop.signal);
   await connection.close();
 }

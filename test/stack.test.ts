@@ -16,6 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { freePort, startDynamoLocal, startTemporalDevServer, assertPortFree } from '../scripts/stack.js';
 import { startTimeSkipping } from './helpers/harness.js';
+import type { sleeper } from './workflows/sleeper.js';
 
 const SLEEPER = fileURLToPath(new URL('./workflows/sleeper.ts', import.meta.url));
 
@@ -25,11 +26,19 @@ describe('local stack', function () {
   it('the time-skipping server starts from the installed test server and skips 30 days in seconds', async () => {
     const env = await startTimeSkipping();
     try {
-      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'sleep', workflowsPath: SLEEPER });
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: 'sleep',
+        workflowsPath: SLEEPER,
+      });
       const wallStart = Date.now();
       const serverStart = await env.currentTimeMs();
       const result = await worker.runUntil(
-        env.client.workflow.execute('sleeper', { taskQueue: 'sleep', workflowId: 'sleeper-30d', args: [30 * 24 * 3_600_000] }),
+        env.client.workflow.execute<typeof sleeper>('sleeper', {
+          taskQueue: 'sleep',
+          workflowId: 'sleeper-30d',
+          args: [30 * 24 * 3_600_000],
+        }),
       );
       const wall = Date.now() - wallStart;
       const skipped = (await env.currentTimeMs()) - serverStart;
@@ -65,7 +74,10 @@ describe('local stack', function () {
     const port = await freePort();
     const dynamo = await startDynamoLocal({ port });
     try {
-      await assert.rejects(startDynamoLocal({ port }), /Port \d+ \(DynamoDB Local\) is busy.*DYNAMODB_LOCAL_PORT/);
+      await assert.rejects(
+        startDynamoLocal({ port }),
+        /Port \d+ \(DynamoDB Local\) is busy.*DYNAMODB_LOCAL_PORT/,
+      );
     } finally {
       await dynamo.stop();
     }
@@ -73,7 +85,11 @@ describe('local stack', function () {
 
   it('DynamoDB Local round trip through lib-dynamodb: create table, put, batch get, conditional put rejected', async () => {
     const dynamo = await startDynamoLocal({ port: await freePort() });
-    const raw = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const raw = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     const doc = DynamoDBDocumentClient.from(raw);
     try {
       await raw.send(
@@ -84,10 +100,19 @@ describe('local stack', function () {
           KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         }),
       );
-      assert.equal((await raw.send(new DescribeTableCommand({ TableName: 'roundtrip' }))).Table?.TableStatus, 'ACTIVE');
-      await doc.send(new PutCommand({ TableName: 'roundtrip', Item: { pk: 'a', n: 1, nested: { x: ['y'] } } }));
+      assert.equal(
+        (await raw.send(new DescribeTableCommand({ TableName: 'roundtrip' }))).Table?.TableStatus,
+        'ACTIVE',
+      );
+      await doc.send(
+        new PutCommand({ TableName: 'roundtrip', Item: { pk: 'a', n: 1, nested: { x: ['y'] } } }),
+      );
       await doc.send(new PutCommand({ TableName: 'roundtrip', Item: { pk: 'b', n: 2 } }));
-      const got = await doc.send(new BatchGetCommand({ RequestItems: { roundtrip: { Keys: [{ pk: 'a' }, { pk: 'b' }, { pk: 'zz' }] } } }));
+      const got = await doc.send(
+        new BatchGetCommand({
+          RequestItems: { roundtrip: { Keys: [{ pk: 'a' }, { pk: 'b' }, { pk: 'zz' }] } },
+        }),
+      );
       const items = (got.Responses?.roundtrip ?? []).sort((x, y) => String(x.pk).localeCompare(String(y.pk)));
       assert.deepEqual(items, [
         { pk: 'a', n: 1, nested: { x: ['y'] } },
@@ -95,11 +120,17 @@ describe('local stack', function () {
       ]);
       await assert.rejects(
         doc.send(
-          new PutCommand({ TableName: 'roundtrip', Item: { pk: 'a', n: 9 }, ConditionExpression: 'attribute_not_exists(pk)' }),
+          new PutCommand({
+            TableName: 'roundtrip',
+            Item: { pk: 'a', n: 9 },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
         ),
         ConditionalCheckFailedException,
       );
-      const after = await raw.send(new BatchGetItemCommand({ RequestItems: { roundtrip: { Keys: [{ pk: { S: 'a' } }] } } }));
+      const after = await raw.send(
+        new BatchGetItemCommand({ RequestItems: { roundtrip: { Keys: [{ pk: { S: 'a' } }] } } }),
+      );
       assert.equal(after.Responses?.roundtrip?.[0]?.n?.N, '1', 'the rejected put changed nothing');
     } finally {
       raw.destroy();

@@ -29,7 +29,12 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
   });
 
   async function pipeline(sim: Parameters<typeof Pipeline.create>[2] = {}): Promise<Pipeline> {
-    const p = await Pipeline.create(env, dynamo, { seed: 11, employeesPerBranch: 6, salesPerSalesperson: 8, ...sim });
+    const p = await Pipeline.create(env, dynamo, {
+      seed: 11,
+      employeesPerBranch: 6,
+      salesPerSalesperson: 8,
+      ...sim,
+    });
     pipelines.push(p);
     return p;
   }
@@ -58,7 +63,10 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     const sales = await p.store.scanAll('sales');
     for (const s of sales) {
       const branches = p.sim.dataset.branchesOf(Number(s.employee_id)).map(String);
-      assert.ok(branches.includes(String(s.branch_id)), `sale ${String(s.sale_id)} has branch ${String(s.branch_id)}`);
+      assert.ok(
+        branches.includes(String(s.branch_id)),
+        `sale ${String(s.sale_id)} has branch ${String(s.branch_id)}`,
+      );
     }
   });
 
@@ -67,7 +75,11 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     await p.withWorkers(() => run(p, { window: 'full' }));
     const before = { ...p.store.clients.stats };
     const second = await p.withWorkers(() => run(p, { window: 'full' }));
-    assert.equal(p.store.clients.stats.writeRequests - before.writeRequests, 0, 'write requests in the second run');
+    assert.equal(
+      p.store.clients.stats.writeRequests - before.writeRequests,
+      0,
+      'write requests in the second run',
+    );
     assert.equal(itemsWritten(second.counts), 0);
     assert.ok(second.counts.sales.unchanged > 0);
     assert.ok(p.store.clients.stats.readRequests > before.readRequests, 'the second run did read to compare');
@@ -76,7 +88,14 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
   it('after a known mutation exactly the changed items are written; a transfer adds the salesperson under the new branch', async () => {
     const p = await pipeline();
     await p.withWorkers(() => run(p, { window: 'full' }));
-    const report = p.sim.mutate({ seed: 5, newSales: 2, correctedSales: 2, transfers: 1, departures: 1, branchChanges: 1 });
+    const report = p.sim.mutate({
+      seed: 5,
+      newSales: 2,
+      correctedSales: 2,
+      transfers: 1,
+      departures: 1,
+      branchChanges: 1,
+    });
     const itemsBefore = p.store.clients.stats.itemsWritten;
     const summary = await p.withWorkers(() => run(p, { window: 'full' }));
     await assertTablesMatch(p.store, expectedTables(p.sim.dataset, DEFAULT_BRANCHES));
@@ -103,7 +122,9 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
 
   it('a subset run touches only those branches; an unknown branch name shows in the summary', async () => {
     const p = await pipeline();
-    const summary = await p.withWorkers(() => run(p, { window: 'full', branches: ['Akron', 'Gotham', 'Utica'] }));
+    const summary = await p.withWorkers(() =>
+      run(p, { window: 'full', branches: ['Akron', 'Gotham', 'Utica'] }),
+    );
     assert.deepEqual(summary.unknownBranches, ['Gotham']);
     assert.equal(summary.branchesSynced, 2);
     await assertTablesMatch(p.store, expectedTables(p.sim.dataset, ['Akron', 'Utica']));
@@ -127,9 +148,13 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     p.sim.setFaults({ error5xx: 1 });
     const err = await p
       .withWorkers(() => run(p, { window: 'full', branches: ['Albany'] }))
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof WorkflowFailedError, `expected the run to fail, got ${String(err)}`);
-    const summary = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as SyncSummary | undefined;
+    const summary = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as
+      SyncSummary | undefined;
     assert.equal(summary?.failedBranches[0]?.branch, 'Albany');
     assert.match(summary?.failedBranches[0]?.reason ?? '', /500|502|503/);
   });

@@ -113,7 +113,8 @@ export function toFailure(err: unknown): Error {
       nonRetryable: clientError,
     });
   }
-  if (err instanceof VendorBadBodyError) return ApplicationFailure.create({ type: 'VendorBadBody', message: err.message });
+  if (err instanceof VendorBadBodyError)
+    return ApplicationFailure.create({ type: 'VendorBadBody', message: err.message });
   if (err instanceof VendorUnavailableError) {
     return ApplicationFailure.create({ type: 'VendorUnavailable', message: err.message });
   }
@@ -136,7 +137,10 @@ export function createActivities(deps: ActivityDeps) {
       return await request();
     } catch (err) {
       if (err instanceof VendorBadBodyError) {
-        await store.quarantine([{ kind: 'body', reason: err.message, raw: err.body, request: err.request }], ctx);
+        await store.quarantine(
+          [{ kind: 'body', reason: err.message, raw: err.body, request: err.request }],
+          ctx,
+        );
       }
       throw toFailure(err);
     }
@@ -183,21 +187,31 @@ export function createActivities(deps: ActivityDeps) {
     /** One page of a branch's employees; upserts the salespersons and returns their ids. */
     async syncEmployeesPage(input: SyncEmployeesPageInput): Promise<SyncEmployeesPageOutput> {
       const ctx = writeContext();
-      const page = await fetchPage(ctx, () => vendor.employees(input.branchId, { pageSize, pageToken: input.pageToken }));
+      const page = await fetchPage(ctx, () =>
+        vendor.employees(input.branchId, { pageSize, pageToken: input.pageToken }),
+      );
       const { good, bad } = validateRecords('employee', page.records, page.request);
       const salespersons: EmployeeRecord[] = good.filter((e) => e.occupation === 'salesperson');
       const written = await store.upsertSalespersons(salespersons, input.branchId, ctx);
       // Only salespersons are synced: other employees count neither as fetched nor as unchanged.
       const badCount = bad.length;
       const salespersonsCounts = await countsOf(bad, salespersons.length + badCount, written, ctx);
-      return { salespersonIds: salespersons.map((s) => s.id), nextPageToken: page.nextPageToken, counts: { salespersons: salespersonsCounts } };
+      return {
+        salespersonIds: salespersons.map((s) => s.id),
+        nextPageToken: page.nextPageToken,
+        counts: { salespersons: salespersonsCounts },
+      };
     },
 
     /** One page of a salesperson's sales in the window; validates, filters, upserts. */
     async syncSalesPage(input: SyncSalesPageInput): Promise<SyncSalesPageOutput> {
       const ctx = writeContext();
-      const window = input.window ? { from: toVendorTimestamp(input.window.from), to: toVendorTimestamp(input.window.to) } : null;
-      const page = await fetchPage(ctx, () => vendor.sales(input.employeeId, window, { pageSize, pageToken: input.pageToken }));
+      const window = input.window
+        ? { from: toVendorTimestamp(input.window.from), to: toVendorTimestamp(input.window.to) }
+        : null;
+      const page = await fetchPage(ctx, () =>
+        vendor.sales(input.employeeId, window, { pageSize, pageToken: input.pageToken }),
+      );
       const { good, bad } = validateRecords('sale', page.records, page.request);
       // A server may ignore from/to: filter here too (vendor timestamps sort as text).
       const inWindow = window

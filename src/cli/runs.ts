@@ -20,7 +20,12 @@ export async function startRun(
   const windowEnd = input.windowEnd ?? new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
   const full = input.window === 'full';
   const id = workflowId ?? (full ? `sales-sync-full-${windowEnd.slice(0, 19)}Z` : manualRunId(windowEnd));
-  const branches = input.branches === 'all' ? 'all branches' : input.branches ? input.branches.join(', ') : 'default branches';
+  const branches =
+    input.branches === 'all'
+      ? 'all branches'
+      : input.branches
+        ? input.branches.join(', ')
+        : 'default branches';
   return client.workflow.start('salesSyncWorkflow', {
     taskQueue: queues.workflows,
     workflowId: id,
@@ -34,13 +39,16 @@ export async function startRun(
 }
 
 /** The summary of a finished run: its result, or the summary carried by its failure. */
-export async function runOutcome(handle: WorkflowHandle): Promise<{ ok: boolean; summary?: SyncSummary; error?: string }> {
+export async function runOutcome(
+  handle: WorkflowHandle,
+): Promise<{ ok: boolean; summary?: SyncSummary; error?: string }> {
   try {
     return { ok: true, summary: (await handle.result()) as SyncSummary };
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const cause = err.cause;
-      const summary = cause instanceof ApplicationFailure ? (cause.details?.[0] as SyncSummary | undefined) : undefined;
+      const summary =
+        cause instanceof ApplicationFailure ? (cause.details?.[0] as SyncSummary | undefined) : undefined;
       return { ok: false, summary, error: cause?.message ?? err.message };
     }
     throw err;
@@ -63,7 +71,11 @@ export function progressLine(p: SyncProgress, width = 30): string {
  * Follows a run with the `progress` query until it closes, drawing a live bar on a
  * terminal (or a line every few seconds when output is not a terminal).
  */
-export async function followProgress(handle: WorkflowHandle, out: NodeJS.WriteStream = process.stderr, intervalMs = 500): Promise<void> {
+export async function followProgress(
+  handle: WorkflowHandle,
+  out: NodeJS.WriteStream = process.stderr,
+  intervalMs = 500,
+): Promise<void> {
   let last = '';
   let lastPrinted = 0;
   for (;;) {
@@ -72,7 +84,10 @@ export async function followProgress(handle: WorkflowHandle, out: NodeJS.WriteSt
     try {
       const p = await handle.query<SyncProgress>('progress');
       const line = progressLine(p);
-      if (out.isTTY) out.write(`\r${line.slice(0, (out.columns ?? 120) - 1).padEnd(Math.min(line.length, (out.columns ?? 120) - 1))}`);
+      if (out.isTTY)
+        out.write(
+          `\r${line.slice(0, (out.columns ?? 120) - 1).padEnd(Math.min(line.length, (out.columns ?? 120) - 1))}`,
+        );
       else if (line !== last && Date.now() - lastPrinted > 5000) {
         out.write(`${line}\n`);
         lastPrinted = Date.now();
@@ -106,12 +121,20 @@ export async function listRuns(client: Client, limit = 10): Promise<RunRow[]> {
       if (!outcome.ok) summary = `${outcome.error ?? 'failed'}${summary ? ` | ${summary}` : ''}`;
     } else if (wf.status.name === 'RUNNING') {
       try {
-        summary = progressLine(await client.workflow.getHandle(wf.workflowId, wf.runId).query<SyncProgress>('progress'));
+        summary = progressLine(
+          await client.workflow.getHandle(wf.workflowId, wf.runId).query<SyncProgress>('progress'),
+        );
       } catch {
         summary = '(starting)';
       }
     }
-    rows.push({ workflowId: wf.workflowId, status: wf.status.name, startTime: wf.startTime, closeTime: wf.closeTime, summary });
+    rows.push({
+      workflowId: wf.workflowId,
+      status: wf.status.name,
+      startTime: wf.startTime,
+      closeTime: wf.closeTime,
+      summary,
+    });
     if (rows.length >= limit) break;
   }
   return rows;

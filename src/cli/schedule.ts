@@ -60,7 +60,12 @@ export async function upsertSchedule(client: Client, s: ScheduleSettings): Promi
   const opts = scheduleOptions(s);
   const handle = client.schedule.getHandle(opts.scheduleId);
   try {
-    await handle.update((prev) => ({ ...prev, spec: opts.spec, action: opts.action, policies: { ...prev.policies, ...opts.policies } }));
+    await handle.update((prev) => ({
+      ...prev,
+      spec: opts.spec,
+      action: opts.action,
+      policies: { ...prev.policies, ...opts.policies },
+    }));
     return 'updated';
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
@@ -76,7 +81,10 @@ export async function scheduleHandle(client: Client, scheduleId = SCHEDULE_ID): 
     await handle.describe();
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) {
-      throw new Error(`Schedule ${scheduleId} does not exist. Create it with \`npm run cli -- schedule create\`.`, { cause: err });
+      throw new Error(
+        `Schedule ${scheduleId} does not exist. Create it with \`npm run cli -- schedule create\`.`,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -89,8 +97,11 @@ export async function scheduleHandle(client: Client, scheduleId = SCHEDULE_ID): 
  * and each syncs the window before its own scheduled hour.
  */
 export async function backfill(handle: ScheduleHandle, from: Date, to: Date): Promise<number> {
-  if (!(from < to)) throw new Error(`backfill: --from (${from.toISOString()}) must be before --to (${to.toISOString()}).`);
-  await handle.backfill([{ start: from, end: new Date(to.getTime() - 1), overlap: ScheduleOverlapPolicy.BUFFER_ALL }]);
+  if (!(from < to))
+    throw new Error(`backfill: --from (${from.toISOString()}) must be before --to (${to.toISOString()}).`);
+  await handle.backfill([
+    { start: from, end: new Date(to.getTime() - 1), overlap: ScheduleOverlapPolicy.BUFFER_ALL },
+  ]);
   const hour = 3_600_000;
   return Math.ceil(to.getTime() / hour) - Math.ceil(from.getTime() / hour);
 }

@@ -67,7 +67,9 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (!raw) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}.`);
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}.`,
+    );
   }
   return n;
 }
@@ -96,7 +98,9 @@ function url(env: Env, name: string, fallback?: string): string {
     const u = new URL(raw);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an http(s) URL such as http://127.0.0.1:8080.`);
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not valid: expected an http(s) URL such as http://127.0.0.1:8080.`,
+    );
   }
   return raw.replace(/\/+$/, '');
 }
@@ -108,7 +112,8 @@ export function parseBranchList(raw: string, name = 'SYNC_BRANCHES'): string[] |
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (names.length === 0) throw new ConfigError(`${name} is empty: expected comma-separated branch names or "all".`);
+  if (names.length === 0)
+    throw new ConfigError(`${name} is empty: expected comma-separated branch names or "all".`);
   return [...new Set(names)];
 }
 
@@ -120,7 +125,9 @@ function vendorKey(env: Env): string {
     try {
       key = readFileSync(file, 'utf8').trim();
     } catch (err) {
-      throw new ConfigError(`VENDOR_API_KEY_FILE=${file} cannot be read (${(err as NodeJS.ErrnoException).code}): point it at a readable file holding the key.`);
+      throw new ConfigError(
+        `VENDOR_API_KEY_FILE=${file} cannot be read (${(err as NodeJS.ErrnoException).code}): point it at a readable file holding the key.`,
+      );
     }
     if (!key) throw new ConfigError(`VENDOR_API_KEY_FILE=${file} is empty: it must hold the vendor API key.`);
     return key;
@@ -134,7 +141,9 @@ export function loadTemporalConfig(e: Env = process.env): TemporalConfig {
   const tlsCertPath = e.TEMPORAL_TLS_CERT_PATH?.trim() || undefined;
   const tlsKeyPath = e.TEMPORAL_TLS_KEY_PATH?.trim() || undefined;
   if (Boolean(tlsCertPath) !== Boolean(tlsKeyPath)) {
-    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both (mTLS) or neither.');
+    throw new ConfigError(
+      'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both (mTLS) or neither.',
+    );
   }
   return {
     address: str(e, 'TEMPORAL_ADDRESS', '127.0.0.1:7233'),

@@ -18,4 +18,7 @@ export const CUSTOM_SEARCH_ATTRIBUTES = {
 } as const;
 
 /** Set by Temporal on runs started by a schedule: the time the run was scheduled for. */
-export const TEMPORAL_SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
+export const TEMPORAL_SCHEDULED_START_TIME = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  'DATETIME',
+);

@@ -82,7 +82,14 @@ export function addCounts(a: Counts, b: Partial<Counts>): Counts {
 
 /** Items written (inserted + updated) over all tables. */
 export function itemsWritten(c: Counts): number {
-  return c.branches.inserted + c.branches.updated + c.salespersons.inserted + c.salespersons.updated + c.sales.inserted + c.sales.updated;
+  return (
+    c.branches.inserted +
+    c.branches.updated +
+    c.salespersons.inserted +
+    c.salespersons.updated +
+    c.sales.inserted +
+    c.sales.updated
+  );
 }
 
 /** One line a person can read: used as the run's summary in logs, the CLI and notifications. */
@@ -98,8 +105,10 @@ export function describeSummary(s: SyncSummary): string {
     t('sales'),
   ];
   if (s.unknownBranches.length) parts.push(`unknown branches: ${s.unknownBranches.join(', ')}`);
-  if (s.failedBranches.length) parts.push(`failed: ${s.failedBranches.map((f) => `${f.branch} (${f.reason})`).join('; ')}`);
+  if (s.failedBranches.length)
+    parts.push(`failed: ${s.failedBranches.map((f) => `${f.branch} (${f.reason})`).join('; ')}`);
   if (s.skippedBranches.length) parts.push(`already running elsewhere: ${s.skippedBranches.join(', ')}`);
-  if (s.pagingStops.length) parts.push(`paging stopped: ${s.pagingStops.map((p) => `${p.list}: ${p.reason}`).join('; ')}`);
+  if (s.pagingStops.length)
+    parts.push(`paging stopped: ${s.pagingStops.map((p) => `${p.list}: ${p.reason}`).join('; ')}`);
   return parts.join(' | ');
 }

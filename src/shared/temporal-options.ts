@@ -11,7 +11,9 @@ function read(path: string, name: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new ConfigError(`${name}=${path} cannot be read (${(err as NodeJS.ErrnoException).code}): point it at a readable PEM file.`);
+    throw new ConfigError(
+      `${name}=${path} cannot be read (${(err as NodeJS.ErrnoException).code}): point it at a readable PEM file.`,
+    );
   }
 }
 
@@ -19,7 +21,12 @@ function read(path: string, name: string): Buffer {
 export function temporalConnectionOptions(cfg: TemporalConfig) {
   const tls =
     cfg.tlsCertPath && cfg.tlsKeyPath
-      ? { clientCertPair: { crt: read(cfg.tlsCertPath, 'TEMPORAL_TLS_CERT_PATH'), key: read(cfg.tlsKeyPath, 'TEMPORAL_TLS_KEY_PATH') } }
+      ? {
+          clientCertPair: {
+            crt: read(cfg.tlsCertPath, 'TEMPORAL_TLS_CERT_PATH'),
+            key: read(cfg.tlsKeyPath, 'TEMPORAL_TLS_KEY_PATH'),
+          },
+        }
       : cfg.tls;
   return { address: cfg.address, ...(tls ? { tls } : {}), ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}) };
 }

@@ -41,7 +41,8 @@ export interface DynamoClients {
  * credentials, so local runs get dummy ones when none are configured.
  */
 export function createDynamoClients(cfg: DynamoConfig): DynamoClients {
-  const local = cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
+  const local =
+    cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
   const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
   const raw = new DynamoDBClient({
     region: cfg.region,

@@ -63,7 +63,11 @@ export class Store {
   }
 
   /** Upserts salespersons of one branch; key (`employee_id`, `branch_id`): a transfer adds an item. */
-  async upsertSalespersons(records: EmployeeRecord[], branchId: number, ctx: WriteContext): Promise<UpsertResult> {
+  async upsertSalespersons(
+    records: EmployeeRecord[],
+    branchId: number,
+    ctx: WriteContext,
+  ): Promise<UpsertResult> {
     return this.upsert(
       'salespersons',
       records.map((r) => ({
@@ -81,7 +85,12 @@ export class Store {
    * the sale flip between them and be rewritten every run. It is set when the sale is
    * first stored and whenever the vendor's record changes.
    */
-  async upsertSales(records: SaleRecord[], employeeId: number, branchId: number, ctx: WriteContext): Promise<UpsertResult> {
+  async upsertSales(
+    records: SaleRecord[],
+    employeeId: number,
+    branchId: number,
+    ctx: WriteContext,
+  ): Promise<UpsertResult> {
     return this.upsert(
       'sales',
       records.map((r) => ({

@@ -29,7 +29,12 @@ export type TableNames = Record<LogicalTable, string>;
 /** Builds physical names: prefix + logical name + suffix. */
 export function tableNames(prefix: string, suffix: string): TableNames {
   const name = (t: LogicalTable) => `${prefix}${t}${suffix}`;
-  return { branches: name('branches'), salespersons: name('salespersons'), sales: name('sales'), quarantine: name('quarantine') };
+  return {
+    branches: name('branches'),
+    salespersons: name('salespersons'),
+    sales: name('sales'),
+    quarantine: name('quarantine'),
+  };
 }
 
 function definition(table: LogicalTable, name: string): CreateTableCommandInput {

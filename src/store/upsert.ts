@@ -84,12 +84,16 @@ async function storedHashes(
   const projection = ['#h', ...keyNames.map((_, i) => `#k${i}`)].join(', ');
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_UNPROCESSED_ROUNDS) {
-      throw new Error(`DynamoDB left ${pending.length} keys of ${table} unprocessed after ${round} attempts (throttled).`);
+      throw new Error(
+        `DynamoDB left ${pending.length} keys of ${table} unprocessed after ${round} attempts (throttled).`,
+      );
     }
     if (round > 0) await backoff(round);
     const out: BatchGetCommandOutput = await clients.doc.send(
       new BatchGetCommand({
-        RequestItems: { [table]: { Keys: pending, ProjectionExpression: projection, ExpressionAttributeNames: names } },
+        RequestItems: {
+          [table]: { Keys: pending, ProjectionExpression: projection, ExpressionAttributeNames: names },
+        },
       }),
     );
     for (const item of out.Responses?.[table] ?? []) {
@@ -103,11 +107,17 @@ async function storedHashes(
 }
 
 /** Writes items (at most 25) with one BatchWriteItem, retrying unprocessed items with backoff. */
-async function writeBatch(clients: DynamoClients, table: string, items: Record<string, unknown>[]): Promise<void> {
+async function writeBatch(
+  clients: DynamoClients,
+  table: string,
+  items: Record<string, unknown>[],
+): Promise<void> {
   let pending = items.map((Item) => ({ PutRequest: { Item } }));
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_UNPROCESSED_ROUNDS) {
-      throw new Error(`DynamoDB left ${pending.length} items of ${table} unprocessed after ${round} attempts (throttled).`);
+      throw new Error(
+        `DynamoDB left ${pending.length} items of ${table} unprocessed after ${round} attempts (throttled).`,
+      );
     }
     if (round > 0) await backoff(round);
     const out = await clients.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));

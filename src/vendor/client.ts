@@ -124,14 +124,19 @@ export class VendorClient {
       );
     }
     const data = parsed.data as z.infer<S> & { next_page_token?: string | null };
-    return { records: records(data), nextPageToken: data.next_page_token ?? null, request: describe(path, params) };
+    return {
+      records: records(data),
+      nextPageToken: data.next_page_token ?? null,
+      request: describe(path, params),
+    };
   }
 
   /** One GET. Returns the body text of a 200; throws a domain error for anything else. */
   private async get(path: string, params: Params): Promise<{ text: string; request: string }> {
     const request = describe(`/${path}`, params);
     const searchParams: Record<string, string> = {};
-    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) searchParams[k] = String(v);
+    for (const [k, v] of Object.entries(params))
+      if (v !== undefined && v !== null) searchParams[k] = String(v);
     let res: Response;
     let text: string;
     try {
@@ -139,12 +144,21 @@ export class VendorClient {
       text = await res.text();
     } catch (cause) {
       if (cause instanceof TimeoutError) {
-        throw new VendorUnavailableError(`vendor did not answer ${request} within ${this.opts.timeoutMs} ms`, request, { cause });
+        throw new VendorUnavailableError(
+          `vendor did not answer ${request} within ${this.opts.timeoutMs} ms`,
+          request,
+          { cause },
+        );
       }
-      throw new VendorUnavailableError(`vendor request ${request} failed: ${(cause as Error).message}`, request, { cause });
+      throw new VendorUnavailableError(
+        `vendor request ${request} failed: ${(cause as Error).message}`,
+        request,
+        { cause },
+      );
     }
     if (res.status === 200) return { text, request };
-    if (res.status === 429) throw new VendorRateLimitedError(request, parseRetryAfter(res.headers.get('retry-after')));
+    if (res.status === 429)
+      throw new VendorRateLimitedError(request, parseRetryAfter(res.headers.get('retry-after')));
     const detail = errorDetail(text);
     if (res.status === 401 || res.status === 403) {
       throw new VendorHttpError(

@@ -48,7 +48,10 @@ export const saleSchema = z
     id: vendorId,
     transaction_timestamp: z
       .string()
-      .refine((s) => parseVendorTimestamp(s) !== undefined, 'not a UTC timestamp of the form YYYY-MM-DD HH:MM:SS'),
+      .refine(
+        (s) => parseVendorTimestamp(s) !== undefined,
+        'not a UTC timestamp of the form YYYY-MM-DD HH:MM:SS',
+      ),
     amount: z.string().regex(/^-?\d+(\.\d+)?$/, 'not a decimal amount'),
     product: z.string(),
     quantity: z.number().int(),

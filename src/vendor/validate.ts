@@ -54,7 +54,12 @@ export function validateRecords<K extends RecordKind>(
     if (identical) {
       good.push(first.record);
       for (const c of copies.slice(1)) {
-        bad.push({ kind, reason: `duplicate ${kind} id ${id} in one response (exact copy; one stored)`, raw: c.raw, request });
+        bad.push({
+          kind,
+          reason: `duplicate ${kind} id ${id} in one response (exact copy; one stored)`,
+          raw: c.raw,
+          request,
+        });
       }
     } else {
       for (const c of copies) {

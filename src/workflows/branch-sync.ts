@@ -4,12 +4,7 @@
  * bounded concurrency. Continues as new before its history grows large, so any branch
  * size stays far inside Temporal's limits.
  */
-import {
-  ApplicationFailure,
-  continueAsNew,
-  executeChild,
-  setCurrentDetails,
-} from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, executeChild, setCurrentDetails } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
 import { salespersonWorkflowId } from '../shared/ids.js';
 import { SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attributes.js';
@@ -100,8 +95,21 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
       try {
         const r = await executeChild(salespersonSyncWorkflow, {
           workflowId: salespersonWorkflowId(input.scope, input.name, employeeId),
-          args: [{ employeeId, branchId: branch.id, branchName: input.name, window: input.window, vendorTaskQueue: input.vendorTaskQueue }],
-          typedSearchAttributes: childSearchAttributes(input.searchAttributes, input.name, 'salesperson', input.window?.to ?? null),
+          args: [
+            {
+              employeeId,
+              branchId: branch.id,
+              branchName: input.name,
+              window: input.window,
+              vendorTaskQueue: input.vendorTaskQueue,
+            },
+          ],
+          typedSearchAttributes: childSearchAttributes(
+            input.searchAttributes,
+            input.name,
+            'salesperson',
+            input.window?.to ?? null,
+          ),
           staticSummary: `Sales of salesperson ${employeeId} (branch ${input.name})`,
         });
         out.pages += r.pages;
@@ -118,7 +126,10 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     historyFull,
   );
   if (nextIndex < ids.length) {
-    await continueAsNew<typeof branchSyncWorkflow>({ ...input, resume: { branch, salespersonIds: ids, nextIndex, partial: out } });
+    await continueAsNew<typeof branchSyncWorkflow>({
+      ...input,
+      resume: { branch, salespersonIds: ids, nextIndex, partial: out },
+    });
   }
   if (out.failedSalespersons.length > 0) {
     const first = out.failedSalespersons[0];

@@ -40,9 +40,16 @@ export function resolveWindow(input: SalesSyncInput): SyncWindow | null {
   if (input.window && input.window !== 'default') return input.window;
   const info = workflowInfo();
   const scheduled = info.typedSearchAttributes.get(TEMPORAL_SCHEDULED_START_TIME);
-  const endMs = scheduled ? scheduled.getTime() : input.windowEnd ? Date.parse(input.windowEnd) : info.startTime.getTime();
+  const endMs = scheduled
+    ? scheduled.getTime()
+    : input.windowEnd
+      ? Date.parse(input.windowEnd)
+      : info.startTime.getTime();
   const end = Math.floor(endMs / 1000) * 1000;
-  return { from: new Date(end - (input.windowHours ?? 24) * HOUR_MS).toISOString(), to: new Date(end).toISOString() };
+  return {
+    from: new Date(end - (input.windowHours ?? 24) * HOUR_MS).toISOString(),
+    to: new Date(end).toISOString(),
+  };
 }
 
 /** Syncs the branches' data for one window. */
@@ -63,7 +70,13 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     skippedBranches: [],
     pagingStops: [],
   };
-  const progress: SyncProgress = { phase: 'resolving branches', branchesTotal: 0, branchesDone: 0, running: [], summary };
+  const progress: SyncProgress = {
+    phase: 'resolving branches',
+    branchesTotal: 0,
+    branchesDone: 0,
+    running: [],
+    summary,
+  };
   setHandler(progressQuery, () => progress);
   if (useSearchAttributes) {
     upsertSearchAttributes([
@@ -86,7 +99,10 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
       token = page.nextPageToken;
       if (token === null) break;
       if (seen.has(token)) {
-        summary.pagingStops.push({ list: 'all branches', reason: `the vendor repeated page token ${JSON.stringify(token)}` });
+        summary.pagingStops.push({
+          list: 'all branches',
+          reason: `the vendor repeated page token ${JSON.stringify(token)}`,
+        });
         break;
       }
       seen.add(token);
@@ -133,7 +149,8 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
       } else {
         // A branch that failed still counts what it did before failing.
         const cause = err instanceof ChildWorkflowFailure ? err.cause : undefined;
-        if (cause instanceof ApplicationFailure && cause.type === 'BranchSyncFailed') record(cause.details?.[0] as BranchSyncOutput);
+        if (cause instanceof ApplicationFailure && cause.type === 'BranchSyncFailed')
+          record(cause.details?.[0] as BranchSyncOutput);
         summary.failedBranches.push({ branch: name, reason: reasonOf(cause ?? err) });
       }
     } finally {

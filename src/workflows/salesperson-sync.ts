@@ -15,7 +15,11 @@ const SEEN_TOKENS_KEPT = 1_000;
 /** Syncs one salesperson's sales. */
 export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Promise<SalespersonSyncOutput> {
   const acts = vendorActivities(input.vendorTaskQueue);
-  const out: SalespersonSyncOutput = input.resume?.partial ?? { pages: 0, counts: emptyCounts(), pagingStop: null };
+  const out: SalespersonSyncOutput = input.resume?.partial ?? {
+    pages: 0,
+    counts: emptyCounts(),
+    pagingStop: null,
+  };
   const seen = new Set<string>(input.resume?.seenTokens ?? []);
   let token: string | null = input.resume?.pageToken ?? null;
   const list = `sales of salesperson ${input.employeeId}`;
@@ -32,7 +36,10 @@ export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Prom
     token = page.nextPageToken;
     if (token === null) break;
     if (seen.has(token)) {
-      out.pagingStop = { list, reason: `the vendor repeated page token ${JSON.stringify(token)}; stopped paging after ${out.pages} pages` };
+      out.pagingStop = {
+        list,
+        reason: `the vendor repeated page token ${JSON.stringify(token)}; stopped paging after ${out.pages} pages`,
+      };
       break;
     }
     if (out.pages >= MAX_PAGES_PER_LIST) {
@@ -42,7 +49,10 @@ export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Prom
     seen.add(token);
     if (historyFull()) {
       const seenTokens = [...seen].slice(-SEEN_TOKENS_KEPT);
-      await continueAsNew<typeof salespersonSyncWorkflow>({ ...input, resume: { pageToken: token, seenTokens, partial: out } });
+      await continueAsNew<typeof salespersonSyncWorkflow>({
+        ...input,
+        resume: { pageToken: token, seenTokens, partial: out },
+      });
     }
   }
   return out;

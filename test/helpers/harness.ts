@@ -7,9 +7,20 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { freePort, startDynamoLocal, temporalCliPath, testServerPath, type DynamoLocal } from '../../scripts/stack.js';
+import {
+  freePort,
+  startDynamoLocal,
+  temporalCliPath,
+  testServerPath,
+  type DynamoLocal,
+} from '../../scripts/stack.js';
 import { createActivities } from '../../src/activities/index.js';
-import { CUSTOM_SEARCH_ATTRIBUTES, SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../../src/shared/search-attributes.js';
+import {
+  CUSTOM_SEARCH_ATTRIBUTES,
+  SYNC_BRANCH,
+  SYNC_KIND,
+  SYNC_WINDOW_END,
+} from '../../src/shared/search-attributes.js';
 import { type TaskQueues, taskQueues } from '../../src/shared/task-queues.js';
 import { Store, createDynamoClients, ensureTables, tableNames } from '../../src/store/index.js';
 import { VendorSimulator, type SimOptions } from '../../src/sim/index.js';
@@ -41,10 +52,15 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
 const INDEXED = temporal.api.enums.v1.IndexedValueType;
 
 async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
-  const types = { Keyword: INDEXED.INDEXED_VALUE_TYPE_KEYWORD, Datetime: INDEXED.INDEXED_VALUE_TYPE_DATETIME };
+  const types = {
+    Keyword: INDEXED.INDEXED_VALUE_TYPE_KEYWORD,
+    Datetime: INDEXED.INDEXED_VALUE_TYPE_DATETIME,
+  };
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([n, t]) => [n, types[t]])),
+    searchAttributes: Object.fromEntries(
+      Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([n, t]) => [n, types[t]]),
+    ),
   });
 }
 
@@ -75,7 +91,12 @@ export class Pipeline {
     opts: { quotaRps?: number } = {},
   ): Promise<Pipeline> {
     const simulator = await VendorSimulator.start({ apiKeys: [SIM_KEY], quota: 0, ...sim });
-    const clients = createDynamoClients({ endpoint: dynamo.endpoint, region: 'us-east-1', tablePrefix: '', tableSuffix: '' });
+    const clients = createDynamoClients({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      tablePrefix: '',
+      tableSuffix: '',
+    });
     const names = tableNames(`t${randomUUID().slice(0, 8)}-`, '');
     await ensureTables(clients.raw, names);
     return new Pipeline(env, simulator, new Store(clients, names), opts.quotaRps ?? 1000);

@@ -26,7 +26,11 @@ export function expectedTables(
     for (const sp of ds.salespersonsOf(b.id)) {
       salespersons.set(`${sp.id}|${b.id}`, { ...sp, employee_id: String(sp.id), branch_id: String(b.id) });
       for (const sale of ds.salesBySalesperson.get(sp.id) ?? []) {
-        if (window && !(sale.transaction_timestamp >= ts(window.from) && sale.transaction_timestamp < ts(window.to))) continue;
+        if (
+          window &&
+          !(sale.transaction_timestamp >= ts(window.from) && sale.transaction_timestamp < ts(window.to))
+        )
+          continue;
         sales.set(`${sale.id}|${sp.id}`, { ...sale, sale_id: String(sale.id), employee_id: String(sp.id) });
       }
     }
@@ -41,7 +45,10 @@ function keyOf(table: 'branches' | 'salespersons' | 'sales', item: Record<string
 }
 
 /** Scans the three tables and asserts they hold exactly the expected items, field by field. */
-export async function assertTablesMatch(store: Store, expected: ReturnType<typeof expectedTables>): Promise<void> {
+export async function assertTablesMatch(
+  store: Store,
+  expected: ReturnType<typeof expectedTables>,
+): Promise<void> {
   for (const table of ['branches', 'salespersons', 'sales'] as const) {
     const items = await store.scanAll(table);
     const actual = new Map<string, Record<string, unknown>>();
@@ -60,6 +67,7 @@ export async function assertTablesMatch(store: Store, expected: ReturnType<typeo
       [...expected[table].keys()].sort(),
       `${table}: the stored keys differ from the simulator's`,
     );
-    for (const [key, want] of expected[table]) assert.deepEqual(actual.get(key), want, `${table} item ${key} differs`);
+    for (const [key, want] of expected[table])
+      assert.deepEqual(actual.get(key), want, `${table} item ${key} differs`);
   }
 }

@@ -1,0 +1,187 @@
+/**
+ * The schedule, backfills, search attributes and the vendor quota, on the Temporal CLI dev
+ * server (the time-skipping test server does not implement schedules: it answers
+ * "Failed to create schedule"), with DynamoDB Local and the simulator.
+ */
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DynamoLocal } from '../scripts/stack.js';
+import { backfill, scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
+import { listRuns, runOutcome, startRun } from '../src/cli/runs.js';
+import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
+import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
+import type { SyncSummary } from '../src/shared/summary.js';
+import { Pipeline, startDevServer, startDynamo } from './helpers/harness.js';
+import { assertTablesMatch, expectedTables } from './helpers/truth.js';
+
+const HOUR = 3_600_000;
+
+async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+describe('schedule and quota (dev server, DynamoDB Local, simulator)', function () {
+  this.timeout(240_000);
+  let env: TestWorkflowEnvironment;
+  let dynamo: DynamoLocal;
+  const pipelines: Pipeline[] = [];
+
+  before(async () => {
+    [env, dynamo] = await Promise.all([startDevServer(), startDynamo()]);
+  });
+  after(async () => {
+    await Promise.all(pipelines.map((p) => p.stop()));
+    await env?.teardown();
+    await dynamo?.stop();
+  });
+
+  async function pipeline(
+    ...args: Parameters<typeof Pipeline.create> extends [unknown, unknown, ...infer R] ? R : never
+  ) {
+    const p = await Pipeline.create(env, dynamo, ...args);
+    pipelines.push(p);
+    return p;
+  }
+
+  it('the schedule runs every hour on the hour, with the overlap policy and catchup window set', async () => {
+    const p = await pipeline({ seed: 3 });
+    const scheduleId = `hourly-${p.queues.workflows}`;
+    assert.equal(await upsertSchedule(env.client, { scheduleId, queues: p.queues, input: {} }), 'created');
+    assert.equal(
+      await upsertSchedule(env.client, { scheduleId, queues: p.queues, input: { branches: ['Akron'] } }),
+      'updated',
+    );
+    const d = await (await scheduleHandle(env.client, scheduleId)).describe();
+    const next = d.info.nextActionTimes.map((t) => t.getTime());
+    assert.ok(next.length >= 3);
+    for (const t of next) assert.equal(t % HOUR, 0, `${new Date(t).toISOString()} is on the hour`);
+    for (let i = 1; i < next.length; i++) assert.equal((next[i] ?? 0) - (next[i - 1] ?? 0), HOUR);
+    assert.equal(d.policies.overlap, 'BUFFER_ONE');
+    assert.equal(d.policies.catchupWindow, HOUR);
+    assert.deepEqual((d.action as { args?: unknown[] }).args?.[0], {
+      vendorTaskQueue: p.queues.vendor,
+      branches: ['Akron'],
+    });
+    await (await scheduleHandle(env.client, scheduleId)).delete();
+  });
+
+  it('a 3-hour backfill makes 3 runs over the 3 windows before each scheduled hour', async () => {
+    const anchor = Math.floor(Date.now() / HOUR) * HOUR;
+    const p = await pipeline({
+      seed: 4,
+      anchorTime: anchor,
+      salesSpanHours: 30,
+      employeesPerBranch: 4,
+      salesPerSalesperson: 30,
+    });
+    const scheduleId = `backfill-${p.queues.workflows}`;
+    await upsertSchedule(env.client, {
+      scheduleId,
+      queues: p.queues,
+      input: { branches: ['Scranton', 'Stamford'] },
+    });
+    const handle = await scheduleHandle(env.client, scheduleId);
+    await handle.pause('test: only the backfill runs');
+    const from = new Date(anchor - 5 * HOUR);
+    const to = new Date(anchor - 2 * HOUR);
+    assert.equal(await backfill(handle, from, to), 3);
+    const summaries = await p.withWorkers(() =>
+      until('3 completed backfill runs', 180_000, async () => {
+        const d = await handle.describe();
+        const ids = d.info.recentActions.map((a) => a.action.workflow.workflowId);
+        if (ids.length < 3 || d.info.runningActions.length > 0) return undefined;
+        const out: SyncSummary[] = [];
+        for (const id of ids) {
+          const o = await runOutcome(env.client.workflow.getHandle(id));
+          if (!o.summary) return undefined;
+          out.push(o.summary);
+        }
+        return out;
+      }),
+    );
+    const ends = summaries.map((s) => s.window.to).sort();
+    assert.deepEqual(
+      ends,
+      [5, 4, 3].map((h) => new Date(anchor - h * HOUR).toISOString()),
+    );
+    for (const s of summaries) {
+      assert.equal(Date.parse(s.window.to) - Date.parse(s.window.from ?? ''), 24 * HOUR);
+      assert.equal(s.branchesSynced, 2);
+    }
+    // The union of the three windows is what the tables hold.
+    const union = {
+      from: new Date(anchor - 29 * HOUR).toISOString(),
+      to: new Date(anchor - 3 * HOUR).toISOString(),
+    };
+    await assertTablesMatch(p.store, expectedTables(p.sim.dataset, ['Scranton', 'Stamford'], union));
+    await handle.delete();
+  });
+
+  it('at the default quota the simulator sends no 429: the task-queue rate limit held the rate', async () => {
+    const quota = 20;
+    const p = await pipeline(
+      { seed: 8, quota, latencyMs: 20, employeesPerBranch: 8, salesPerSalesperson: 25 },
+      { quotaRps: quota },
+    );
+    const started = Date.now();
+    const summary = await p.withWorkers(async () => {
+      const h = await startRun(
+        env.client,
+        p.queues,
+        { window: 'full', salespersonConcurrency: 16 },
+        `quota-${p.queues.workflows}`,
+      );
+      return (await runOutcome(h)).summary;
+    }, 10);
+    const wall = (Date.now() - started) / 1000;
+    const c = p.sim.counters();
+    assert.equal(c.throttled429, 0, `429s sent: ${c.throttled429} (peak ${c.peakRatePerSecond}/s)`);
+    assert.equal(c.total, summary?.pages, 'one request per page: no retries were needed');
+    assert.ok(c.total >= 150, `enough requests to test the rate (${c.total})`);
+    assert.ok(wall >= c.total / quota - 2, `took ${wall}s for ${c.total} requests at ${quota}/s`);
+    console.log(
+      `      ${c.total} requests in ${wall.toFixed(1)} s at quota ${quota}/s (bound ${(c.total / quota).toFixed(1)} s), peak ${c.peakRatePerSecond}/s, 0 x 429`,
+    );
+    await assertTablesMatch(p.store, expectedTables(p.sim.dataset, DEFAULT_BRANCHES));
+  });
+
+  it('runs are readable in the Web UI: IDs say what they are, search attributes are set on every child', async () => {
+    const p = await pipeline({ seed: 9, employeesPerBranch: 4, salesPerSalesperson: 3 });
+    const windowEnd = '2026-05-01T10:00:00.000Z';
+    const h = await p.withWorkers(async () => {
+      const run = await startRun(env.client, p.queues, { branches: ['Akron', 'Nowhere'], windowEnd });
+      await run.result();
+      return run;
+    });
+    assert.equal(h.workflowId, 'sales-sync-manual-2026-05-01T10:00:00Z');
+    const children = await until('children in visibility', 30_000, async () => {
+      const found = [];
+      for await (const wf of env.client.workflow.list({ query: `SyncBranch = 'Akron'` })) found.push(wf);
+      return found.length >= 3 ? found : undefined;
+    });
+    for (const c of children) {
+      assert.equal(c.typedSearchAttributes.get(SYNC_WINDOW_END)?.toISOString(), windowEnd, c.workflowId);
+      assert.ok(
+        ['branch', 'salesperson'].includes(c.typedSearchAttributes.get(SYNC_KIND) ?? ''),
+        c.workflowId,
+      );
+    }
+    const ids = children.map((c) => c.workflowId).sort();
+    assert.ok(ids.includes('sales-sync/2026-05-01T10:00:00Z/branch/Akron'), ids.join(', '));
+    assert.ok(
+      ids.some((id) => /^sales-sync\/2026-05-01T10:00:00Z\/branch\/Akron\/salesperson\/\d+$/.test(id)),
+    );
+    const rows = await until('the run in the list', 30_000, async () => {
+      const r = await listRuns(env.client, 20);
+      return r.some((x) => x.workflowId === h.workflowId && x.status === 'COMPLETED') ? r : undefined;
+    });
+    const row = rows.find((x) => x.workflowId === h.workflowId);
+    assert.match(row?.summary ?? '', /1\/2 branches.*unknown branches: Nowhere/);
+  });
+});
