@@ -68,6 +68,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const env = process.env;
+  // The AWS SDK is pinned to a release that supports Node 20 (README, "Requirements").
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const dataDir = env.DATA_DIR?.trim() || join(ROOT, '.data');
   const started: RunningProcess[] = [];
   let sim: VendorSimulator | undefined;

@@ -158,7 +158,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** `/branches?branch=NAME`, then upserts the branch. */
-    async lookupBranch(input: LookupBranchInput): Promise<LookupBranchOutput> {
+    lookupBranch: async (input: LookupBranchInput): Promise<LookupBranchOutput> => {
       const ctx = writeContext();
       const page = await fetchPage(ctx, () => vendor.branchByName(input.name));
       const { good, bad } = validateRecords('branch', page.records, page.request);
@@ -171,7 +171,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** One page of `/branches` without a name (all branches), upserting them. */
-    async listBranchesPage(input: ListBranchesPageInput): Promise<ListBranchesPageOutput> {
+    listBranchesPage: async (input: ListBranchesPageInput): Promise<ListBranchesPageOutput> => {
       const ctx = writeContext();
       const page = await fetchPage(ctx, () => vendor.allBranches({ pageSize, pageToken: input.pageToken }));
       const { good, bad } = validateRecords('branch', page.records, page.request);
@@ -185,7 +185,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** One page of a branch's employees; upserts the salespersons and returns their ids. */
-    async syncEmployeesPage(input: SyncEmployeesPageInput): Promise<SyncEmployeesPageOutput> {
+    syncEmployeesPage: async (input: SyncEmployeesPageInput): Promise<SyncEmployeesPageOutput> => {
       const ctx = writeContext();
       const page = await fetchPage(ctx, () =>
         vendor.employees(input.branchId, { pageSize, pageToken: input.pageToken }),
@@ -204,7 +204,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** One page of a salesperson's sales in the window; validates, filters, upserts. */
-    async syncSalesPage(input: SyncSalesPageInput): Promise<SyncSalesPageOutput> {
+    syncSalesPage: async (input: SyncSalesPageInput): Promise<SyncSalesPageOutput> => {
       const ctx = writeContext();
       const window = input.window
         ? { from: toVendorTimestamp(input.window.from), to: toVendorTimestamp(input.window.to) }
