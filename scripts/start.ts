@@ -134,7 +134,7 @@ async function main(): Promise<number> {
 
     const config = loadConfig(env, overrides);
     installRuntimeLogging();
-    const { store, activities } = buildActivities(config);
+    const { store, activities, workflowActivities } = buildActivities(config);
     const created = await ensureTables(store.clients.raw, store.names);
     console.log(
       `tables             ${Object.values(store.names).join(', ')}${created.length ? ' (created now)' : ''}`,
@@ -147,6 +147,7 @@ async function main(): Promise<number> {
       namespace: config.temporal.namespace,
       queues,
       activities,
+      workflowActivities,
       quotaRps: config.vendor.quotaRps,
     });
     const stopWorkers = new AbortController();

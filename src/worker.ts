@@ -16,7 +16,9 @@ import {
   type LogLevel,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { createActivities } from './activities/index.js';
+import { type NotifyActivities, createNotifyActivities } from './activities/notify.js';
 import { type Config, loadConfig } from './shared/config.js';
 import { temporalConnectionOptions } from './shared/temporal-options.js';
 import { ConfigError } from './shared/errors.js';
@@ -69,6 +71,8 @@ export interface WorkerSetup {
   namespace: string;
   queues: TaskQueues;
   activities: ReturnType<typeof createActivities>;
+  /** Activities of the workflow queue (notices, follow-up): they make no vendor request. */
+  workflowActivities: NotifyActivities;
   /** Vendor requests per second for the whole vendor queue (all workers). */
   quotaRps: number;
 }
@@ -85,6 +89,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     namespace,
     taskQueue: queues.workflows,
     workflowBundle: await workflowBundle(),
+    activities: setup.workflowActivities,
   });
   const vendorWorker = await Worker.create({
     connection,
@@ -107,7 +112,14 @@ export function buildActivities(config: Config) {
     apiKey: config.vendor.apiKey,
     timeoutMs: config.vendor.timeoutMs,
   });
-  return { store, activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize }) };
+  const n = config.notify;
+  const workflowActivities = createNotifyActivities({
+    webhookUrl: n.webhookUrl,
+    sns: n.snsTopicArn ? { client: new SNSClient({ region: config.dynamo.region }), topicArn: n.snsTopicArn } : undefined,
+    setAsideThreshold: n.setAsideThreshold,
+    followUpUrl: n.followUpUrl,
+  });
+  return { store, activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize }), workflowActivities };
 }
 
 /** Runs workers until `signal` aborts; resolves once they have shut down. */
@@ -122,13 +134,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   installRuntimeLogging();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const { activities } = buildActivities(config);
+  const { activities, workflowActivities } = buildActivities(config);
   const queues = taskQueues(config.taskQueueSuffix);
   const workers = await createWorkers({
     connection,
     namespace: config.temporal.namespace,
     queues,
     activities,
+    workflowActivities,
     quotaRps: config.vendor.quotaRps,
   });
   const stop = new AbortController();

@@ -44,8 +44,17 @@ export interface SyncDefaults {
   salespersonConcurrency: number;
 }
 
+/** Where run notices and the follow-up step go (all optional). */
+export interface NotifyConfig {
+  webhookUrl?: string;
+  snsTopicArn?: string;
+  setAsideThreshold: number;
+  followUpUrl?: string;
+}
+
 /** All settings. */
 export interface Config {
+  notify: NotifyConfig;
   temporal: TemporalConfig;
   vendor: VendorConfig;
   dynamo: DynamoConfig;
@@ -186,6 +195,22 @@ export function loadVendorConfig(e: Env = process.env): VendorConfig {
   };
 }
 
+/** Notification settings: NOTIFY_WEBHOOK_URL, NOTIFY_SNS_TOPIC_ARN, NOTIFY_SET_ASIDE_THRESHOLD, FOLLOW_UP_WEBHOOK_URL. */
+export function loadNotifyConfig(e: Env = process.env): NotifyConfig {
+  const arn = e.NOTIFY_SNS_TOPIC_ARN?.trim() || undefined;
+  if (arn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn)) {
+    throw new ConfigError(
+      `NOTIFY_SNS_TOPIC_ARN=${JSON.stringify(arn)} is not valid: expected a topic ARN such as arn:aws:sns:us-east-1:123456789012:sales-sync-alerts.`,
+    );
+  }
+  return {
+    webhookUrl: e.NOTIFY_WEBHOOK_URL?.trim() ? url(e, 'NOTIFY_WEBHOOK_URL') : undefined,
+    snsTopicArn: arn,
+    setAsideThreshold: int(e, 'NOTIFY_SET_ASIDE_THRESHOLD', 10, 0, Number.MAX_SAFE_INTEGER),
+    followUpUrl: e.FOLLOW_UP_WEBHOOK_URL?.trim() ? url(e, 'FOLLOW_UP_WEBHOOK_URL') : undefined,
+  };
+}
+
 /** Reads and validates every setting. `overrides` win over `env` (the main job and tests use them). */
 export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {
   const e: Env = { ...env, ...overrides };
@@ -194,6 +219,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     vendor: loadVendorConfig(e),
     dynamo: loadDynamoConfig(e),
     sync: loadSyncDefaults(e),
+    notify: loadNotifyConfig(e),
     taskQueueSuffix: e.TASK_QUEUE_SUFFIX?.trim() ?? '',
   };
 }

@@ -49,6 +49,10 @@ export interface SyncSummary {
   /** Branches another run was already syncing over the same window (its child ID was taken). */
   skippedBranches: string[];
   pagingStops: PagingStop[];
+  /** Where the run's notice went ("webhook", "sns"), or why sending it failed; null when none was due. */
+  notice: string | null;
+  /** Outcome of the follow-up step after an all-succeeded run; null when it did not run. */
+  followUp: string | null;
 }
 
 /** Zero counts for one table. */

@@ -8,6 +8,8 @@ import {
   ChildWorkflowFailure,
   defineQuery,
   executeChild,
+  log,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -15,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SyncWindow } from '../activities/index.js';
+import type { NotifyActivities } from '../activities/notify.js';
 import { DEFAULT_BRANCHES } from '../shared/branches.js';
 import { branchWorkflowId, windowTag } from '../shared/ids.js';
 import { SYNC_KIND, SYNC_WINDOW_END, TEMPORAL_SCHEDULED_START_TIME } from '../shared/search-attributes.js';
@@ -24,6 +27,12 @@ import { childSearchAttributes } from './branch-sync.js';
 import { branchSyncWorkflow } from './branch-sync.js';
 import { reasonOf, slidingWindow, vendorActivities } from './common.js';
 import type { BranchSyncOutput, SalesSyncInput, SyncProgress } from './types.js';
+
+/** Notices and the follow-up step: on the workflow task queue, outside the vendor's rate limit. */
+const notifier = proxyActivities<NotifyActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5 },
+});
 
 /** Live progress of a run (the CLI's progress bar polls it). */
 export const progressQuery = defineQuery<SyncProgress>('progress');
@@ -69,6 +78,8 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     failedBranches: [],
     skippedBranches: [],
     pagingStops: [],
+    notice: null,
+    followUp: null,
   };
   const progress: SyncProgress = {
     phase: 'resolving branches',
@@ -164,15 +175,31 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
 
   const tolerated = input.toleratedFailurePercent ?? 0;
   const failedShare = names.length ? (summary.failedBranches.length * 100) / names.length : 0;
-  if (summary.failedBranches.length > 0 && failedShare > tolerated) {
-    throw ApplicationFailure.create({
-      type: 'SyncRunFailed',
-      message: `${summary.failedBranches.length} of ${names.length} branches failed (tolerated: ${tolerated}%): ${summary.failedBranches
-        .map((f) => `${f.branch}: ${f.reason}`)
-        .join('; ')}`,
-      nonRetryable: true,
-      details: [summary],
-    });
+  const failed = summary.failedBranches.length > 0 && failedShare > tolerated;
+  const reason = `${summary.failedBranches.length} of ${names.length} branches failed (tolerated: ${tolerated}%): ${summary.failedBranches
+    .map((f) => `${f.branch}: ${f.reason}`)
+    .join('; ')}`;
+
+  // A notice when the run failed or set aside too many records; its own failure never fails the run.
+  const workflowId = workflowInfo().workflowId;
+  try {
+    const sent = await notifier.notifyRun({ workflowId, status: failed ? 'failed' : 'succeeded', reason: failed ? reason : undefined, summary });
+    summary.notice = sent.sentTo.length ? `sent to ${sent.sentTo.join(', ')}` : null;
+  } catch (err) {
+    summary.notice = `could not be sent: ${reasonOf(err)}`;
+    log.error('run notice could not be sent', { error: reasonOf(err) });
+  }
+  // The follow-up step runs only when every branch succeeded.
+  if (summary.failedBranches.length === 0) {
+    try {
+      summary.followUp = (await notifier.followUp({ workflowId, summary })) ? 'done' : null;
+    } catch (err) {
+      summary.followUp = `failed: ${reasonOf(err)}`;
+    }
+  }
+
+  if (failed) {
+    throw ApplicationFailure.create({ type: 'SyncRunFailed', message: reason, nonRetryable: true, details: [summary] });
   }
   return summary;
 }

@@ -15,6 +15,7 @@ import {
   type DynamoLocal,
 } from '../../scripts/stack.js';
 import { createActivities } from '../../src/activities/index.js';
+import { type NotifyDeps, createNotifyActivities } from '../../src/activities/notify.js';
 import {
   CUSTOM_SEARCH_ATTRIBUTES,
   SYNC_BRANCH,
@@ -108,20 +109,22 @@ export class Pipeline {
   }
 
   /** Creates this test's workers (workflows + vendor activities). */
-  async workers(pageSize = 50): Promise<Worker[]> {
+  async workers(pageSize = 50, notify: Partial<NotifyDeps> = {}): Promise<Worker[]> {
     const activities = createActivities({ vendor: this.vendor(), store: this.store, pageSize });
+    const workflowActivities = createNotifyActivities({ setAsideThreshold: 10, ...notify });
     return createWorkers({
       connection: this.env.nativeConnection,
       namespace: this.env.namespace ?? 'default',
       queues: this.queues,
       activities,
+      workflowActivities,
       quotaRps: this.quotaRps,
     });
   }
 
   /** Runs `fn` while this test's workers poll, then shuts them down. */
-  async withWorkers<T>(fn: () => Promise<T>, pageSize = 50): Promise<T> {
-    const [first, ...rest] = await this.workers(pageSize);
+  async withWorkers<T>(fn: () => Promise<T>, pageSize = 50, notify: Partial<NotifyDeps> = {}): Promise<T> {
+    const [first, ...rest] = await this.workers(pageSize, notify);
     if (!first) throw new Error('no workers');
     const others = rest.map((w) => w.run());
     try {

@@ -1,0 +1,113 @@
+/**
+ * One benchmark worker process: the production worker (src/worker.ts: same activities,
+ * same two task queues, same server-side rate limit) plus an IPC channel to the benchmark
+ * that started it, over which it reports its DynamoDB Store stats and peak memory.
+ *
+ * Started by scripts/bench.ts as `node --import tsx scripts/bench-worker.ts` with the
+ * worker's usual environment (VENDOR_API_URL, VENDOR_API_KEY, DYNAMODB_ENDPOINT,
+ * TEMPORAL_ADDRESS, TABLE_PREFIX, VENDOR_QUOTA_RPS, VENDOR_PAGE_SIZE, TASK_QUEUE_SUFFIX).
+ *
+ * Messages from the parent: `{ type: 'stats' }` (answered with a WorkerReport) and
+ * `{ type: 'stop' }` (shut down, send a final report, exit). Losing the parent (the IPC
+ * channel closes) also shuts the worker down, so a killed benchmark leaves nothing behind.
+ */
+import { readFileSync } from 'node:fs';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../src/shared/config.js';
+import { ConfigError } from '../src/shared/errors.js';
+import { taskQueues } from '../src/shared/task-queues.js';
+import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
+import type { StoreStats } from '../src/store/index.js';
+import { buildActivities, createWorkers, installRuntimeLogging, runWorkers } from '../src/worker.js';
+
+/** What a worker process reports to the benchmark. */
+export interface WorkerReport {
+  type: 'ready' | 'stats' | 'final';
+  pid: number;
+  store: StoreStats;
+  /** process.resourceUsage().maxRSS, in KiB. */
+  maxRssKb: number;
+  /** VmHWM (peak resident set) from /proc/self/status, in KiB (null off Linux). */
+  vmHwmKb: number | null;
+  /** VmRSS (resident set now), in KiB (null off Linux). */
+  vmRssKb: number | null;
+  /** process.memoryUsage() now, bytes: where the resident set goes (V8 heap vs native). */
+  memory: NodeJS.MemoryUsage;
+  /** CPU time of this process so far, µs. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+}
+
+/** Messages the benchmark sends to a worker. */
+export type WorkerCommand = { type: 'stats' } | { type: 'stop' };
+
+function statusKb(field: 'VmHWM' | 'VmRSS'): number | null {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  if (!process.send)
+    throw new Error('bench-worker must be started by scripts/bench.ts (it needs an IPC channel)');
+  const config = loadConfig();
+  installRuntimeLogging();
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const { store, activities } = buildActivities(config);
+  const workers = await createWorkers({
+    connection,
+    namespace: config.temporal.namespace,
+    queues: taskQueues(config.taskQueueSuffix),
+    activities,
+    quotaRps: config.vendor.quotaRps,
+  });
+
+  const report = (type: WorkerReport['type']): WorkerReport => {
+    const usage = process.resourceUsage();
+    return {
+      type,
+      pid: process.pid,
+      store: structuredClone(store.clients.stats),
+      maxRssKb: usage.maxRSS,
+      vmHwmKb: statusKb('VmHWM'),
+      vmRssKb: statusKb('VmRSS'),
+      memory: process.memoryUsage(),
+      cpuUserUs: usage.userCPUTime,
+      cpuSystemUs: usage.systemCPUTime,
+    };
+  };
+  const send = (msg: WorkerReport): Promise<void> =>
+    new Promise((resolve) => {
+      if (!process.connected || !process.send) return resolve();
+      process.send(msg, undefined, {}, () => resolve());
+    });
+
+  const stop = new AbortController();
+  process.on('message', (msg: WorkerCommand) => {
+    if (msg.type === 'stats') void send(report('stats'));
+    else if (msg.type === 'stop') stop.abort();
+  });
+  process.once('disconnect', () => stop.abort());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+
+  const done = runWorkers(workers, stop.signal);
+  await send(report('ready'));
+  await done;
+  await connection.close();
+  store.clients.raw.destroy();
+  await send(report('final'));
+  if (process.connected) process.disconnect();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(
+      `bench-worker ${process.pid}: ${err instanceof ConfigError ? `configuration error: ${err.message}` : String(err)}`,
+    );
+    process.exit(1);
+  },
+);

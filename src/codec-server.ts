@@ -1,0 +1,377 @@
+/**
+ * The codec server: lets the Temporal Web UI and CLI show the payloads the encryption codec
+ * (src/codec) turns into ciphertext, for someone holding its token. It follows Temporal's codec
+ * server protocol: `POST …/decode` and `POST …/encode` take and answer `{"payloads": [...]}` in
+ * proto3 JSON (bytes as base64); only the last path segment selects the operation.
+ *
+ * Access: `Authorization: Bearer <CODEC_SERVER_TOKEN>` (the CLI's `--codec-auth`), compared in
+ * constant time; 401 otherwise. The Web UI cannot add that header (it only forwards an OIDC
+ * token), so a browser signs in once at `/login` with the token and gets an HttpOnly,
+ * SameSite=Strict session cookie, which the UI sends when its codec setting "Include
+ * cross-origin credentials" is on; the cookie is accepted only on requests from the UI origin.
+ * CORS headers go only to that origin (CODEC_CORS_ORIGIN), with credentials allowed.
+ *
+ *   npx tsx src/codec-server.ts
+ *
+ * Settings: PAYLOAD_ENCRYPTION_KEY (+ _ID, PAYLOAD_DECRYPTION_KEYS) as for the worker,
+ * CODEC_SERVER_TOKEN (at least 16 characters), CODEC_CORS_ORIGIN (default
+ * http://127.0.0.1:8233), CODEC_SERVER_PORT (8888), CODEC_SERVER_HOST (127.0.0.1).
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { PayloadCodec } from '@temporalio/common';
+import {
+  EncryptionCodec,
+  PayloadDecryptionError,
+  PayloadJsonError,
+  describeCodecConfig,
+  loadCodecConfig,
+  payloadToJson,
+  payloadsFromJsonBody,
+} from './codec/index.js';
+import { ConfigError } from './shared/errors.js';
+
+export const DEFAULT_CORS_ORIGIN = 'http://127.0.0.1:8233';
+export const DEFAULT_CODEC_SERVER_PORT = 8888;
+/** Largest request body accepted (413 above it). */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const SESSION_COOKIE = 'codec_session';
+const SESSION_SECONDS = 8 * 3600;
+const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Namespace';
+const MIN_TOKEN_CHARS = 16;
+
+/** Settings of the codec server process. */
+export interface CodecServerConfig {
+  token: string;
+  corsOrigins: string[];
+  port: number;
+  host: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates CODEC_SERVER_TOKEN, CODEC_CORS_ORIGIN, CODEC_SERVER_PORT and CODEC_SERVER_HOST. */
+export function loadCodecServerConfig(env: Env = process.env): CodecServerConfig {
+  const token = env.CODEC_SERVER_TOKEN?.trim() ?? '';
+  const tokenForm = `expected at least ${MIN_TOKEN_CHARS} characters without spaces, e.g. from \`openssl rand -base64 24\``;
+  if (!token) throw new ConfigError(`CODEC_SERVER_TOKEN is not set: ${tokenForm}.`);
+  if (token.length < MIN_TOKEN_CHARS || /\s/.test(token))
+    throw new ConfigError(`CODEC_SERVER_TOKEN is not valid: ${tokenForm}.`);
+
+  const rawOrigins = env.CODEC_CORS_ORIGIN?.trim() || DEFAULT_CORS_ORIGIN;
+  const corsOrigins = rawOrigins
+    .split(',')
+    .map((s) => s.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    let ok = false;
+    try {
+      const u = new URL(origin);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin;
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      throw new ConfigError(
+        `CODEC_CORS_ORIGIN=${JSON.stringify(rawOrigins)} is not valid: expected the Web UI's origin, scheme://host[:port] without a path, e.g. ${DEFAULT_CORS_ORIGIN} (comma-separate several).`,
+      );
+  }
+  if (corsOrigins.length === 0)
+    throw new ConfigError(
+      `CODEC_CORS_ORIGIN is empty: expected the Web UI's origin, e.g. ${DEFAULT_CORS_ORIGIN}.`,
+    );
+
+  const rawPort = env.CODEC_SERVER_PORT?.trim();
+  const port = rawPort ? Number(rawPort) : DEFAULT_CODEC_SERVER_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(
+      `CODEC_SERVER_PORT=${JSON.stringify(rawPort)} is not a port: expected an integer from 0 to 65535 (0: any free port).`,
+    );
+  const host = env.CODEC_SERVER_HOST?.trim() || '127.0.0.1';
+  if (/[\s/]/.test(host))
+    throw new ConfigError(
+      `CODEC_SERVER_HOST=${JSON.stringify(host)} is not valid: expected an IP address or host name to listen on, e.g. 127.0.0.1.`,
+    );
+  return { token, corsOrigins, port, host };
+}
+
+export interface CodecServerOptions {
+  codec: PayloadCodec;
+  /** The bearer token (at least 16 characters). */
+  token: string;
+  /** The Web UI origin(s) that get CORS headers, e.g. http://127.0.0.1:8233. */
+  corsOrigin: string | string[];
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  maxBodyBytes?: number;
+  /** One line per request (method, path, status), never payloads or tokens. */
+  log?: (line: string) => void;
+}
+
+export interface RunningCodecServer {
+  /** Base URL: the codec endpoint to configure in the Web UI and CLI. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+const sameSecret = (a: string, b: string) => timingSafeEqual(sha256(a), sha256(b));
+const sessionValue = (token: string) =>
+  createHmac('sha256', token).update('codec-server-session/v1').digest('base64url');
+
+function cookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** Reads the body up to `limit` bytes; `undefined` when it is larger (the rest is drained, not kept). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      req.resume();
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.resume();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.end(body);
+}
+
+const sendJson = (res: ServerResponse, status: number, value: unknown) =>
+  send(res, status, JSON.stringify(value), 'application/json');
+
+function sendHtml(res: ServerResponse, status: number, title: string, body: string): void {
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+  );
+  res.setHeader('X-Frame-Options', 'DENY');
+  send(
+    res,
+    status,
+    `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><style>body{font-family:sans-serif;max-width:40em;margin:3em auto}</style></head><body><h1>${title}</h1>${body}</body></html>`,
+    'text/html; charset=utf-8',
+  );
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+/** Starts the codec server; resolves once it listens. */
+export async function startCodecServer(opts: CodecServerOptions): Promise<RunningCodecServer> {
+  if (opts.token.length < MIN_TOKEN_CHARS)
+    throw new ConfigError(
+      `CODEC_SERVER_TOKEN is not valid: expected at least ${MIN_TOKEN_CHARS} characters.`,
+    );
+  const origins = new Set(Array.isArray(opts.corsOrigin) ? opts.corsOrigin : [opts.corsOrigin]);
+  const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const session = sessionValue(opts.token);
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? (() => undefined);
+  const uiOrigins = [...origins].join(', ');
+
+  const authorized = (req: IncomingMessage, fromUi: boolean): boolean => {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer !== undefined && sameSecret(bearer, opts.token)) return true;
+    // The session cookie only counts on requests the Web UI makes (CORS origin), never from other sites.
+    const fromCookie = cookie(req, SESSION_COOKIE);
+    return fromUi && fromCookie !== undefined && sameSecret(fromCookie, session);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const origin = req.headers.origin;
+    const fromUi = origin !== undefined && origins.has(origin);
+    res.setHeader('Vary', 'Origin');
+    if (fromUi) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+    }
+    const path = new URL(req.url ?? '/', 'http://codec.invalid').pathname;
+    const op = /\/(decode|encode)\/?$/.exec(path)?.[1] as 'decode' | 'encode' | undefined;
+
+    if (req.method === 'OPTIONS') {
+      if (!fromUi)
+        return send(
+          res,
+          403,
+          `origin not allowed: only ${uiOrigins} (CODEC_CORS_ORIGIN) may call this server\n`,
+        );
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.statusCode = 204;
+      return void res.end();
+    }
+    if (path === '/health' && req.method === 'GET') return send(res, 200, 'ok\n');
+    if (path === '/login') return login(req, res);
+    if (path === '/logout' && req.method === 'POST') {
+      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+      return sendHtml(res, 200, 'Signed out', '<p>The session cookie is removed.</p>');
+    }
+    if (!op) return send(res, 404, 'not found: POST /decode or /encode with {"payloads": [...]}\n');
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST, OPTIONS');
+      return send(res, 405, `method not allowed: POST /${op}\n`);
+    }
+    if (!authorized(req, fromUi)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="codec-server"');
+      return sendJson(res, 401, {
+        error:
+          'unauthorized: send Authorization: Bearer <CODEC_SERVER_TOKEN>, or sign in at /login and let the Web UI include credentials',
+      });
+    }
+    const body = await readBody(req, limit);
+    if (body === undefined) {
+      res.setHeader('Connection', 'close');
+      return sendJson(res, 413, { error: `request body larger than ${limit} bytes` });
+    }
+    let payloads;
+    try {
+      payloads = payloadsFromJsonBody(body);
+    } catch (err) {
+      if (err instanceof PayloadJsonError) return sendJson(res, 400, { error: err.message });
+      throw err;
+    }
+    try {
+      const out = op === 'decode' ? await opts.codec.decode(payloads) : await opts.codec.encode(payloads);
+      return sendJson(res, 200, { payloads: out.map(payloadToJson) });
+    } catch (err) {
+      if (err instanceof PayloadDecryptionError) return sendJson(res, 400, { error: err.message });
+      throw err;
+    }
+  };
+
+  const login = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const form = `<form method="post" action="/login"><p><label>Codec server token (CODEC_SERVER_TOKEN)<br><input type="password" name="token" size="40" autocomplete="current-password" autofocus></label></p><p><button type="submit">Sign in</button></p></form>`;
+    if (req.method === 'GET') return sendHtml(res, 200, 'Codec server sign-in', form);
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'GET, POST');
+      return send(res, 405, 'method not allowed: GET or POST /login\n');
+    }
+    const body = await readBody(req, 8 * 1024);
+    const token = new URLSearchParams(body ?? '').get('token')?.trim() ?? '';
+    if (!token || !sameSecret(token, opts.token))
+      return sendHtml(res, 401, 'Codec server sign-in', `<p>Wrong token.</p>${form}`);
+    res.setHeader(
+      'Set-Cookie',
+      `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`,
+    );
+    return sendHtml(
+      res,
+      200,
+      'Signed in',
+      `<p>This browser may decode payloads for ${SESSION_SECONDS / 3600} hours. In the Web UI (${escapeHtml(uiOrigins)}), set the codec server endpoint to this server and turn on “Include cross-origin credentials”.</p>`,
+    );
+  };
+
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    res.once('finish', () =>
+      log(`${req.method ?? '?'} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`),
+    );
+    handle(req, res).catch((err: unknown) => {
+      log(`error on ${req.method ?? '?'} ${req.url ?? ''}: ${(err as Error).message}`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error of the codec server' });
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `Port ${opts.port ?? 0} (codec server) is busy on ${host}. Stop what uses it or set CODEC_SERVER_PORT to a free port.`,
+            )
+          : new ConfigError(
+              `Cannot listen on ${host}:${opts.port ?? 0} (codec server, CODEC_SERVER_HOST/PORT): ${err.message}`,
+            ),
+      ),
+    );
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** How to point the Web UI and the CLI at the codec server (no secrets in it). */
+export function codecServerHelp(url: string, corsOrigins: string | string[]): string[] {
+  const ui = Array.isArray(corsOrigins) ? corsOrigins.join(', ') : corsOrigins;
+  return [
+    `Web UI (${ui}): open ${url}/login in the same browser and enter CODEC_SERVER_TOKEN; then in the`,
+    `  Web UI's Codec Server settings set the endpoint to ${url} and turn on "Include cross-origin credentials".`,
+    `CLI: temporal workflow show -w <id> --codec-endpoint ${url} --codec-auth "Bearer $CODEC_SERVER_TOKEN"`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const codecConfig = loadCodecConfig(process.env, { required: true });
+  if (!codecConfig) throw new ConfigError('PAYLOAD_ENCRYPTION_KEY is not set.');
+  const cfg = loadCodecServerConfig();
+  const server = await startCodecServer({
+    codec: new EncryptionCodec(codecConfig),
+    token: cfg.token,
+    corsOrigin: cfg.corsOrigins,
+    port: cfg.port,
+    host: cfg.host,
+    log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+  });
+  console.log(`codec server       ${server.url} (${describeCodecConfig(codecConfig)})`);
+  for (const line of codecServerHelp(server.url, cfg.corsOrigins)) console.log(line);
+  await new Promise<void>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
+  });
+  await server.stop();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(`configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,422 @@
+/**
+ * Real processes for the fault tests: the production worker (`src/worker.ts`) as a separate
+ * node process that can be killed with SIGKILL, and the Temporal dev server and DynamoDB
+ * Local on disk, restartable on the same ports with the same state. Every process started
+ * here is recorded, so a test can stop all of them and check that none is left behind.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ROOT,
+  assertPortFree,
+  freePort,
+  startDynamoLocal,
+  startTemporalDevServer,
+  stopChild,
+  type DynamoLocal,
+  type TemporalDevServer,
+} from '../../scripts/stack.js';
+
+/** Pids of every process started through this module (and their children seen alive), for the leftover check. */
+const started = new Map<number, string>();
+
+/** Records a process as started by the tests. */
+export function track(pid: number | undefined, what: string): void {
+  if (pid !== undefined) started.set(pid, what);
+}
+
+/** True when `pid` names a live process (a zombie counts as dead). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 3 (after the parenthesised command, which may hold spaces) is the state.
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Command line of a live process, as its argv. */
+export function cmdline(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+}
+
+/** Parent pid of a live process. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids of the live descendants of `pid` (children, grandchildren, ...). */
+export function descendants(pid: number): number[] {
+  const byParent = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const p = parentOf(Number(entry));
+    if (p === undefined) continue;
+    const list = byParent.get(p) ?? [];
+    list.push(Number(entry));
+    byParent.set(p, list);
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const next = queue.shift() as number;
+    for (const c of byParent.get(next) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+/** Polls `fn` until it returns a value other than undefined; rejects with `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  fn: () => T | undefined | Promise<T | undefined>,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A time-stamped text buffer for everything the test's processes print; shown only when a test fails. */
+export class OutputLog {
+  #lines: string[] = [];
+  readonly #t0 = Date.now();
+
+  /** Adds a note (what the test did and when), interleaved with the processes' output. */
+  note(text: string): void {
+    this.#push('test', text);
+  }
+
+  /** Collects a stream's output line by line under `label`. */
+  collect(label: string, stream: NodeJS.ReadableStream | null): void {
+    if (!stream) return;
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) this.#push(label, l);
+    });
+    stream.on('end', () => {
+      if (rest) this.#push(label, rest);
+      rest = '';
+    });
+  }
+
+  #push(label: string, text: string): void {
+    const t = ((Date.now() - this.#t0) / 1000).toFixed(2).padStart(7);
+    this.#lines.push(`${t}s [${label}] ${text}`);
+  }
+
+  text(): string {
+    return this.#lines.join('\n');
+  }
+
+  includes(label: string, text: string): boolean {
+    return this.#lines.some((l) => l.includes(`[${label}] `) && l.includes(text));
+  }
+}
+
+/** The environment of one worker process (README, "Configuration"). */
+export interface WorkerEnv {
+  TEMPORAL_ADDRESS: string;
+  VENDOR_API_URL: string;
+  VENDOR_API_KEY: string;
+  VENDOR_QUOTA_RPS: string;
+  VENDOR_PAGE_SIZE: string;
+  DYNAMODB_ENDPOINT: string;
+  TABLE_PREFIX: string;
+  TASK_QUEUE_SUFFIX: string;
+  TABLE_SUFFIX?: string;
+  VENDOR_TIMEOUT_MS?: string;
+}
+
+/** Settings of the parent environment that would change what the worker connects to: not inherited. */
+const NOT_INHERITED = [
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CERT_PATH',
+  'TEMPORAL_TLS_KEY_PATH',
+  'TEMPORAL_NAMESPACE',
+  'VENDOR_API_KEY_FILE',
+  'NODE_OPTIONS',
+];
+
+let workerCount = 0;
+
+/**
+ * The production worker, `node --import tsx src/worker.ts`, as a direct child of this
+ * process (no npx or shell in between: a SIGKILL reaches the worker itself).
+ */
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly label: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Children the worker started (esbuild's service for tsx), seen while it ran. */
+  readonly helpers = new Set<number>();
+
+  private constructor(
+    env: WorkerEnv,
+    readonly log: OutputLog,
+  ) {
+    this.label = `worker#${++workerCount}`;
+    const base: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of NOT_INHERITED) delete base[k];
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+      cwd: ROOT,
+      env: {
+        ...base,
+        AWS_REGION: 'us-east-1',
+        WORKER_LOG_LEVEL: 'WARN',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (this.child.pid === undefined) throw new Error('the worker process did not start');
+    this.pid = this.child.pid;
+    track(this.pid, `${this.label} (node src/worker.ts)`);
+    log.collect(`${this.label} out`, this.child.stdout);
+    log.collect(`${this.label} err`, this.child.stderr);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        log.note(`${this.label} (pid ${this.pid}) exited: code ${code}, signal ${signal}`);
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  /** Starts a worker and resolves once it polls its task queues (it prints "worker polling ..."). */
+  static async start(env: WorkerEnv, log: OutputLog, timeoutMs = 60_000): Promise<WorkerProcess> {
+    const w = new WorkerProcess(env, log);
+    log.note(`${w.label} started, pid ${w.pid}`);
+    try {
+      await w.ready(timeoutMs);
+    } catch (err) {
+      await w.stop();
+      throw err;
+    }
+    return w;
+  }
+
+  private async ready(timeoutMs: number): Promise<void> {
+    await waitFor(`${this.label} to poll its task queues`, timeoutMs, () => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`${this.label} exited before it polled (see its output)`);
+      this.noteHelpers();
+      return this.log.includes(`${this.label} out`, 'worker polling') ? true : undefined;
+    });
+    this.noteHelpers();
+  }
+
+  private noteHelpers(): void {
+    if (!alive(this.pid)) return;
+    for (const pid of descendants(this.pid)) {
+      this.helpers.add(pid);
+      track(pid, `child of ${this.label}: ${cmdline(pid).join(' ').slice(0, 80)}`);
+    }
+  }
+
+  /** The pid is the node process running src/worker.ts itself, a direct child of the test. */
+  identity(): { argv: string[]; parent: number | undefined } {
+    return { argv: cmdline(this.pid), parent: parentOf(this.pid) };
+  }
+
+  /** SIGKILL to the worker itself; resolves once it is gone. */
+  async kill9(): Promise<void> {
+    this.noteHelpers();
+    this.log.note(`SIGKILL -> ${this.label} (pid ${this.pid})`);
+    process.kill(this.pid, 'SIGKILL');
+    await this.exited;
+  }
+
+  /** Graceful stop (SIGTERM, SIGKILL after 10 s), then ends the helpers it left (esbuild exits on its own). */
+  async stop(): Promise<void> {
+    if (alive(this.pid)) this.noteHelpers();
+    await stopChild(this.child, 10_000);
+    await this.reapHelpers();
+  }
+
+  /** Waits for the worker's helper processes to exit (they do when their parent dies); kills stragglers. */
+  async reapHelpers(): Promise<void> {
+    const left = async () => [...this.helpers].filter(alive);
+    try {
+      await waitFor('the worker helpers to exit', 3000, async () => ((await left()).length ? undefined : true));
+    } catch {
+      for (const pid of await left()) {
+        this.log.note(`helper ${pid} of ${this.label} still alive: SIGKILL`);
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  }
+}
+
+/** Waits until a TCP port can be bound again (the previous owner released it). */
+async function portReleased(port: number, what: string): Promise<void> {
+  await waitFor(`port ${port} (${what}) to be released`, 15_000, async () => {
+    try {
+      await assertPortFree(port, what, 'n/a');
+      return true;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/** How a server is stopped: SIGTERM (graceful, what `stop()` does) or SIGKILL (a crash). */
+export type StopMode = 'SIGTERM' | 'SIGKILL';
+
+async function stopProcess(child: ChildProcess, mode: StopMode): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (mode === 'SIGTERM') return stopChild(child, 10_000);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** The Temporal CLI dev server with its SQLite file, restartable on the same ports. */
+export class RestartableTemporal {
+  server: TemporalDevServer | undefined;
+  starts = 0;
+
+  private constructor(
+    readonly port: number,
+    readonly uiPort: number,
+    readonly dbFile: string,
+    readonly log: OutputLog,
+  ) {}
+
+  static async start(dir: string, log: OutputLog): Promise<RestartableTemporal> {
+    const t = new RestartableTemporal(await freePort(), await freePort(), join(dir, 'temporal.db'), log);
+    await t.start();
+    return t;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await portReleased(this.port, 'Temporal frontend');
+    await portReleased(this.uiPort, 'Temporal Web UI');
+    const t0 = Date.now();
+    this.server = await startTemporalDevServer({ port: this.port, uiPort: this.uiPort, dbFile: this.dbFile });
+    track(this.server.child.pid, 'temporal dev server');
+    this.starts++;
+    this.log.note(
+      `temporal dev server up (start #${this.starts}, pid ${this.server.child.pid}) in ${Date.now() - t0} ms`,
+    );
+  }
+
+  async stop(mode: StopMode = 'SIGTERM'): Promise<void> {
+    if (!this.server) return;
+    this.log.note(`${mode} -> temporal dev server (pid ${this.server.child.pid})`);
+    await stopProcess(this.server.child, mode);
+    this.server = undefined;
+  }
+}
+
+/** DynamoDB Local on disk (dataDir), restartable on the same port with the same data. */
+export class RestartableDynamo {
+  local: DynamoLocal | undefined;
+  starts = 0;
+
+  private constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    readonly log: OutputLog,
+  ) {}
+
+  static async start(dir: string, log: OutputLog): Promise<RestartableDynamo> {
+    const d = new RestartableDynamo(await freePort(), join(dir, 'dynamodb'), log);
+    await d.start();
+    return d;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await portReleased(this.port, 'DynamoDB Local');
+    const t0 = Date.now();
+    this.local = await startDynamoLocal({ port: this.port, dataDir: this.dataDir });
+    track(this.local.child.pid, 'DynamoDB Local');
+    this.starts++;
+    this.log.note(
+      `DynamoDB Local up (start #${this.starts}, pid ${this.local.child.pid}) in ${Date.now() - t0} ms`,
+    );
+  }
+
+  async stop(mode: StopMode = 'SIGTERM'): Promise<void> {
+    if (!this.local) return;
+    this.log.note(`${mode} -> DynamoDB Local (pid ${this.local.child.pid})`);
+    await stopProcess(this.local.child, mode);
+    this.local = undefined;
+  }
+}
+
+/** A temporary folder for one test's state files. */
+export function tempDir(prefix = 'process-faults-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Removes a temporary folder (best effort). */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Things to undo at the end of a test, undone in reverse order; every step runs even
+ * when an earlier one fails, and the errors are reported together.
+ */
+export class Cleanup {
+  #steps: { what: string; fn: () => unknown }[] = [];
+
+  add(what: string, fn: () => unknown): void {
+    this.#steps.push({ what, fn });
+  }
+
+  async run(): Promise<void> {
+    const errors: string[] = [];
+    for (const { what, fn } of this.#steps.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(`${what}: ${(err as Error).message}`);
+      }
+    }
+    if (errors.length) throw new Error(`cleanup failed: ${errors.join('; ')}`);
+  }
+}
+
+/** The processes started by the tests that are still alive (should be none once the tests cleaned up). */
+export function leftovers(): string[] {
+  return [...started].filter(([pid]) => alive(pid)).map(([pid, what]) => `${pid} ${what}`);
+}
