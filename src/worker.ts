@@ -115,11 +115,17 @@ export function buildActivities(config: Config) {
   const n = config.notify;
   const workflowActivities = createNotifyActivities({
     webhookUrl: n.webhookUrl,
-    sns: n.snsTopicArn ? { client: new SNSClient({ region: config.dynamo.region }), topicArn: n.snsTopicArn } : undefined,
+    sns: n.snsTopicArn
+      ? { client: new SNSClient({ region: config.dynamo.region }), topicArn: n.snsTopicArn }
+      : undefined,
     setAsideThreshold: n.setAsideThreshold,
     followUpUrl: n.followUpUrl,
   });
-  return { store, activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize }), workflowActivities };
+  return {
+    store,
+    activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize }),
+    workflowActivities,
+  };
 }
 
 /** Runs workers until `signal` aborts; resolves once they have shut down. */

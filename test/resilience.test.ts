@@ -16,7 +16,11 @@ import { Pipeline, SIM_KEY, startDynamo, startTimeSkipping } from './helpers/har
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 /** A local webhook receiver: records every JSON body POSTed to it. */
-async function receiver(): Promise<{ url: string; bodies: Record<string, unknown>[]; close(): Promise<void> }> {
+async function receiver(): Promise<{
+  url: string;
+  bodies: Record<string, unknown>[];
+  close(): Promise<void>;
+}> {
   const bodies: Record<string, unknown>[] = [];
   const server: Server = createServer((req, res) => {
     let data = '';
@@ -29,7 +33,11 @@ async function receiver(): Promise<{ url: string; bodies: Record<string, unknown
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { url: `http://127.0.0.1:${port}/hook`, bodies, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    bodies,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 describe('faults, notices and secrets (time-skipping server, DynamoDB Local, simulator)', function () {
@@ -47,15 +55,28 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
   });
 
   async function pipeline(sim: Parameters<typeof Pipeline.create>[2] = {}): Promise<Pipeline> {
-    const p = await Pipeline.create(env, dynamo, { seed: 17, employeesPerBranch: 6, salesPerSalesperson: 12, ...sim });
+    const p = await Pipeline.create(env, dynamo, {
+      seed: 17,
+      employeesPerBranch: 6,
+      salesPerSalesperson: 12,
+      ...sim,
+    });
     pipelines.push(p);
     return p;
   }
 
   let runs = 0;
-  async function run(p: Pipeline, input: SalesSyncInput, workflowId = `resilience-${++runs}-${p.queues.workflows}`) {
+  async function run(
+    p: Pipeline,
+    input: SalesSyncInput,
+    workflowId = `resilience-${++runs}-${p.queues.workflows}`,
+  ) {
     const outcome = await env.client.workflow
-      .execute(salesSyncWorkflow, { taskQueue: p.queues.workflows, workflowId, args: [{ vendorTaskQueue: p.queues.vendor, ...input }] })
+      .execute(salesSyncWorkflow, {
+        taskQueue: p.queues.workflows,
+        workflowId,
+        args: [{ vendorTaskQueue: p.queues.vendor, ...input }],
+      })
       .then(
         (summary) => ({ ok: true as const, summary }),
         (err: unknown) => {
@@ -77,11 +98,23 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
       assert.ok(injected[kind] > 0, `the simulator injected ${kind}`);
     }
     const badSales = p.sim.injectedBadRecords();
-    const setAside = faulty.summary.counts.sales.setAside + faulty.summary.counts.salespersons.setAside + faulty.summary.counts.branches.setAside;
-    assert.ok(setAside >= badSales.length - badSales.filter((b) => b.kind === 'duplicateId').length, `set aside ${setAside}`);
+    const setAside =
+      faulty.summary.counts.sales.setAside +
+      faulty.summary.counts.salespersons.setAside +
+      faulty.summary.counts.branches.setAside;
+    assert.ok(
+      setAside >= badSales.length - badSales.filter((b) => b.kind === 'duplicateId').length,
+      `set aside ${setAside}`,
+    );
     const quarantine = await p.store.scanAll('quarantine');
-    assert.ok(quarantine.some((q) => q.kind === 'body'), 'HTML/truncated bodies are in quarantine');
-    assert.ok(quarantine.some((q) => q.kind !== 'body'), 'bad records are in quarantine');
+    assert.ok(
+      quarantine.some((q) => q.kind === 'body'),
+      'HTML/truncated bodies are in quarantine',
+    );
+    assert.ok(
+      quarantine.some((q) => q.kind !== 'body'),
+      'bad records are in quarantine',
+    );
     // Nothing wrong was stored: every stored item equals the vendor's good record.
     const truth = expectedTables(p.sim.dataset, DEFAULT_BRANCHES);
     for (const s of await p.store.scanAll('sales')) {
@@ -144,7 +177,10 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
         setAsideThreshold: 2,
       });
       assert.ok(r.ok);
-      const setAside = r.summary.counts.sales.setAside + r.summary.counts.salespersons.setAside + r.summary.counts.branches.setAside;
+      const setAside =
+        r.summary.counts.sales.setAside +
+        r.summary.counts.salespersons.setAside +
+        r.summary.counts.branches.setAside;
       assert.ok(setAside > 2, `set aside ${setAside}`);
       assert.equal(hook.bodies.length, 1);
       assert.match(String(hook.bodies[0]?.text), new RegExp(`set aside ${setAside} records`));
@@ -161,11 +197,16 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
     const hook = await receiver();
     await hook.close(); // nothing listens there any more
     const p = await pipeline();
-    const r = await p.withWorkers(() => run(p, { window: 'full', branches: ['Akron'] }), 50, { webhookUrl: hook.url, setAsideThreshold: 0 });
+    const r = await p.withWorkers(() => run(p, { window: 'full', branches: ['Akron'] }), 50, {
+      webhookUrl: hook.url,
+      setAsideThreshold: 0,
+    });
     assert.ok(r.ok);
     assert.equal(r.summary.notice, null, 'no notice was due');
     p.sim.setFaults({ error5xx: 1 });
-    const failed = await p.withWorkers(() => run(p, { window: 'full', branches: ['Akron'] }), 50, { webhookUrl: hook.url });
+    const failed = await p.withWorkers(() => run(p, { window: 'full', branches: ['Akron'] }), 50, {
+      webhookUrl: hook.url,
+    });
     assert.equal(failed.ok, false);
     assert.match(failed.summary.notice ?? '', /could not be sent/);
   });
@@ -192,13 +233,16 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
   it('keeps the vendor key out of histories, results, failures, logs and stored items', async () => {
     const p = await pipeline({ employeesPerBranch: 4, salesPerSalesperson: 4 });
     const logged: string[] = [];
-    const original = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+    const original = {
+      out: process.stdout.write.bind(process.stdout),
+      err: process.stderr.write.bind(process.stderr),
+    };
     const capture = (chunk: string | Uint8Array) => {
       logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
       return true;
     };
-    process.stdout.write = capture as typeof process.stdout.write;
-    process.stderr.write = capture as typeof process.stderr.write;
+    process.stdout.write = capture;
+    process.stderr.write = capture;
     let ok: Awaited<ReturnType<typeof run>>;
     let failed: Awaited<ReturnType<typeof run>>;
     try {
@@ -223,16 +267,26 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
         const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
         if (child) pending.push(child);
       }
-      histories += JSON.stringify(h, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+      histories += JSON.stringify(h, (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+      );
     }
     assert.ok(seen.size > 4, `read ${seen.size} histories`);
     assert.ok(histories.length > 1000, 'histories were read');
-    assert.ok(histories.includes('Scranton'), 'the histories hold the run data (decoded payloads are searchable)');
+    assert.ok(
+      histories.includes('Scranton'),
+      'the histories hold the run data (decoded payloads are searchable)',
+    );
     assert.ok(!histories.includes(SIM_KEY), 'the vendor key is in no history');
     assert.ok(!logged.join('').includes(SIM_KEY), 'the vendor key is in no log line');
-    assert.ok(!JSON.stringify([ok.summary, failed.summary, failed.ok ? '' : failed.message]).includes(SIM_KEY));
+    assert.ok(
+      !JSON.stringify([ok.summary, failed.summary, failed.ok ? '' : failed.message]).includes(SIM_KEY),
+    );
     for (const table of ['branches', 'salespersons', 'sales', 'quarantine'] as const) {
-      assert.ok(!JSON.stringify(await p.store.scanAll(table)).includes(SIM_KEY), `the vendor key is in no ${table} item`);
+      assert.ok(
+        !JSON.stringify(await p.store.scanAll(table)).includes(SIM_KEY),
+        `the vendor key is in no ${table} item`,
+      );
     }
   });
 });

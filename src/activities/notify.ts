@@ -89,7 +89,11 @@ export function createNotifyActivities(deps: NotifyDeps) {
     /** The follow-up step after an all-succeeded run: POSTs the summary to FOLLOW_UP_WEBHOOK_URL when set. */
     followUp: async (input: FollowUpInput): Promise<boolean> => {
       if (!deps.followUpUrl) return false;
-      await ky.post(deps.followUpUrl, { json: { workflowId: input.workflowId, summary: input.summary }, timeout, retry: 0 });
+      await ky.post(deps.followUpUrl, {
+        json: { workflowId: input.workflowId, summary: input.summary },
+        timeout,
+        retry: 0,
+      });
       return true;
     },
   };

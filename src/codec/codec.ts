@@ -13,7 +13,7 @@
  */
 import { type KeyObject, createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { SyncError } from '../shared/errors.js';
 import type { CodecConfig } from './config.js';
 
@@ -23,7 +23,8 @@ const CIPHER = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-const ProtoPayload = temporal.api.common.v1.Payload;
+// Default import: the package is CommonJS, and Node's ESM loader sees no named exports in it.
+const ProtoPayload = proto.temporal.api.common.v1.Payload;
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 const text = (b: Uint8Array | undefined | null) => (b ? Buffer.from(b).toString('utf8') : undefined);
 
@@ -58,16 +59,13 @@ export class EncryptionCodec implements PayloadCodec {
     this.keys = config.keys;
   }
 
+  // A throw inside the executor rejects the promise: callers always get a rejection, never a throw.
   encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(payloads.map((p) => this.encrypt(p)));
+    return new Promise((resolve) => resolve(payloads.map((p) => this.encrypt(p))));
   }
 
   decode(payloads: Payload[]): Promise<Payload[]> {
-    try {
-      return Promise.resolve(payloads.map((p) => (isEncrypted(p) ? this.decrypt(p) : p)));
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+    return new Promise((resolve) => resolve(payloads.map((p) => (isEncrypted(p) ? this.decrypt(p) : p))));
   }
 
   private encrypt(payload: Payload): Payload {

@@ -584,7 +584,9 @@ export class VendorSimulator {
     const nonJson = !html && draw('nonJson');
     let text: string | undefined;
     if (!html) {
-      const records = this.#corrupt(answer);
+      // A body that will be cut in half is never read as records: corrupting records in it
+      // would log bad records no client could ever see.
+      const records = nonJson ? answer.records : this.#corrupt(answer);
       const payload = answer.wrap(records);
       if (answer.paging) {
         const repeat = draw('repeatToken');

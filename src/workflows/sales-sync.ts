@@ -183,7 +183,12 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   // A notice when the run failed or set aside too many records; its own failure never fails the run.
   const workflowId = workflowInfo().workflowId;
   try {
-    const sent = await notifier.notifyRun({ workflowId, status: failed ? 'failed' : 'succeeded', reason: failed ? reason : undefined, summary });
+    const sent = await notifier.notifyRun({
+      workflowId,
+      status: failed ? 'failed' : 'succeeded',
+      reason: failed ? reason : undefined,
+      summary,
+    });
     summary.notice = sent.sentTo.length ? `sent to ${sent.sentTo.join(', ')}` : null;
   } catch (err) {
     summary.notice = `could not be sent: ${reasonOf(err)}`;
@@ -199,7 +204,12 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   }
 
   if (failed) {
-    throw ApplicationFailure.create({ type: 'SyncRunFailed', message: reason, nonRetryable: true, details: [summary] });
+    throw ApplicationFailure.create({
+      type: 'SyncRunFailed',
+      message: reason,
+      nonRetryable: true,
+      details: [summary],
+    });
   }
   return summary;
 }

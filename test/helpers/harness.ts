@@ -32,11 +32,19 @@ export const SIM_KEY = 'test-key-7f3a9c';
 
 /** Starts Temporal's official time-skipping test server from the installed wrapper. */
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: testServerPath() } },
-  });
-  await registerSearchAttributes(env);
-  return env;
+  // The SDK gives the server 5 s to listen; on a loaded 2-core machine a JVM can miss that
+  // once (setup's class archive makes it rare), so one more attempt is made.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const env = await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path: testServerPath() } },
+      });
+      await registerSearchAttributes(env);
+      return env;
+    } catch (err) {
+      if (attempt >= 3 || !/did not start within/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /** Starts the Temporal CLI dev server (in memory) from the installed CLI, with the search attributes. */
