@@ -55,6 +55,16 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     out.pages++;
     addCounts(out.counts, found.counts);
     if (!found.branch) {
+      // The vendor answered with a record for this name that failed validation: the branch
+      // exists but cannot be read, which is a failure, not an unknown name.
+      if ((found.counts.branches?.setAside ?? 0) > 0) {
+        throw ApplicationFailure.create({
+          type: 'BranchSyncFailed',
+          message: `the vendor's record of branch ${input.name} is invalid and was set aside (see the quarantine table)`,
+          nonRetryable: true,
+          details: [out],
+        });
+      }
       out.status = 'unknown';
       return out;
     }
