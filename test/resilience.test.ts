@@ -140,6 +140,23 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
     assert.ok(p.sim.counters().total < 100, `bounded: ${p.sim.counters().total} requests`);
   });
 
+  it('fails a branch whose own record is invalid (set aside), instead of calling the name unknown', async () => {
+    const p = await pipeline();
+    p.sim.setBadRecordKinds(['stringNumber']);
+    p.sim.setFaults({ badRecord: 1 });
+    const r = await p.withWorkers(() => run(p, { window: 'full', branches: ['Akron', 'Gotham'] }));
+    assert.equal(r.ok, false);
+    assert.deepEqual(r.summary.unknownBranches, ['Gotham']);
+    assert.equal(r.summary.failedBranches[0]?.branch, 'Akron');
+    assert.match(
+      r.summary.failedBranches[0]?.reason ?? '',
+      /record of branch Akron is invalid and was set aside/,
+    );
+    assert.equal(r.summary.counts.branches.setAside, 1);
+    const q = await p.store.scanAll('quarantine');
+    assert.ok(q.some((e) => e.kind === 'branch' && /employees/.test(String(e.reason))));
+  });
+
   it('notifies the webhook with a Slack-compatible text when a run fails, and runs no follow-up', async () => {
     const hook = await receiver();
     const follow = await receiver();
