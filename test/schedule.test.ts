@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DynamoLocal } from '../scripts/stack.js';
 import { backfill, scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
 import { listRuns, runOutcome, startRun } from '../src/cli/runs.js';
+import { main as cli } from '../src/client.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
 import type { SyncSummary } from '../src/shared/summary.js';
@@ -186,5 +187,65 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
     });
     const row = rows.find((x) => x.workflowId === h.workflowId);
     assert.match(row?.summary ?? '', /1\/2 branches.*unknown branches: Nowhere/);
+  });
+
+  it('the project CLI drives the schedule and lists runs; every command has --help; mistakes exit 2', async () => {
+    const p = await pipeline({ seed: 12, employeesPerBranch: 2, salesPerSalesperson: 2 });
+    const saved = { ...process.env };
+    const out: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    console.log = (...a: unknown[]) => void out.push(a.join(' '));
+    console.error = (...a: unknown[]) => void out.push(a.join(' '));
+    try {
+      process.env.TEMPORAL_ADDRESS = env.address;
+      process.env.TASK_QUEUE_SUFFIX = p.queues.workflows.replace('sales-sync-workflows', '');
+      process.env.SYNC_BRANCHES = 'Akron';
+      assert.equal(await cli(['schedule', 'create']), 0);
+      assert.equal(await cli(['schedule', 'pause', '--note', 'maintenance']), 0);
+      assert.equal(await cli(['schedule', 'describe']), 0);
+      assert.ok(
+        out.some((l) => /paused \(maintenance\)/.test(l)),
+        out.join('\n'),
+      );
+      assert.equal(await cli(['schedule', 'unpause']), 0);
+      await p.withWorkers(async () => {
+        assert.equal(await cli(['schedule', 'trigger']), 0);
+        await until('the triggered run to finish', 60_000, async () => {
+          const d = await (await scheduleHandle(env.client)).describe();
+          return d.info.recentActions.length > 0 && d.info.runningActions.length === 0 ? true : undefined;
+        });
+        assert.equal(
+          await cli(['run', '--branches', 'Akron,Nowhere', '--window-end', '2026-02-01T00:00:00Z']),
+          0,
+        );
+      });
+      assert.ok(
+        out.some((l) => /1\/2 branches.*unknown branches: Nowhere/.test(l)),
+        out.join('\n'),
+      );
+      assert.equal(await cli(['list', '--limit', '5']), 0);
+      assert.ok(out.some((l) => l.includes('sales-sync-manual-2026-02-01T00:00:00Z')));
+      for (const c of [
+        ['schedule', 'create'],
+        ['schedule', 'backfill'],
+        ['run'],
+        ['progress'],
+        ['list'],
+        ['tables', 'create'],
+      ]) {
+        out.length = 0;
+        assert.equal(await cli([...c, '--help']), 0);
+        assert.match(out.join('\n'), /^usage: npm run cli -- /);
+      }
+      assert.equal(await cli(['schedule', 'backfill', '--from', 'yesterday']), 2);
+      assert.ok(out.some((l) => /--from=yesterday is not a time/.test(l)));
+      assert.equal(await cli(['launch']), 2);
+      assert.equal(await cli(['schedule', 'delete']), 0);
+    } finally {
+      console.log = log;
+      console.error = error;
+      process.env = saved;
+    }
   });
 });
