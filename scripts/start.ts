@@ -14,6 +14,19 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { runOutcome, followProgress } from '../src/cli/runs.js';
 import { scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
+import {
+  EncryptionCodec,
+  dataConverterFor,
+  describeCodecConfig,
+  loadCodecConfig,
+  localCodecSecrets,
+} from '../src/codec/index.js';
+import {
+  type RunningCodecServer,
+  codecServerHelp,
+  loadCodecServerConfig,
+  startCodecServer,
+} from '../src/codec-server.js';
 import { loadConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
@@ -73,11 +86,30 @@ async function main(): Promise<number> {
   const dataDir = env.DATA_DIR?.trim() || join(ROOT, '.data');
   const started: RunningProcess[] = [];
   let sim: VendorSimulator | undefined;
+  let codecServer: RunningCodecServer | undefined;
   const stopAll = async () => {
     await sim?.stop();
+    await codecServer?.stop();
     await Promise.all(started.reverse().map((p) => p.stop()));
   };
   const overrides: Record<string, string> = {};
+  // Ctrl-C (or SIGTERM) at any moment stops everything this process started, then exits.
+  let cleanup: () => Promise<void> = stopAll;
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping...');
+    cleanup().then(
+      () => process.exit(130),
+      (err: unknown) => {
+        console.error(`error while stopping: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     // Validate what we can before starting anything.
@@ -119,11 +151,34 @@ async function main(): Promise<number> {
       console.log(`DynamoDB Local     ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})`);
     }
     let uiUrl = env.TEMPORAL_UI_URL?.trim() || undefined;
+    // Payload encryption: locally a key and a codec-server token are generated once and kept
+    // in DATA_DIR; elsewhere PAYLOAD_ENCRYPTION_KEY / CODEC_SERVER_TOKEN come from the environment.
+    if (localTemporal) Object.assign(overrides, localCodecSecrets(dataDir, env));
+    const codec = loadCodecConfig({ ...env, ...overrides });
+    let codecUrl: string | undefined;
+    if (codec) {
+      const srv = loadCodecServerConfig({ ...env, ...overrides });
+      const localUi = `http://127.0.0.1:${ports.ui}`;
+      const origins = [
+        ...new Set([...(localTemporal ? [localUi] : []), ...(uiUrl ? [uiUrl] : []), ...srv.corsOrigins]),
+      ];
+      codecServer = await startCodecServer({
+        codec: new EncryptionCodec(codec),
+        token: srv.token,
+        corsOrigin: origins,
+        port: srv.port,
+        host: srv.host,
+      });
+      codecUrl = codecServer.url;
+      console.log(`codec server       ${codecServer.url} (${describeCodecConfig(codec)})`);
+      for (const line of codecServerHelp(codecServer.url, origins)) console.log(`                   ${line}`);
+    }
     if (localTemporal) {
       const temporal = await startTemporalDevServer({
         port: ports.temporal,
         uiPort: ports.ui,
         dbFile: join(dataDir, 'temporal.db'),
+        codecEndpoint: codecUrl,
       });
       started.push(temporal);
       overrides.TEMPORAL_ADDRESS = temporal.address;
@@ -149,11 +204,25 @@ async function main(): Promise<number> {
       activities,
       workflowActivities,
       quotaRps: config.vendor.quotaRps,
+      dataConverter: dataConverterFor(codec),
     });
     const stopWorkers = new AbortController();
     const workersDone = runWorkers(workers, stopWorkers.signal);
     const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverterFor(codec),
+    });
+    const shutdown = async () => {
+      stopWorkers.abort();
+      await workersDone;
+      // The client connection is left to process exit: a progress poll may still be using it.
+      await nativeConnection.close();
+      store.clients.raw.destroy();
+      await stopAll();
+    };
+    cleanup = shutdown;
 
     const input = {
       branches: config.sync.branches,
@@ -191,26 +260,13 @@ async function main(): Promise<number> {
     if (!outcome.ok) console.error(`first run FAILED: ${outcome.error ?? ''}`);
     if (uiUrl) console.log(`Web UI             ${uiUrl}`);
 
-    const shutdown = async () => {
-      stopWorkers.abort();
-      await workersDone;
-      await connection.close();
-      await nativeConnection.close();
-      store.clients.raw.destroy();
-      await stopAll();
-    };
     if (values.once) {
       await shutdown();
       return outcome.ok ? 0 : 1;
     }
     console.log('serving the hourly schedule; Ctrl-C stops everything');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
-    console.log('\nstopping...');
-    await shutdown();
-    return 0;
+    // The signal handler stops everything and exits.
+    return await new Promise<never>(() => undefined);
   } catch (err) {
     await stopAll();
     throw err;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { backfill, scheduleHandle, upsertSchedule, OVERLAP_POLICY, CATCHUP_WINDOW } from './cli/schedule.js';
 import { followProgress, listRuns, runOutcome, startRun } from './cli/runs.js';
+import { dataConverterFor, loadCodecConfig } from './codec/index.js';
 import { loadDynamoConfig, loadSyncDefaults, loadTemporalConfig, parseBranchList } from './shared/config.js';
 import { ConfigError } from './shared/errors.js';
 import { describeSummary } from './shared/summary.js';
@@ -70,9 +71,10 @@ function syncInput(values: Record<string, string | boolean | undefined>): SalesS
 
 async function connect(): Promise<Client> {
   const cfg = loadTemporalConfig();
+  const dataConverter = dataConverterFor(loadCodecConfig());
   try {
     const connection = await Connection.connect(temporalConnectionOptions(cfg));
-    return new Client({ connection, namespace: cfg.namespace });
+    return new Client({ connection, namespace: cfg.namespace, dataConverter });
   } catch (err) {
     throw new Error(
       `Cannot reach Temporal at ${cfg.address} (namespace ${cfg.namespace}): ${(err as Error).message}. Is the server up (npm start) or TEMPORAL_ADDRESS right?`,

@@ -17,7 +17,9 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
+import { dataConverterFor, describeCodecConfig, loadCodecConfig } from './codec/index.js';
 import { type NotifyActivities, createNotifyActivities } from './activities/notify.js';
 import { type Config, loadConfig } from './shared/config.js';
 import { temporalConnectionOptions } from './shared/temporal-options.js';
@@ -75,6 +77,8 @@ export interface WorkerSetup {
   workflowActivities: NotifyActivities;
   /** Vendor requests per second for the whole vendor queue (all workers). */
   quotaRps: number;
+  /** Payload encryption (PAYLOAD_ENCRYPTION_KEY); plain payloads when absent. */
+  dataConverter?: DataConverter;
 }
 
 /**
@@ -88,6 +92,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     connection,
     namespace,
     taskQueue: queues.workflows,
+    dataConverter: setup.dataConverter,
     workflowBundle: await workflowBundle(),
     activities: setup.workflowActivities,
   });
@@ -95,6 +100,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     connection,
     namespace,
     taskQueue: queues.vendor,
+    dataConverter: setup.dataConverter,
     activities: setup.activities,
     maxTaskQueueActivitiesPerSecond: setup.quotaRps,
     // Enough slots that requests waiting on vendor latency never starve the rate limit.
@@ -138,6 +144,7 @@ export async function runWorkers(workers: Worker[], signal: AbortSignal): Promis
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const codec = loadCodecConfig();
   installRuntimeLogging();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { activities, workflowActivities } = buildActivities(config);
@@ -149,11 +156,12 @@ async function main(): Promise<void> {
     activities,
     workflowActivities,
     quotaRps: config.vendor.quotaRps,
+    dataConverter: dataConverterFor(codec),
   });
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
   console.log(
-    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s) on ${config.temporal.address}`,
+    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}`,
   );
   await runWorkers(workers, stop.signal);
   await connection.close();

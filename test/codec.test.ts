@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
@@ -16,10 +19,12 @@ import {
   ENCODING_ENCRYPTED,
   EncryptionCodec,
   type JsonPayload,
+  LOCAL_SECRETS_FILE,
   METADATA_KEY_ID,
   PayloadDecryptionError,
   dataConverterFor,
   loadCodecConfig,
+  localCodecSecrets,
   payloadToJson,
 } from '../src/codec/index.js';
 import { type RunningCodecServer, loadCodecServerConfig, startCodecServer } from '../src/codec-server.js';
@@ -206,7 +211,7 @@ describe('payload encryption', function () {
       assertConfigError(
         { PAYLOAD_ENCRYPTION_KEY: `${randomBytes(32).toString('hex')}` },
         'PAYLOAD_ENCRYPTION_KEY',
-        /64 bytes|not base64/,
+        /48 bytes/,
       );
       assertConfigError(
         { PAYLOAD_ENCRYPTION_KEY: 'this is not base64 at all!!!!!!!!!!!!!!!!!' },
@@ -272,6 +277,30 @@ describe('payload encryption', function () {
       const shown = `${JSON.stringify(cfg)} ${JSON.stringify([...cfg.keys])}`;
       assert.ok(!shown.includes(key));
       assert.ok(!shown.includes(Buffer.from(key, 'base64').toString('hex')));
+    });
+
+    it('the local stack generates a key and a token once, keeps them private, and never overrides the environment', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'codec-local-'));
+      try {
+        const first = localCodecSecrets(join(dir, 'data'), {});
+        assert.equal((statSync(join(dir, 'data', LOCAL_SECRETS_FILE)).mode & 0o777).toString(8), '600');
+        assert.deepEqual(
+          localCodecSecrets(join(dir, 'data'), {}),
+          first,
+          'the same secrets on the next start',
+        );
+        assert.equal(config(first).keyId, 'local1');
+        assert.ok(loadCodecServerConfig(first).token.length >= 16);
+        assert.deepEqual(
+          localCodecSecrets(join(dir, 'data'), {
+            PAYLOAD_ENCRYPTION_KEY: newKey(),
+            CODEC_SERVER_TOKEN: TOKEN,
+          }),
+          {},
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('validates the codec server settings', () => {
@@ -647,7 +676,7 @@ describe('payload encryption', function () {
     it('serves on the configured port, prints its URL and how to set it in the Web UI, and stops on SIGTERM', async () => {
       const proc = run(
         { CODEC_SERVER_TOKEN: TOKEN, PAYLOAD_ENCRYPTION_KEY: newKey(), CODEC_SERVER_PORT: '0' },
-        /Codec Server settings/,
+        /--codec-auth .*\n/, // the last line printed at start
       );
       await proc.ready;
       const { out } = proc.output();
