@@ -5,14 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { DynamoLocal } from '../scripts/stack.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { salesSyncWorkflow } from '../src/workflows/index.js';
 import type { SalesSyncInput } from '../src/workflows/types.js';
-import { Pipeline, SIM_KEY, startDynamo, startTimeSkipping } from './helpers/harness.js';
+import { type Pipeline, SIM_KEY, useStack } from './helpers/harness.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 /** A local webhook receiver: records every JSON body POSTed to it. */
@@ -42,28 +40,8 @@ async function receiver(): Promise<{
 
 describe('faults, notices and secrets (time-skipping server, DynamoDB Local, simulator)', function () {
   this.timeout(180_000);
-  let env: TestWorkflowEnvironment;
-  let dynamo: DynamoLocal;
-  const pipelines: Pipeline[] = [];
-  before(async () => {
-    [env, dynamo] = await Promise.all([startTimeSkipping(), startDynamo()]);
-  });
-  after(async () => {
-    await Promise.all(pipelines.map((p) => p.stop()));
-    await env?.teardown();
-    await dynamo?.stop();
-  });
-
-  async function pipeline(sim: Parameters<typeof Pipeline.create>[2] = {}): Promise<Pipeline> {
-    const p = await Pipeline.create(env, dynamo, {
-      seed: 17,
-      employeesPerBranch: 6,
-      salesPerSalesperson: 12,
-      ...sim,
-    });
-    pipelines.push(p);
-    return p;
-  }
+  const stack = useStack('time-skipping', { seed: 17, employeesPerBranch: 6, salesPerSalesperson: 12 });
+  const pipeline = stack.pipeline;
 
   let runs = 0;
   async function run(
@@ -71,7 +49,7 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
     input: SalesSyncInput,
     workflowId = `resilience-${++runs}-${p.queues.workflows}`,
   ) {
-    const outcome = await env.client.workflow
+    const outcome = await stack.env.client.workflow
       .execute(salesSyncWorkflow, {
         taskQueue: p.queues.workflows,
         workflowId,
@@ -279,7 +257,7 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
       const id = pending.pop() as string;
       if (seen.has(id)) continue;
       seen.add(id);
-      const h = await env.client.workflow.getHandle(id).fetchHistory();
+      const h = await stack.env.client.workflow.getHandle(id).fetchHistory();
       for (const e of h.events ?? []) {
         const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
         if (child) pending.push(child);

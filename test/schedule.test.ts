@@ -4,15 +4,13 @@
  * "Failed to create schedule"), with DynamoDB Local and the simulator.
  */
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DynamoLocal } from '../scripts/stack.js';
 import { backfill, scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
 import { listRuns, runOutcome, startRun } from '../src/cli/runs.js';
 import { main as cli } from '../src/client.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
 import type { SyncSummary } from '../src/shared/summary.js';
-import { Pipeline, startDevServer, startDynamo } from './helpers/harness.js';
+import { useStack } from './helpers/harness.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 const HOUR = 3_600_000;
@@ -29,36 +27,25 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
 
 describe('schedule and quota (dev server, DynamoDB Local, simulator)', function () {
   this.timeout(240_000);
-  let env: TestWorkflowEnvironment;
-  let dynamo: DynamoLocal;
-  const pipelines: Pipeline[] = [];
-
-  before(async () => {
-    [env, dynamo] = await Promise.all([startDevServer(), startDynamo()]);
-  });
-  after(async () => {
-    await Promise.all(pipelines.map((p) => p.stop()));
-    await env?.teardown();
-    await dynamo?.stop();
-  });
-
-  async function pipeline(
-    ...args: Parameters<typeof Pipeline.create> extends [unknown, unknown, ...infer R] ? R : never
-  ) {
-    const p = await Pipeline.create(env, dynamo, ...args);
-    pipelines.push(p);
-    return p;
-  }
+  const stack = useStack('dev-server');
+  const pipeline = stack.pipeline;
 
   it('the schedule runs every hour on the hour, with the overlap policy and catchup window set', async () => {
     const p = await pipeline({ seed: 3 });
     const scheduleId = `hourly-${p.queues.workflows}`;
-    assert.equal(await upsertSchedule(env.client, { scheduleId, queues: p.queues, input: {} }), 'created');
     assert.equal(
-      await upsertSchedule(env.client, { scheduleId, queues: p.queues, input: { branches: ['Akron'] } }),
+      await upsertSchedule(stack.env.client, { scheduleId, queues: p.queues, input: {} }),
+      'created',
+    );
+    assert.equal(
+      await upsertSchedule(stack.env.client, {
+        scheduleId,
+        queues: p.queues,
+        input: { branches: ['Akron'] },
+      }),
       'updated',
     );
-    const d = await (await scheduleHandle(env.client, scheduleId)).describe();
+    const d = await (await scheduleHandle(stack.env.client, scheduleId)).describe();
     const next = d.info.nextActionTimes.map((t) => t.getTime());
     assert.ok(next.length >= 3);
     for (const t of next) assert.equal(t % HOUR, 0, `${new Date(t).toISOString()} is on the hour`);
@@ -69,7 +56,7 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       vendorTaskQueue: p.queues.vendor,
       branches: ['Akron'],
     });
-    await (await scheduleHandle(env.client, scheduleId)).delete();
+    await (await scheduleHandle(stack.env.client, scheduleId)).delete();
   });
 
   it('a 3-hour backfill makes 3 runs over the 3 windows before each scheduled hour', async () => {
@@ -82,12 +69,12 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       salesPerSalesperson: 30,
     });
     const scheduleId = `backfill-${p.queues.workflows}`;
-    await upsertSchedule(env.client, {
+    await upsertSchedule(stack.env.client, {
       scheduleId,
       queues: p.queues,
       input: { branches: ['Scranton', 'Stamford'] },
     });
-    const handle = await scheduleHandle(env.client, scheduleId);
+    const handle = await scheduleHandle(stack.env.client, scheduleId);
     await handle.pause('test: only the backfill runs');
     const from = new Date(anchor - 5 * HOUR);
     const to = new Date(anchor - 2 * HOUR);
@@ -99,7 +86,7 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
         if (ids.length < 3 || d.info.runningActions.length > 0) return undefined;
         const out: SyncSummary[] = [];
         for (const id of ids) {
-          const o = await runOutcome(env.client.workflow.getHandle(id));
+          const o = await runOutcome(stack.env.client.workflow.getHandle(id));
           if (!o.summary) return undefined;
           out.push(o.summary);
         }
@@ -133,7 +120,7 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
     const started = Date.now();
     const summary = await p.withWorkers(async () => {
       const h = await startRun(
-        env.client,
+        stack.env.client,
         p.queues,
         { window: 'full', salespersonConcurrency: 16 },
         `quota-${p.queues.workflows}`,
@@ -156,14 +143,14 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
     const p = await pipeline({ seed: 9, employeesPerBranch: 4, salesPerSalesperson: 3 });
     const windowEnd = '2026-05-01T10:00:00.000Z';
     const h = await p.withWorkers(async () => {
-      const run = await startRun(env.client, p.queues, { branches: ['Akron', 'Nowhere'], windowEnd });
+      const run = await startRun(stack.env.client, p.queues, { branches: ['Akron', 'Nowhere'], windowEnd });
       await run.result();
       return run;
     });
     assert.equal(h.workflowId, 'sales-sync-manual-2026-05-01T10:00:00Z');
     const children = await until('children in visibility', 30_000, async () => {
       const found = [];
-      for await (const wf of env.client.workflow.list({ query: `SyncBranch = 'Akron'` })) {
+      for await (const wf of stack.env.client.workflow.list({ query: `SyncBranch = 'Akron'` })) {
         // Other tests sync Akron too; this run's children are under its window.
         if (wf.workflowId.startsWith('sales-sync/2026-05-01T10:00:00Z/')) found.push(wf);
       }
@@ -182,7 +169,7 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       ids.some((id) => /^sales-sync\/2026-05-01T10:00:00Z\/branch\/Akron\/salesperson\/\d+$/.test(id)),
     );
     const rows = await until('the run in the list', 30_000, async () => {
-      const r = await listRuns(env.client, 20);
+      const r = await listRuns(stack.env.client, 20);
       return r.some((x) => x.workflowId === h.workflowId && x.status === 'COMPLETED') ? r : undefined;
     });
     const row = rows.find((x) => x.workflowId === h.workflowId);
@@ -198,7 +185,7 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
     console.log = (...a: unknown[]) => void out.push(a.join(' '));
     console.error = (...a: unknown[]) => void out.push(a.join(' '));
     try {
-      process.env.TEMPORAL_ADDRESS = env.address;
+      process.env.TEMPORAL_ADDRESS = stack.env.address;
       process.env.TASK_QUEUE_SUFFIX = p.queues.workflows.replace('sales-sync-workflows', '');
       process.env.SYNC_BRANCHES = 'Akron';
       assert.equal(await cli(['schedule', 'create']), 0);
@@ -212,7 +199,7 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       await p.withWorkers(async () => {
         assert.equal(await cli(['schedule', 'trigger']), 0);
         await until('the triggered run to finish', 60_000, async () => {
-          const d = await (await scheduleHandle(env.client)).describe();
+          const d = await (await scheduleHandle(stack.env.client)).describe();
           return d.info.recentActions.length > 0 && d.info.runningActions.length === 0 ? true : undefined;
         });
         assert.equal(

@@ -3,45 +3,22 @@
  * Local and the vendor simulator.
  */
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { DynamoLocal } from '../scripts/stack.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { itemsWritten } from '../src/shared/summary.js';
 import { salesSyncWorkflow } from '../src/workflows/index.js';
 import type { SalesSyncInput, SyncSummary } from '../src/workflows/types.js';
-import { Pipeline, startDynamo, startTimeSkipping } from './helpers/harness.js';
+import { type Pipeline, useStack } from './helpers/harness.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', function () {
   this.timeout(180_000);
-  let env: TestWorkflowEnvironment;
-  let dynamo: DynamoLocal;
-  const pipelines: Pipeline[] = [];
-
-  before(async () => {
-    [env, dynamo] = await Promise.all([startTimeSkipping(), startDynamo()]);
-  });
-  after(async () => {
-    await Promise.all(pipelines.map((p) => p.stop()));
-    await env?.teardown();
-    await dynamo?.stop();
-  });
-
-  async function pipeline(sim: Parameters<typeof Pipeline.create>[2] = {}): Promise<Pipeline> {
-    const p = await Pipeline.create(env, dynamo, {
-      seed: 11,
-      employeesPerBranch: 6,
-      salesPerSalesperson: 8,
-      ...sim,
-    });
-    pipelines.push(p);
-    return p;
-  }
+  const stack = useStack('time-skipping', { seed: 11, employeesPerBranch: 6, salesPerSalesperson: 8 });
+  const pipeline = stack.pipeline;
 
   let runs = 0;
   function run(p: Pipeline, input: SalesSyncInput): Promise<SyncSummary> {
-    return env.client.workflow.execute(salesSyncWorkflow, {
+    return stack.env.client.workflow.execute(salesSyncWorkflow, {
       taskQueue: p.queues.workflows,
       workflowId: `test-run-${p.queues.workflows}-${++runs}`,
       args: [{ vendorTaskQueue: p.queues.vendor, ...input }],

@@ -8,23 +8,10 @@ import { formatVendorTimestamp } from '../vendor/schemas.js';
 import { Prng } from './prng.js';
 
 export type { BranchRecord, EmployeeRecord, SaleRecord } from '../vendor/schemas.js';
+import { DEFAULT_BRANCHES } from '../shared/branches.js';
 
-/** The first branch names, in this order, as the seed's paper company has them. */
-export const BRANCH_NAMES: readonly string[] = [
-  'Scranton',
-  'Akron',
-  'Buffalo',
-  'Rochester',
-  'Syracuse',
-  'Utica',
-  'Binghamton',
-  'Albany',
-  'Nashua',
-  'Pittsfield',
-  'Stamford',
-  'Yonkers',
-  'New York',
-];
+/** The first branch names, in this order: the 13 branches the original pipeline synced. */
+export const BRANCH_NAMES: readonly string[] = DEFAULT_BRANCHES;
 
 const BRANCH_STATES: readonly string[] = [
   'PA',

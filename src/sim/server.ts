@@ -606,21 +606,29 @@ export class VendorSimulator {
 
   #corrupt(answer: ListAnswer): unknown[] {
     const out: unknown[] = [];
+    let previousIntact = false;
     answer.records.forEach((record, index) => {
       if (!this.#faultPrng.chance(this.#faults.badRecord)) {
         out.push(record);
+        previousIntact = true;
         return;
       }
       const previous = answer.records[index - 1];
+      // A duplicate copies the id of the record before it only when that record went out
+      // intact: copying the id of a record that was itself corrupted (say, its id removed)
+      // would make a plausible record with another sale's content, which no client could
+      // tell from the truth.
       const kinds = this.#badRecordKinds.filter(
         (k) =>
           (k !== 'badTimestamp' || answer.recordKind === 'sale') &&
-          (k !== 'duplicateId' || previous !== undefined),
+          (k !== 'duplicateId' || (previous !== undefined && previousIntact)),
       );
       if (kinds.length === 0) {
         out.push(record);
+        previousIntact = true;
         return;
       }
+      previousIntact = false;
       const kind = this.#faultPrng.pick(kinds);
       const copy: Record<string, unknown> = { ...record };
       const entry: InjectedBadRecord = {

@@ -148,3 +148,51 @@ export class Pipeline {
     this.store.clients.raw.destroy();
   }
 }
+
+/** A suite's servers: Temporal and DynamoDB Local started once, and its pipelines. */
+export interface Stack {
+  readonly env: TestWorkflowEnvironment;
+  readonly dynamo: DynamoLocal;
+  /** A fresh pipeline (simulator, tables, queues) on this stack, stopped after the suite. */
+  readonly pipeline: (sim?: Partial<SimOptions>, opts?: { quotaRps?: number }) => Promise<Pipeline>;
+}
+
+/**
+ * Registers mocha hooks on the current suite: start Temporal (the time-skipping test server
+ * or the CLI dev server) and DynamoDB Local before it, stop them and every pipeline after it.
+ */
+export function useStack(
+  temporal: 'time-skipping' | 'dev-server',
+  simDefaults: Partial<SimOptions> = {},
+): Stack {
+  let env: TestWorkflowEnvironment | undefined;
+  let dynamo: DynamoLocal | undefined;
+  const pipelines: Pipeline[] = [];
+  before(async () => {
+    [env, dynamo] = await Promise.all([
+      temporal === 'time-skipping' ? startTimeSkipping() : startDevServer(),
+      startDynamo(),
+    ]);
+  });
+  after(async () => {
+    await Promise.all(pipelines.map((p) => p.stop()));
+    await env?.teardown();
+    await dynamo?.stop();
+  });
+  const stack: Stack = {
+    get env() {
+      if (!env) throw new Error('the stack is not started: use it inside tests or hooks');
+      return env;
+    },
+    get dynamo() {
+      if (!dynamo) throw new Error('the stack is not started: use it inside tests or hooks');
+      return dynamo;
+    },
+    pipeline: async (sim = {}, opts = {}) => {
+      const p = await Pipeline.create(stack.env, stack.dynamo, { ...simDefaults, ...sim }, opts);
+      pipelines.push(p);
+      return p;
+    },
+  };
+  return stack;
+}
