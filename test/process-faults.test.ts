@@ -31,13 +31,26 @@ import {
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 const API_KEY = 'fault-key-5d1e';
-/** Small pages, some latency and a modest quota: a full run makes ~370 requests and lasts well over 5 s. */
-const PAGE_SIZE = 5;
-const QUOTA_RPS = 40;
+/**
+ * Small pages, some latency and a modest quota: a full run over the 13 branches makes 195
+ * requests (13 x (1 branch + 2 employee pages + 6 salespersons x 2 sales pages)), so it
+ * lasts at least 195 / QUOTA_RPS s however fast the machine is.
+ */
+const PAGE_SIZE = 10;
+const QUOTA_RPS = 25;
 const LATENCY_MS = 40;
 const DATASET: Partial<SimOptions> = { employeesPerBranch: 12, salesPerSalesperson: 20 };
-/** Longest a run may take after its fault (a killed worker's activities wait out their 60 s start-to-close timeout). */
-const RUN_DEADLINE_MS = 110_000;
+/**
+ * Longest a run may take after its fault: an activity lost with a killed worker (or a lost
+ * poll answer) is retried only after its 60 s start-to-close timeout (src/workflows/common.ts).
+ */
+const RUN_DEADLINE_MS = 180_000;
+/**
+ * Every fault run uses the default settings (branch concurrency 4): activities heartbeat
+ * with a 15 s heartbeat timeout, so an attempt lost to a fault is retried within seconds
+ * and does not stall the run behind a 60 s start-to-close timeout.
+ */
+const FAULT_RUN: SalesSyncInput = { window: 'full' };
 
 /** Vendor requests a run over `branches` needs when nothing fails (one per page). */
 function pagesOf(ds: Dataset, branches: readonly string[], window?: { from: string; to: string }): number {
@@ -52,8 +65,7 @@ function pagesOf(ds: Dataset, branches: readonly string[], window?: { from: stri
     for (const sp of ds.salespersonsOf(b.id)) {
       const sales = (ds.salesBySalesperson.get(sp.id) ?? []).filter(
         (s) =>
-          !window ||
-          (s.transaction_timestamp >= ts(window.from) && s.transaction_timestamp < ts(window.to)),
+          !window || (s.transaction_timestamp >= ts(window.from) && s.transaction_timestamp < ts(window.to)),
       );
       n += pages(sales.length);
     }
@@ -75,7 +87,7 @@ interface Stack {
 }
 
 describe('process faults (worker process, dev server and DynamoDB Local on disk, simulator)', function () {
-  this.timeout(150_000);
+  this.timeout(240_000);
   let cleanup = new Cleanup();
   let log = new OutputLog();
   let testNo = 0;
@@ -86,7 +98,7 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
   });
 
   afterEach(async function () {
-    const failed = this.currentTest?.state !== 'passed';
+    const failed = this.currentTest?.state !== 'passed' || Boolean(process.env.PROCESS_FAULTS_VERBOSE);
     try {
       await cleanup.run();
     } finally {
@@ -102,46 +114,41 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
     assert.deepEqual(leftovers(), [], 'processes started by these tests are still alive');
   });
 
+  /**
+   * Starts a test's stack: the dev server first (the worker connects to it at start), then
+   * the worker, DynamoDB Local (with the tables) and the simulator side by side.
+   */
   async function stack(sim: Partial<SimOptions> = {}): Promise<Stack> {
     const n = ++testNo;
     const dir = tempDir();
     cleanup.add('remove the temp dir', () => removeDir(dir));
     const tag = `${process.pid}-${n}`;
-    const [temporal, dynamo, simulator] = await Promise.all([
-      RestartableTemporal.start(dir, log),
-      RestartableDynamo.start(dir, log),
-      VendorSimulator.start({
-        apiKeys: [API_KEY],
-        quota: 0,
-        latencyMs: LATENCY_MS,
-        seed: 20 + n,
-        ...DATASET,
-        ...sim,
-      }),
-    ]);
+    const temporal = await RestartableTemporal.create(dir, log);
+    const dynamo = await RestartableDynamo.create(dir, log);
     cleanup.add('stop the dev server', () => temporal.stop());
     cleanup.add('stop DynamoDB Local', () => dynamo.stop());
+    const simulator = await VendorSimulator.start({
+      apiKeys: [API_KEY],
+      quota: 0,
+      latencyMs: LATENCY_MS,
+      seed: 20 + n,
+      ...DATASET,
+      ...sim,
+    });
     cleanup.add('stop the simulator', () => simulator.stop());
-
-    const connection = await Connection.connect({ address: temporal.address });
-    cleanup.add('close the client connection', () => connection.close());
-    const client = new Client({ connection });
+    let last = -1;
+    const sampler = setInterval(() => {
+      const c = simulator.counters();
+      if (c.total !== last)
+        log.note(`simulator: ${c.total} requests, by status ${JSON.stringify(c.byStatus)}`);
+      last = c.total;
+    }, 2000);
+    cleanup.add('stop the progress sampler', () => clearInterval(sampler));
 
     const prefix = `pf${tag}-`;
-    const clients = createDynamoClients({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      tablePrefix: prefix,
-      tableSuffix: '',
-    });
-    cleanup.add('destroy the DynamoDB client', () => clients.raw.destroy());
-    const names = tableNames(prefix, '');
-    await ensureTables(clients.raw, names);
-    const store = new Store(clients, names);
     const suffix = `-pf${tag}`;
     const queues = taskQueues(suffix);
     const workers: WorkerProcess[] = [];
-
     const startWorker = async () => {
       const w = await WorkerProcess.start(
         {
@@ -162,6 +169,27 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
       cleanup.add(`stop ${w.label}`, () => w.stop());
       return w;
     };
+
+    await temporal.start();
+    // The worker is given DynamoDB's endpoint before DynamoDB Local listens: settle its port first.
+    await dynamo.ensurePortFree();
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanup.add('close the client connection', () => connection.close());
+    const client = new Client({ connection });
+    const clients = createDynamoClients({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      tablePrefix: prefix,
+      tableSuffix: '',
+    });
+    cleanup.add('destroy the DynamoDB client', () => clients.raw.destroy());
+    const names = tableNames(prefix, '');
+    const started = await Promise.allSettled([
+      startWorker(),
+      dynamo.start().then(() => ensureTables(clients.raw, names)),
+    ]);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+    const store = new Store(clients, names);
     return { log, temporal, dynamo, sim: simulator, client, store, queues, startWorker, workers };
   }
 
@@ -223,6 +251,32 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
     assert.deepEqual(await s.store.scanAll('quarantine'), [], 'nothing in quarantine');
   }
 
+  /**
+   * What went wrong along the way in every workflow of the namespace (each test has its own
+   * server): activity attempts that timed out or failed, workflow tasks that timed out.
+   */
+  async function trouble(s: Stack): Promise<string> {
+    const counts = new Map<string, number>();
+    const add = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
+    for await (const wf of s.client.workflow.list()) {
+      const history = await s.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      for (const e of history.events ?? []) {
+        // Retried attempts leave no event of their own: the started event of the last attempt
+        // carries the attempt number and the previous attempt's failure.
+        const started = e.activityTaskStartedEventAttributes;
+        if (started && (started.attempt ?? 1) > 1)
+          add(`activity retried (previous attempt: ${(started.lastFailure?.message ?? '?').slice(0, 120)})`);
+        if (e.activityTaskTimedOutEventAttributes) add('activity timed out for good');
+        if (e.activityTaskFailedEventAttributes) add('activity failed for good');
+        if (e.workflowTaskTimedOutEventAttributes) add('workflow task timed out');
+        if (e.workflowTaskFailedEventAttributes) add('workflow task failed');
+      }
+    }
+    const text = [...counts].map(([k, n]) => `${n} x ${k}`).join('; ') || 'none';
+    s.log.note(`trouble in the histories: ${text}`);
+    return text;
+  }
+
   function report(text: string): void {
     console.log(`      ${text}`);
   }
@@ -231,7 +285,8 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
     const s = await stack();
     const expected = expectedTables(s.sim.dataset, DEFAULT_BRANCHES);
     const requests = pagesOf(s.sim.dataset, DEFAULT_BRANCHES);
-    const first = await s.startWorker();
+    const first = s.workers[0];
+    assert.ok(first);
 
     // The pid is the node process running src/worker.ts, a direct child of this process: no npx, no shell.
     const { argv, parent } = first.identity();
@@ -241,16 +296,13 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
 
     const t0 = Date.now();
     const id = `kill9-${s.queues.workflows}`;
-    await startRun(s.client, s.queues, { window: 'full' }, id);
+    await startRun(s.client, s.queues, FAULT_RUN, id);
     const atKill = await midRun(s, requests, 0.3);
     await first.kill9();
     const killedAt = Date.now();
-    const { signal } = await first.exited;
-    assert.equal(signal, 'SIGKILL');
+    assert.equal((await first.exited).signal, 'SIGKILL');
     assert.ok(!alive(first.pid), 'the killed worker is gone');
-    await first.reapHelpers();
-    for (const pid of first.helpers) assert.ok(!alive(pid), `helper ${pid} of the killed worker is gone`);
-    const requestsWhileDown = s.sim.counters().total;
+    assert.deepEqual(await first.reapHelpers(), [], 'the killed worker left no child process behind');
 
     await s.startWorker();
     const restartedAt = Date.now();
@@ -262,9 +314,8 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
     const c = s.sim.counters();
     assert.ok(c.total > atKill, 'the new worker made requests');
     report(
-      `killed at ${atKill}/${requests} requests (${((killedAt - t0) / 1000).toFixed(1)} s), new worker polling after ${((restartedAt - killedAt) / 1000).toFixed(1)} s, ` +
-        `run done ${((doneAt - killedAt) / 1000).toFixed(1)} s after the kill; ${c.total} requests for ${o.summary.pages} pages ` +
-        `(${requestsWhileDown - atKill} answered while no worker ran)`,
+      `killed at ${atKill}/${requests} requests (child processes of the worker: ${first.helpers.size}, none left), ${((killedAt - t0) / 1000).toFixed(1)} s into the run; new worker polling ${((restartedAt - killedAt) / 1000).toFixed(1)} s later; ` +
+        `run done ${((doneAt - killedAt) / 1000).toFixed(1)} s after the kill; ${c.total} requests for ${o.summary.pages} pages; ${await trouble(s)}`,
     );
   });
 
@@ -272,17 +323,15 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
     const s = await stack();
     const expected = expectedTables(s.sim.dataset, DEFAULT_BRANCHES);
     const requests = pagesOf(s.sim.dataset, DEFAULT_BRANCHES);
-    await s.startWorker();
     const id = `dynamo-${s.queues.workflows}`;
-    await startRun(s.client, s.queues, { window: 'full' }, id);
+    await startRun(s.client, s.queues, FAULT_RUN, id);
     const atStop = await midRun(s, requests, 0.3);
     const stoppedAt = Date.now();
     await s.dynamo.stop('SIGTERM');
     // Vendor requests go on while DynamoDB is away; their writes fail and the activities retry.
     await waitFor('vendor requests while DynamoDB is down', 20_000, () =>
-      s.sim.counters().total >= atStop + 10 ? true : undefined,
+      s.sim.counters().total >= atStop + 5 ? true : undefined,
     );
-    await new Promise((r) => setTimeout(r, 2000));
     const duringOutage = s.sim.counters().total - atStop;
     await s.dynamo.start();
     const restartedAt = Date.now();
@@ -292,39 +341,52 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
     assertCompleteSummary(o.summary, expected, DEFAULT_BRANCHES);
     await assertStored(s, expected);
     const c = s.sim.counters();
-    assert.ok(c.total > o.summary.pages, `some attempts were retried (${c.total} requests, ${o.summary.pages} pages)`);
+    assert.ok(
+      c.total > o.summary.pages,
+      `attempts that could not write were retried (${c.total} requests for ${o.summary.pages} pages)`,
+    );
     report(
-      `DynamoDB down ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s from ${atStop}/${requests} requests (${duringOutage} requests meanwhile), ` +
-        `run done ${((doneAt - restartedAt) / 1000).toFixed(1)} s after the restart; ${c.total} requests for ${o.summary.pages} pages`,
+      `DynamoDB down ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s from ${atStop}/${requests} requests (${duringOutage} requests meanwhile); ` +
+        `run done ${((doneAt - restartedAt) / 1000).toFixed(1)} s after the restart; ${c.total} requests for ${o.summary.pages} pages; ${await trouble(s)}`,
     );
   });
 
-  for (const mode of ['SIGTERM', 'SIGKILL'] as StopMode[]) {
-    it(`the Temporal dev server stopped (${mode}) in the middle of a run and started again on the same ports and database: the run completes, the tables match`, async () => {
-      const s = await stack();
-      const expected = expectedTables(s.sim.dataset, DEFAULT_BRANCHES);
-      const requests = pagesOf(s.sim.dataset, DEFAULT_BRANCHES);
-      const worker = await s.startWorker();
-      const id = `temporal-${mode}-${s.queues.workflows}`;
-      await startRun(s.client, s.queues, { window: 'full' }, id);
-      const atStop = await midRun(s, requests, 0.3);
+  it('the Temporal dev server stopped in the middle of a run (SIGTERM, later SIGKILL) and started again on the same ports and database: the run completes, the tables match', async () => {
+    const s = await stack();
+    const expected = expectedTables(s.sim.dataset, DEFAULT_BRANCHES);
+    const requests = pagesOf(s.sim.dataset, DEFAULT_BRANCHES);
+    const worker = s.workers[0];
+    assert.ok(worker);
+    const id = `temporal-${s.queues.workflows}`;
+    await startRun(s.client, s.queues, FAULT_RUN, id);
+    const outages: string[] = [];
+    let lastRestart = Date.now();
+    for (const [mode, share] of [
+      ['SIGTERM', 0.25],
+      ['SIGKILL', 0.6],
+    ] as [StopMode, number][]) {
+      const at = await midRun(s, requests, share);
       const stoppedAt = Date.now();
       await s.temporal.stop(mode);
       await s.temporal.start();
-      const restartedAt = Date.now();
-      const o = await outcome(s, id);
-      const doneAt = Date.now();
-      assert.ok(o.ok, `the run failed: ${o.error}`);
-      assertCompleteSummary(o.summary, expected, DEFAULT_BRANCHES);
-      await assertStored(s, expected);
-      assert.ok(alive(worker.pid), 'the worker survived the outage (it reconnected by itself)');
-      const c = s.sim.counters();
-      report(
-        `dev server (${mode}) down ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s from ${atStop}/${requests} requests, ` +
-          `run done ${((doneAt - restartedAt) / 1000).toFixed(1)} s after the restart; ${c.total} requests for ${o.summary.pages} pages`,
+      lastRestart = Date.now();
+      outages.push(
+        `${mode} at ${at}/${requests} requests, down ${((lastRestart - stoppedAt) / 1000).toFixed(1)} s`,
       );
-    });
-  }
+    }
+    const o = await outcome(s, id);
+    const doneAt = Date.now();
+    assert.ok(o.ok, `the run failed: ${o.error}`);
+    assertCompleteSummary(o.summary, expected, DEFAULT_BRANCHES);
+    await assertStored(s, expected);
+    assert.ok(alive(worker.pid), 'the worker lived through the outages (it reconnected by itself)');
+    assert.equal(s.workers.length, 1);
+    const c = s.sim.counters();
+    report(
+      `dev server ${outages.join('; ')}; run done ${((doneAt - lastRestart) / 1000).toFixed(1)} s after the last restart; ` +
+        `${c.total} requests for ${o.summary.pages} pages; ${await trouble(s)}`,
+    );
+  });
 
   it('two runs over the same window at once: the second finds branches already running, no item is duplicated or lost', async () => {
     const anchor = Date.parse('2026-03-02T12:00:00Z');
@@ -334,7 +396,6 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
     const expected = expectedTables(s.sim.dataset, DEFAULT_BRANCHES, window);
     assert.ok(expected.sales.size < s.sim.dataset.allSales().length, 'some sales lie outside the window');
     const requests = pagesOf(s.sim.dataset, DEFAULT_BRANCHES, window);
-    await s.startWorker();
 
     const input: SalesSyncInput = { windowEnd };
     const a = await startRun(s.client, s.queues, input);
@@ -353,6 +414,7 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
 
     for (const sum of [sa, sb]) {
       assert.deepEqual(sum.failedBranches, []);
+      assert.deepEqual(sum.unknownBranches, []);
       assert.equal(sum.branchesSynced + sum.skippedBranches.length, DEFAULT_BRANCHES.length);
     }
     assert.ok(
@@ -372,7 +434,41 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
     }
     await assertStored(s, expected);
     report(
-      `run A synced ${sa.branchesSynced} branches (skipped ${sa.skippedBranches.length}), run B synced ${sb.branchesSynced} (skipped ${sb.skippedBranches.join(', ') || 'none'})`,
+      `run A synced ${sa.branchesSynced} branches and skipped ${sa.skippedBranches.length}; ` +
+        `run B synced ${sb.branchesSynced} and skipped ${sb.skippedBranches.length}`,
+    );
+  });
+
+  it('two full resyncs at once (different IDs): each syncs everything, the tables match, no item is stored twice', async () => {
+    const s = await stack();
+    const expected = expectedTables(s.sim.dataset, DEFAULT_BRANCHES);
+    const requests = pagesOf(s.sim.dataset, DEFAULT_BRANCHES);
+    const a = await startRun(s.client, s.queues, { window: 'full' }, `full-a-${s.queues.workflows}`);
+    await midRun(s, requests, 0.15);
+    // A full resync's children are scoped by its start time, to the second: start B in a later second.
+    const aStart = (await a.describe()).startTime.getTime();
+    await waitFor('the next second', 2000, () =>
+      Math.floor(Date.now() / 1000) > Math.floor(aStart / 1000) ? true : undefined,
+    );
+    const b = await startRun(s.client, s.queues, { window: 'full' }, `full-b-${s.queues.workflows}`);
+    const [oa, ob] = [await outcome(s, a.workflowId), await outcome(s, b.workflowId)];
+    assert.ok(oa.ok, `run A failed: ${oa.error}`);
+    assert.ok(ob.ok, `run B failed: ${ob.error}`);
+    const [sa, sb] = [oa.summary, ob.summary];
+    assert.ok(sa && sb, 'both runs have a summary');
+    // The two runs do not share children, so each syncs every branch and counts every record once.
+    assertCompleteSummary(sa, expected, DEFAULT_BRANCHES);
+    assertCompleteSummary(sb, expected, DEFAULT_BRANCHES);
+    for (const t of ['branches', 'salespersons', 'sales'] as const) {
+      const inserted = sa.counts[t].inserted + sb.counts[t].inserted;
+      // Both may read "missing" for the same key before either writes; then both count an insert
+      // of the same item (README: two identical puts). Never fewer than one insert per item.
+      assert.ok(inserted >= expected[t].size, `${t}: ${inserted} inserts for ${expected[t].size} items`);
+    }
+    await assertStored(s, expected);
+    const c = s.sim.counters();
+    report(
+      `${c.total} requests for ${sa.pages} + ${sb.pages} pages; sales inserted by A ${sa.counts.sales.inserted}, by B ${sb.counts.sales.inserted} (${expected.sales.size} items)`,
     );
   });
 });

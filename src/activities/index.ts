@@ -122,6 +122,11 @@ export function toFailure(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** Tells Temporal this attempt is alive (see heartbeatTimeout in the workflows' activity options). */
+function heartbeat(): void {
+  Context.current().heartbeat();
+}
+
 function writeContext(): WriteContext {
   const wf = Context.current().info.workflowExecution;
   return { workflowId: wf?.workflowId ?? 'standalone-activity', runId: wf?.runId ?? '' };
@@ -133,8 +138,11 @@ export function createActivities(deps: ActivityDeps) {
 
   /** One vendor request; a bad body is set aside (so it can be inspected) before the attempt fails. */
   async function fetchPage(ctx: WriteContext, request: () => Promise<VendorPage>): Promise<VendorPage> {
+    heartbeat();
     try {
-      return await request();
+      const page = await request();
+      heartbeat();
+      return page;
     } catch (err) {
       if (err instanceof VendorBadBodyError) {
         await store.quarantine(
@@ -153,6 +161,7 @@ export function createActivities(deps: ActivityDeps) {
     ctx: WriteContext,
   ): Promise<TableCounts> {
     if (bad.length) await store.quarantine(bad, ctx);
+    heartbeat();
     return { ...emptyTableCounts(), fetched, setAside: bad.length, ...written };
   }
 

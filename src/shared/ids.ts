@@ -20,7 +20,7 @@ export function manualRunId(windowEnd: string, kind: 'manual' | 'backfill' = 'ma
   return `${WORKFLOW_ID_PREFIX}-${kind}-${windowTag(windowEnd)}`;
 }
 
-/** ID of a branch child. `scope` is the window tag (and, for full resyncs, the parent's own ID). */
+/** ID of a branch child. `scope` is the window tag (for a full resync: `full-` and the parent's start time). */
 export function branchWorkflowId(scope: string, branch: string): string {
   return `${WORKFLOW_ID_PREFIX}/${scope}/branch/${branch}`;
 }

@@ -24,6 +24,9 @@ export function vendorActivities(taskQueue: string): Activities {
     taskQueue,
     // The HTTP timeout (VENDOR_TIMEOUT_MS, 10 s by default) plus the writes of one page.
     startToCloseTimeout: '60s',
+    // Activities heartbeat before and after the request and after the writes, so an attempt
+    // lost with its worker (kill -9, a crashed machine) is retried after 15 s, not 60 s.
+    heartbeatTimeout: '15s',
     // Bounds the whole retry sequence, including time queued behind the rate limit.
     scheduleToCloseTimeout: '30m',
     retry: VENDOR_RETRY,

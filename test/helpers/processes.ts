@@ -234,8 +234,14 @@ export class WorkerProcess {
   private noteHelpers(): void {
     if (!alive(this.pid)) return;
     for (const pid of descendants(this.pid)) {
+      let what = '?';
+      try {
+        what = cmdline(pid).join(' ').slice(0, 80);
+      } catch {
+        continue; // Exited in the meantime.
+      }
       this.helpers.add(pid);
-      track(pid, `child of ${this.label}: ${cmdline(pid).join(' ').slice(0, 80)}`);
+      track(pid, `child of ${this.label}: ${what}`);
     }
   }
 
@@ -259,13 +265,18 @@ export class WorkerProcess {
     await this.reapHelpers();
   }
 
-  /** Waits for the worker's helper processes to exit (they do when their parent dies); kills stragglers. */
-  async reapHelpers(): Promise<void> {
-    const left = async () => [...this.helpers].filter(alive);
+  /**
+   * Waits for the worker's helper processes to exit (they should once their parent is gone),
+   * kills the stragglers, and returns the pids it had to kill.
+   */
+  async reapHelpers(): Promise<number[]> {
+    const left = () => [...this.helpers].filter(alive);
     try {
-      await waitFor('the worker helpers to exit', 3000, async () => ((await left()).length ? undefined : true));
+      await waitFor('the worker helpers to exit', 3000, () => (left().length ? undefined : true));
+      return [];
     } catch {
-      for (const pid of await left()) {
+      const stragglers = left();
+      for (const pid of stragglers) {
         this.log.note(`helper ${pid} of ${this.label} still alive: SIGKILL`);
         try {
           process.kill(pid, 'SIGKILL');
@@ -273,20 +284,29 @@ export class WorkerProcess {
           // Already gone.
         }
       }
+      return stragglers;
     }
+  }
+}
+
+/** True when nothing listens on 127.0.0.1:port. */
+async function isFree(port: number): Promise<boolean> {
+  try {
+    await assertPortFree(port, 'probe', 'n/a');
+    return true;
+  } catch {
+    return false;
   }
 }
 
 /** Waits until a TCP port can be bound again (the previous owner released it). */
 async function portReleased(port: number, what: string): Promise<void> {
-  await waitFor(`port ${port} (${what}) to be released`, 15_000, async () => {
-    try {
-      await assertPortFree(port, what, 'n/a');
-      return true;
-    } catch {
-      return undefined;
-    }
-  });
+  await waitFor(
+    `port ${port} (${what}) to be released (something else may have taken it)`,
+    15_000,
+    async () => ((await isFree(port)) ? true : undefined),
+    200,
+  );
 }
 
 /** How a server is stopped: SIGTERM (graceful, what `stop()` does) or SIGKILL (a crash). */
@@ -306,16 +326,27 @@ export class RestartableTemporal {
   starts = 0;
 
   private constructor(
-    readonly port: number,
-    readonly uiPort: number,
+    public port: number,
+    public uiPort: number,
     readonly dbFile: string,
     readonly log: OutputLog,
   ) {}
 
-  static async start(dir: string, log: OutputLog): Promise<RestartableTemporal> {
-    const t = new RestartableTemporal(await freePort(), await freePort(), join(dir, 'temporal.db'), log);
-    await t.start();
-    return t;
+  /**
+   * Before the first start only: picks other ports if something took the chosen ones in the
+   * meantime (other programs on this machine pick free ports too). A restart keeps its ports.
+   */
+  async ensurePortsFree(): Promise<void> {
+    if (this.starts > 0) return;
+    for (let i = 0; !(await isFree(this.port)) || !(await isFree(this.uiPort)); i++) {
+      if (i >= 5) throw new Error('no free ports for the Temporal dev server');
+      [this.port, this.uiPort] = [await freePort(), await freePort()];
+    }
+  }
+
+  /** Picks the ports and the database file in `dir`; `start()` starts the server. */
+  static async create(dir: string, log: OutputLog): Promise<RestartableTemporal> {
+    return new RestartableTemporal(await freePort(), await freePort(), join(dir, 'temporal.db'), log);
   }
 
   get address(): string {
@@ -323,6 +354,7 @@ export class RestartableTemporal {
   }
 
   async start(): Promise<void> {
+    await this.ensurePortsFree();
     await portReleased(this.port, 'Temporal frontend');
     await portReleased(this.uiPort, 'Temporal Web UI');
     const t0 = Date.now();
@@ -348,15 +380,23 @@ export class RestartableDynamo {
   starts = 0;
 
   private constructor(
-    readonly port: number,
+    public port: number,
     readonly dataDir: string,
     readonly log: OutputLog,
   ) {}
 
-  static async start(dir: string, log: OutputLog): Promise<RestartableDynamo> {
-    const d = new RestartableDynamo(await freePort(), join(dir, 'dynamodb'), log);
-    await d.start();
-    return d;
+  /** Before the first start only: picks another port if something took the chosen one. A restart keeps its port. */
+  async ensurePortFree(): Promise<void> {
+    if (this.starts > 0) return;
+    for (let i = 0; !(await isFree(this.port)); i++) {
+      if (i >= 5) throw new Error('no free port for DynamoDB Local');
+      this.port = await freePort();
+    }
+  }
+
+  /** Picks the port and the data folder in `dir`; `start()` starts the server. */
+  static async create(dir: string, log: OutputLog): Promise<RestartableDynamo> {
+    return new RestartableDynamo(await freePort(), join(dir, 'dynamodb'), log);
   }
 
   get endpoint(): string {
@@ -364,6 +404,7 @@ export class RestartableDynamo {
   }
 
   async start(): Promise<void> {
+    await this.ensurePortFree();
     await portReleased(this.port, 'DynamoDB Local');
     const t0 = Date.now();
     this.local = await startDynamoLocal({ port: this.port, dataDir: this.dataDir });
