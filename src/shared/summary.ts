@@ -114,5 +114,7 @@ export function describeSummary(s: SyncSummary): string {
   if (s.skippedBranches.length) parts.push(`already running elsewhere: ${s.skippedBranches.join(', ')}`);
   if (s.pagingStops.length)
     parts.push(`paging stopped: ${s.pagingStops.map((p) => `${p.list}: ${p.reason}`).join('; ')}`);
+  if (s.notice) parts.push(`notice ${s.notice}`);
+  if (s.followUp) parts.push(`follow-up ${s.followUp}`);
   return parts.join(' | ');
 }
