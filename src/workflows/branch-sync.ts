@@ -4,7 +4,13 @@
  * bounded concurrency. Continues as new before its history grows large, so any branch
  * size stays far inside Temporal's limits.
  */
-import { ApplicationFailure, continueAsNew, executeChild, setCurrentDetails } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  executeChild,
+  setCurrentDetails,
+  sleep,
+} from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
 import { salespersonWorkflowId } from '../shared/ids.js';
 import { SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attributes.js';
@@ -13,6 +19,9 @@ import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common
 import { MAX_PAGES_PER_LIST, salespersonSyncWorkflow } from './salesperson-sync.js';
 import type { BranchRef } from '../activities/index.js';
 import type { BranchSyncInput, BranchSyncOutput } from './types.js';
+
+/** Lookups of a branch whose record keeps failing validation before the branch fails. */
+const INVALID_BRANCH_ATTEMPTS = 4;
 
 /** Search attributes of a child run, when enabled. */
 export function childSearchAttributes(
@@ -51,20 +60,27 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
       pagingStops: [],
       failedSalespersons: [],
     };
-    const found = await acts.lookupBranch({ name: input.name });
+    // The vendor may answer with a record for this name that fails validation (set aside):
+    // the branch exists but cannot be read this time. Ask again a few times, counting each
+    // answer, before failing the branch; an unknown name is not a failure.
+    let found = await acts.lookupBranch({ name: input.name });
     out.pages++;
     addCounts(out.counts, found.counts);
-    if (!found.branch) {
-      // The vendor answered with a record for this name that failed validation: the branch
-      // exists but cannot be read, which is a failure, not an unknown name.
-      if ((found.counts.branches?.setAside ?? 0) > 0) {
+    for (let attempt = 1; !found.branch && (found.counts.branches?.setAside ?? 0) > 0; attempt++) {
+      if (attempt >= INVALID_BRANCH_ATTEMPTS) {
         throw ApplicationFailure.create({
           type: 'BranchSyncFailed',
-          message: `the vendor's record of branch ${input.name} is invalid and was set aside (see the quarantine table)`,
+          message: `the vendor's record of branch ${input.name} was invalid ${attempt} times and was set aside (see the quarantine table)`,
           nonRetryable: true,
           details: [out],
         });
       }
+      await sleep(`${5 * attempt}s`);
+      found = await acts.lookupBranch({ name: input.name });
+      out.pages++;
+      addCounts(out.counts, found.counts);
+    }
+    if (!found.branch) {
       out.status = 'unknown';
       return out;
     }

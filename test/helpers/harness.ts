@@ -75,7 +75,14 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<v
 
 /** DynamoDB Local in memory on a free port. */
 export async function startDynamo(): Promise<DynamoLocal> {
-  return startDynamoLocal({ port: await freePort() });
+  // Another process on the machine can take a free port before DynamoDB Local binds it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDynamoLocal({ port: await freePort() });
+    } catch (err) {
+      if (attempt >= 3 || !/is busy/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /** One test's pipeline: simulator, fresh tables, fresh queues, and workers on demand. */
