@@ -5,7 +5,8 @@
  *
  * Started by scripts/bench.ts as `node --import tsx scripts/bench-worker.ts` with the
  * worker's usual environment (VENDOR_API_URL, VENDOR_API_KEY, DYNAMODB_ENDPOINT,
- * TEMPORAL_ADDRESS, TABLE_PREFIX, VENDOR_QUOTA_RPS, VENDOR_PAGE_SIZE, TASK_QUEUE_SUFFIX).
+ * TEMPORAL_ADDRESS, TABLE_PREFIX, VENDOR_QUOTA_RPS, VENDOR_PAGE_SIZE, TASK_QUEUE_SUFFIX, and
+ * PAYLOAD_ENCRYPTION_KEY as the main job sets it).
  *
  * Messages from the parent: `{ type: 'stats' }` (answered with a WorkerReport) and
  * `{ type: 'stop' }` (shut down, send a final report, exit). Losing the parent (the IPC
@@ -13,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NativeConnection } from '@temporalio/worker';
+import { dataConverterFor, loadCodecConfig } from '../src/codec/index.js';
 import { loadConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { taskQueues } from '../src/shared/task-queues.js';
@@ -54,15 +56,18 @@ async function main(): Promise<void> {
   if (!process.send)
     throw new Error('bench-worker must be started by scripts/bench.ts (it needs an IPC channel)');
   const config = loadConfig();
+  const codec = loadCodecConfig();
   installRuntimeLogging();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const { store, activities } = buildActivities(config);
+  const { store, activities, workflowActivities } = buildActivities(config);
   const workers = await createWorkers({
     connection,
     namespace: config.temporal.namespace,
     queues: taskQueues(config.taskQueueSuffix),
     activities,
+    workflowActivities,
     quotaRps: config.vendor.quotaRps,
+    dataConverter: dataConverterFor(codec),
   });
 
   const report = (type: WorkerReport['type']): WorkerReport => {

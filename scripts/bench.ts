@@ -12,13 +12,15 @@
  * on error and on Ctrl-C.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { Client, Connection } from '@temporalio/client';
 import { runOutcome, startRun } from '../src/cli/runs.js';
+import { dataConverterFor, describeCodecConfig, loadCodecConfig } from '../src/codec/index.js';
 import { describeSummary, itemsWritten, type SyncSummary } from '../src/shared/summary.js';
 import { taskQueues } from '../src/shared/task-queues.js';
 import { type Dataset, type MutationReport, type SimCounters, VendorSimulator } from '../src/sim/index.js';
@@ -87,6 +89,15 @@ Pipeline
   --workers N             worker processes on the same task queues (default ${DEFAULTS.workers})
   --branch-concurrency N, --salesperson-concurrency N
                           override the workflow defaults (4 and 16)
+Experiments
+  --plain-payloads        no payload encryption (by default payloads are encrypted as in npm start)
+  --worker-quota N        task-queue rate limit of the workers (VENDOR_QUOTA_RPS), when it should
+                          differ from the vendor's quota (headroom); the bound stays R/quota
+  --worker-node-options=S NODE_OPTIONS of the worker processes (note the "="), e.g.
+                          --worker-node-options=--max-old-space-size=320
+  --temporal-dynamic-config KEY=VALUE
+                          dynamic config of the dev server (repeatable), e.g.
+                          matching.numTaskqueueReadPartitions=1
 Benchmark
   --runs LIST             comma-separated subset of first,second,mutated (default all; first is
                           always needed, it fills the tables)
@@ -116,6 +127,14 @@ interface Settings {
   salespersonConcurrency: number | undefined;
   runs: RunKind[];
   scale: boolean;
+  /** Payloads unencrypted (the main job encrypts them with a generated key; so does the benchmark by default). */
+  plainPayloads: boolean;
+  /** VENDOR_QUOTA_RPS of the workers (the task-queue rate limit) when it differs from the vendor's quota. */
+  workerQuota: number | undefined;
+  /** NODE_OPTIONS of the worker processes (e.g. --max-old-space-size=256). */
+  workerNodeOptions: string | undefined;
+  /** Extra `--dynamic-config-value KEY=VALUE` for the Temporal dev server. */
+  temporalDynamicConfig: string[];
   out: string;
 }
 
@@ -136,6 +155,10 @@ function parseSettings(argv: string[]): Settings | 'help' {
       'salesperson-concurrency': { type: 'string' },
       runs: { type: 'string' },
       scale: { type: 'boolean' },
+      'plain-payloads': { type: 'boolean' },
+      'worker-node-options': { type: 'string' },
+      'worker-quota': { type: 'string' },
+      'temporal-dynamic-config': { type: 'string', multiple: true },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -159,6 +182,9 @@ function parseSettings(argv: string[]): Settings | 'help' {
     if (!(RUN_KINDS as readonly string[]).includes(r))
       throw new UsageError(`--runs: unknown run ${JSON.stringify(r)}; expected first, second, mutated`);
   if (!runs.includes('first')) throw new UsageError('--runs must include first (it fills the tables)');
+  const wq = values['worker-quota'];
+  if (wq !== undefined && !(Number(wq) > 0))
+    throw new UsageError(`--worker-quota ${JSON.stringify(wq)}: expected a number greater than 0`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
     branches: int('branches', values.branches, scale ? SCALE.branches : DEFAULTS.branches, 1, 100_000),
@@ -179,6 +205,14 @@ function parseSettings(argv: string[]): Settings | 'help' {
     salespersonConcurrency: optional('salesperson-concurrency', values['salesperson-concurrency']),
     runs: RUN_KINDS.filter((k) => runs.includes(k)),
     scale,
+    plainPayloads: values['plain-payloads'] ?? false,
+    workerNodeOptions: values['worker-node-options'],
+    workerQuota: values['worker-quota'] === undefined ? undefined : Number(values['worker-quota']),
+    temporalDynamicConfig: (values['temporal-dynamic-config'] ?? []).map((kv) => {
+      if (!/^[A-Za-z0-9_.]+=\S+$/.test(kv))
+        throw new UsageError(`--temporal-dynamic-config ${JSON.stringify(kv)}: expected KEY=VALUE`);
+      return kv;
+    }),
     out: resolve(values.out ?? join(ROOT, 'bench-results', `bench-${stamp}.json`)),
   };
 }
@@ -186,6 +220,12 @@ function parseSettings(argv: string[]): Settings | 'help' {
 /** True when the settings are the issue's default benchmark (targets are stated for these). */
 function isDefault(s: Settings): boolean {
   return (
+    s.branchConcurrency === undefined &&
+    s.salespersonConcurrency === undefined &&
+    s.workerNodeOptions === undefined &&
+    !s.plainPayloads &&
+    s.workerQuota === undefined &&
+    s.temporalDynamicConfig.length === 0 &&
     s.branches === DEFAULTS.branches &&
     s.salespersons === DEFAULTS.salespersons &&
     s.sales === DEFAULTS.sales &&
@@ -356,6 +396,30 @@ function procStatusKb(pid: number | undefined, field: string): number | null {
   }
 }
 
+/** Busy and total jiffies of all CPUs, from /proc/stat. */
+function hostCpu(): { idle: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    return { idle, total: v.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** Rate statistics over the steady part of a run (without its first and last 2 s). */
+function steadyRate(perSecond: number[], quota: number): RunResult['rate'] {
+  const steady = perSecond.slice(2, -2);
+  const sum = steady.reduce((a, b) => a + b, 0);
+  return {
+    perSecond,
+    steadyMean: steady.length ? sum / steady.length : 0,
+    secondsBelow90: steady.filter((x) => x < 0.9 * quota).length,
+    steadySeconds: steady.length,
+  };
+}
+
 function machine() {
   let memTotalMb = Math.round(totalmem() / 2 ** 20);
   try {
@@ -378,6 +442,33 @@ function machine() {
   };
 }
 
+/**
+ * Runs `fn` (which starts the dev server through stack.ts) with TEMPORAL_CLI_PATH pointing at
+ * a throw-away wrapper that appends `--dynamic-config-value` options, when any are given.
+ */
+async function withDynamicConfig<T>(values: string[], fn: () => Promise<T>): Promise<T> {
+  if (values.length === 0) return fn();
+  const real = temporalCliPath();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-temporal-'));
+  const wrapper = join(dir, 'temporal');
+  const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nexec ${quote(real)} "$@"${values.map((v) => ` --dynamic-config-value ${quote(v)}`).join('')}\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  const saved = process.env.TEMPORAL_CLI_PATH;
+  process.env.TEMPORAL_CLI_PATH = wrapper;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.TEMPORAL_CLI_PATH;
+    else process.env.TEMPORAL_CLI_PATH = saved;
+    // The server has exec'd the real binary by now: the wrapper is no longer needed.
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Temporal: workflows of a run and their histories
 // ---------------------------------------------------------------------------------------
@@ -389,6 +480,8 @@ interface HistoryStats {
   continuedAsNew: number;
   notCompleted: number;
   largest: { events: number; workflowId: string; type: string };
+  /** Largest history per workflow type. */
+  largestByType: Record<string, number>;
   /** Parent's history length per describe(). */
   parentEvents: number;
 }
@@ -410,6 +503,7 @@ async function historyStats(client: Client, fromIso: string, toIso: string, pare
     continuedAsNew: 0,
     notCompleted: 0,
     largest: { events: 0, workflowId: '', type: '' },
+    largestByType: {},
     parentEvents: 0,
   };
   for await (const wf of client.workflow.list({ query })) {
@@ -419,6 +513,7 @@ async function historyStats(client: Client, fromIso: string, toIso: string, pare
     else if (wf.status.name !== 'COMPLETED') stats.notCompleted++;
     if (wf.historyLength > stats.largest.events)
       stats.largest = { events: wf.historyLength, workflowId: wf.workflowId, type: wf.type };
+    stats.largestByType[wf.type] = Math.max(stats.largestByType[wf.type] ?? 0, wf.historyLength);
   }
   const parent = await client.workflow.getHandle(parentId).describe();
   stats.parentEvents = parent.historyLength;
@@ -458,6 +553,17 @@ interface RunResult {
   wallOverBound: number;
   throttled429: number;
   peakRatePerSecond: number;
+  /** Vendor requests in each second of the run. */
+  rate: {
+    perSecond: number[];
+    /** Mean over the whole seconds between the first and the last 2 s. */
+    steadyMean: number;
+    /** Seconds (same span) with fewer than 90% of the quota's requests. */
+    secondsBelow90: number;
+    steadySeconds: number;
+  };
+  /** Share of the host's CPU time (all cores) that was busy during the run. */
+  hostCpuBusy: number | null;
   dynamo: {
     writeRequests: number;
     readRequests: number;
@@ -482,12 +588,23 @@ interface RunResult {
     peakRssMb: number;
     rssMb: number;
     readyRssMb: number;
+    /** Peak RSS (VmHWM) when it became ready: what start-up alone (bundling, Worker.create) cost. */
+    readyPeakRssMb: number;
     /** V8 heap used / total at the end of the run, MB. */
     heapUsedMb: number;
     heapTotalMb: number;
     cpuSeconds: number;
   }[];
-  cpuSeconds: { temporal: number | null; dynamo: number | null; bench: number; workers: number };
+  /** RSS of each worker process every 15 s, MB. */
+  workerRssEvery15s: number[][];
+  /** CPU seconds in the run: the stack's processes, and everything else on the host (other jobs sharing the machine). */
+  cpuSeconds: {
+    temporal: number | null;
+    dynamo: number | null;
+    bench: number;
+    workers: number;
+    otherProcesses: number | null;
+  };
 }
 
 function diffStats(a: StoreStats, b: StoreStats): StoreStats {
@@ -575,6 +692,11 @@ function rowsOf(r: RunResult): [string, string][] {
     ['wall / bound', r.wallOverBound.toFixed(3)],
     ['429s sent by the vendor', n(r.throttled429)],
     ['peak request rate (1 s window)', `${n(r.peakRatePerSecond)}/s`],
+    [
+      '  steady mean; seconds < 90% of quota',
+      `${s1(r.rate.steadyMean)}/s; ${r.rate.secondsBelow90} of ${r.rate.steadySeconds}`,
+    ],
+    ['host CPU busy (all cores)', r.hostCpuBusy === null ? 'n/a' : pct(r.hostCpuBusy)],
     ['DynamoDB write requests', n(r.dynamo.writeRequests)],
     ['DynamoDB read requests', n(r.dynamo.readRequests)],
     ['items written', n(r.dynamo.itemsWritten)],
@@ -591,10 +713,17 @@ function rowsOf(r: RunResult): [string, string][] {
     ['  continued as new', n(r.workflows.continuedAsNew)],
     ['largest history (events)', `${n(r.workflows.largest.events)} (${r.workflows.largest.type})`],
     [
+      '  parent / branch / salesperson',
+      ['salesSyncWorkflow', 'branchSyncWorkflow', 'salespersonSyncWorkflow']
+        .map((t) => n(r.workflows.largestByType[t] ?? 0))
+        .join(' / '),
+    ],
+    [
       '  share of 51,200 limit / 10,240 warning',
       `${pct(r.workflows.largestShareOfLimit)} / ${pct(r.workflows.largestShareOfWarning)}`,
     ],
     ['worker peak RSS (VmHWM)', r.workers.map((w) => `${s1(w.peakRssMb)} MB`).join(', ')],
+    ['  peak RSS when ready (start-up alone)', r.workers.map((w) => `${s1(w.readyPeakRssMb)} MB`).join(', ')],
     [
       '  RSS when ready / at end of run',
       r.workers.map((w) => `${s1(w.readyRssMb)}/${s1(w.rssMb)} MB`).join(', '),
@@ -604,8 +733,14 @@ function rowsOf(r: RunResult): [string, string][] {
       r.workers.map((w) => `${s1(w.heapUsedMb)}/${s1(w.heapTotalMb)} MB`).join(', '),
     ],
     [
-      'CPU s: temporal / dynamo / workers / bench',
-      [r.cpuSeconds.temporal, r.cpuSeconds.dynamo, r.cpuSeconds.workers, r.cpuSeconds.bench]
+      'CPU s: temporal/dynamo/workers/bench/other',
+      [
+        r.cpuSeconds.temporal,
+        r.cpuSeconds.dynamo,
+        r.cpuSeconds.workers,
+        r.cpuSeconds.bench,
+        r.cpuSeconds.otherProcesses,
+      ]
         .map((c) => (c === null ? 'n/a' : s1(c)))
         .join(' / '),
     ],
@@ -614,7 +749,8 @@ function rowsOf(r: RunResult): [string, string][] {
 
 interface Target {
   name: string;
-  pass: boolean;
+  /** null: not applicable to these settings (reported, not judged). */
+  pass: boolean | null;
   detail: string;
 }
 
@@ -626,8 +762,11 @@ function evaluate(settings: Settings, runs: RunResult[]): Target[] {
     if (!r) continue;
     targets.push({
       name: `${k} run wall time <= ${WALL_FACTOR} x R/Q`,
-      pass: r.ok && r.wallOverBound <= WALL_FACTOR,
-      detail: `${s1(r.wallSeconds)} s vs bound ${s1(r.boundSeconds)} s (x${r.wallOverBound.toFixed(3)})`,
+      // The scale preset raises the quota past what this stack can dispatch: the bound says nothing there.
+      pass: settings.scale ? null : r.ok && r.wallOverBound <= WALL_FACTOR,
+      detail:
+        `${s1(r.wallSeconds)} s vs bound ${s1(r.boundSeconds)} s (x${r.wallOverBound.toFixed(3)})` +
+        (settings.scale ? '; not judged at the scale preset (quota raised to check history and memory)' : ''),
     });
   }
   targets.push({
@@ -728,6 +867,17 @@ async function main(): Promise<number> {
       `bench: ${cfg.branches} branches x ${cfg.salespersons} salespersons (${employeesPerBranch} employees) x ${cfg.sales} sales, ` +
         `page size ${cfg.pageSize}, quota ${cfg.quota}/s, latency ${cfg.latencyMs} ms, ${cfg.workers} worker process(es), runs: ${cfg.runs.join(', ')}`,
     );
+    const experiments = [
+      cfg.plainPayloads ? 'payloads not encrypted' : '',
+      cfg.workerQuota !== undefined ? `worker task-queue rate limit ${cfg.workerQuota}/s` : '',
+      cfg.workerNodeOptions !== undefined
+        ? `worker NODE_OPTIONS=${JSON.stringify(cfg.workerNodeOptions)}`
+        : '',
+      ...cfg.temporalDynamicConfig.map((kv) => `Temporal dynamic config ${kv}`),
+      cfg.branchConcurrency ? `branch concurrency ${cfg.branchConcurrency}` : '',
+      cfg.salespersonConcurrency ? `salesperson concurrency ${cfg.salespersonConcurrency}` : '',
+    ].filter(Boolean);
+    if (experiments.length) console.log(`experiment: ${experiments.join('; ')}`);
     if (cfg.scale)
       console.log(
         `scale preset: quota raised to ${cfg.quota}/s and ${cfg.sales} sale(s) per salesperson so that ${cfg.branches} x ${cfg.salespersons} ` +
@@ -753,7 +903,9 @@ async function main(): Promise<number> {
     stops.push({ name: 'simulator', stop: () => sim.stop() });
     const dynamo = await startDynamoLocal({ port: await freePort() });
     stops.push(dynamo);
-    const temporal = await startTemporalDevServer({ port: await freePort(), uiPort: await freePort() });
+    const temporal = await withDynamicConfig(cfg.temporalDynamicConfig, async () =>
+      startTemporalDevServer({ port: await freePort(), uiPort: await freePort() }),
+    );
     stops.push(temporal);
     const started: RunningProcess[] = [dynamo, temporal];
     console.log(
@@ -772,6 +924,9 @@ async function main(): Promise<number> {
     const names = tableNames(prefix, '');
     await ensureTables(clients.raw, names);
 
+    // Payloads are encrypted as the main job does (a fresh key per benchmark), unless --plain-payloads.
+    const key = cfg.plainPayloads ? undefined : randomBytes(32).toString('base64');
+    const codec = loadCodecConfig(key ? { PAYLOAD_ENCRYPTION_KEY: key } : {});
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       VENDOR_API_URL: sim.url,
@@ -783,17 +938,22 @@ async function main(): Promise<number> {
       TEMPORAL_TLS: 'false',
       TABLE_PREFIX: prefix,
       TABLE_SUFFIX: '',
-      VENDOR_QUOTA_RPS: String(cfg.quota),
+      VENDOR_QUOTA_RPS: String(cfg.workerQuota ?? cfg.quota),
       VENDOR_PAGE_SIZE: String(cfg.pageSize),
       TASK_QUEUE_SUFFIX: suffix,
+      ...(cfg.workerNodeOptions !== undefined ? { NODE_OPTIONS: cfg.workerNodeOptions } : {}),
     };
     for (const k of [
       'VENDOR_API_KEY_FILE',
       'TEMPORAL_API_KEY',
       'TEMPORAL_TLS_CERT_PATH',
       'TEMPORAL_TLS_KEY_PATH',
+      'PAYLOAD_ENCRYPTION_KEY',
+      'PAYLOAD_ENCRYPTION_KEY_ID',
+      'PAYLOAD_DECRYPTION_KEYS',
     ])
       delete env[k];
+    if (key) env.PAYLOAD_ENCRYPTION_KEY = key;
     const workers: WorkerProc[] = [];
     stops.push({
       name: 'workers',
@@ -817,7 +977,8 @@ async function main(): Promise<number> {
 
     const connection = await Connection.connect({ address: temporal.address });
     stops.push({ name: 'temporal client', stop: () => connection.close() });
-    const client = new Client({ connection, namespace: 'default' });
+    const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(codec) });
+    console.log(`payloads: ${describeCodecConfig(codec)}`);
     const queues = taskQueues(suffix);
     const branchNames = sim.dataset.branches.map((b) => b.branch_name);
 
@@ -872,19 +1033,31 @@ async function main(): Promise<number> {
         },
         workflowId,
       );
-      const progress = setInterval(() => {
+      const hostBefore = hostCpu();
+      // Requests per second as the simulator counted them, and a progress line every 15 s.
+      const timeline: number[] = [];
+      const rssTimeline: number[][] = [];
+      let lastTotal = 0;
+      const sampler = setInterval(() => {
         const c = sim.counters();
-        const el = (performance.now() - t0) / 1000;
-        console.log(
-          `  ${s1(el)} s: ${n(c.total)}/${n(minimum.total)} requests, ${c.throttled429} x 429, peak ${c.peakRatePerSecond}/s`,
-        );
-      }, 15_000);
+        timeline.push(c.total - lastTotal);
+        lastTotal = c.total;
+        if (timeline.length % 15 === 0) {
+          const rss = workers.map((w) => s1((procStatusKb(w.pid, 'VmRSS') ?? 0) / 1024));
+          rssTimeline.push(rss.map(Number));
+          console.log(
+            `  ${timeline.length} s: ${n(c.total)}/${n(minimum.total)} requests, ${c.throttled429} x 429, ` +
+              `peak ${c.peakRatePerSecond}/s, worker RSS ${rss.join('/')} MB`,
+          );
+        }
+      }, 1000);
       let outcome: Awaited<ReturnType<typeof runOutcome>>;
       try {
         outcome = await runOutcome(handle);
       } finally {
-        clearInterval(progress);
+        clearInterval(sampler);
       }
+      const hostAfter = hostCpu();
       const wallSeconds = (performance.now() - t0) / 1000;
       const endedAt = new Date();
       const c = sim.counters();
@@ -909,6 +1082,7 @@ async function main(): Promise<number> {
           peakRssMb: kb / 1024,
           rssMb: (after.vmRssKb ?? 0) / 1024,
           readyRssMb: (ready?.vmRssKb ?? 0) / 1024,
+          readyPeakRssMb: (ready?.vmHwmKb ?? 0) / 1024,
           heapUsedMb: after.memory.heapUsed / 2 ** 20,
           heapTotalMb: after.memory.heapTotal / 2 ** 20,
           cpuSeconds: cpu,
@@ -948,6 +1122,11 @@ async function main(): Promise<number> {
         wallOverBound: wallSeconds / bound,
         throttled429: c.throttled429,
         peakRatePerSecond: c.peakRatePerSecond,
+        rate: steadyRate(timeline, cfg.quota),
+        hostCpuBusy:
+          hostBefore && hostAfter
+            ? 1 - (hostAfter.idle - hostBefore.idle) / Math.max(1, hostAfter.total - hostBefore.total)
+            : null,
         dynamo: {
           writeRequests: store.writeRequests,
           readRequests: store.readRequests,
@@ -967,6 +1146,7 @@ async function main(): Promise<number> {
           largestShareOfWarning: history.largest.events / TEMPORAL_HISTORY_WARNING,
         },
         workers: workerRows,
+        workerRssEvery15s: rssTimeline,
         cpuSeconds: {
           temporal:
             cpuAfter.temporal !== null && cpuBefore.temporal !== null
@@ -976,8 +1156,14 @@ async function main(): Promise<number> {
             cpuAfter.dynamo !== null && cpuBefore.dynamo !== null ? cpuAfter.dynamo - cpuBefore.dynamo : null,
           bench: (cpuAfter.bench.user + cpuAfter.bench.system) / 1e6,
           workers: workerCpu,
+          otherProcesses: null,
         },
       };
+      if (hostBefore && hostAfter) {
+        const c2 = result.cpuSeconds;
+        const busy = (hostAfter.total - hostAfter.idle - (hostBefore.total - hostBefore.idle)) / CLK_TCK;
+        c2.otherProcesses = Math.max(0, busy - (c2.temporal ?? 0) - (c2.dynamo ?? 0) - c2.bench - c2.workers);
+      }
       runs.push(result);
       before = expected;
       console.log(table([['metric', kind], ...rowsOf(result)]));
@@ -1001,7 +1187,8 @@ async function main(): Promise<number> {
     const combined = (all[0] ?? []).map(([label], i) => [label, ...all.map((rows) => rows[i]?.[1] ?? '')]);
     console.log(table([header, ...combined]));
     console.log(`\n=== targets${scope} ===`);
-    for (const t of targets) console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.detail}`);
+    for (const t of targets)
+      console.log(`${t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.detail}`);
 
     const out = {
       generatedAt: new Date().toISOString(),
