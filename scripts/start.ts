@@ -32,10 +32,9 @@ import { ConfigError } from '../src/shared/errors.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
 import { describeSummary } from '../src/shared/summary.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
-import { taskQueues } from '../src/shared/task-queues.js';
 import { ensureTables } from '../src/store/index.js';
 import { VendorSimulator } from '../src/sim/index.js';
-import { buildActivities, createWorkers, installRuntimeLogging, runWorkers } from '../src/worker.js';
+import { createWorkersFromConfig, installRuntimeLogging, runWorkers } from '../src/worker.js';
 import { ROOT, startDynamoLocal, startTemporalDevServer, type RunningProcess } from './stack.js';
 
 const HELP = `usage: npm start [-- --once]
@@ -189,23 +188,13 @@ async function main(): Promise<number> {
 
     const config = loadConfig(env, overrides);
     installRuntimeLogging();
-    const { store, activities, workflowActivities } = buildActivities(config);
+    const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+    const { workers, store, queues } = await createWorkersFromConfig(config, nativeConnection, codec);
     const created = await ensureTables(store.clients.raw, store.names);
     console.log(
       `tables             ${Object.values(store.names).join(', ')}${created.length ? ' (created now)' : ''}`,
     );
 
-    const queues = taskQueues(config.taskQueueSuffix);
-    const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-    const workers = await createWorkers({
-      connection: nativeConnection,
-      namespace: config.temporal.namespace,
-      queues,
-      activities,
-      workflowActivities,
-      quotaRps: config.vendor.quotaRps,
-      dataConverter: dataConverterFor(codec),
-    });
     const stopWorkers = new AbortController();
     const workersDone = runWorkers(workers, stopWorkers.signal);
     const connection = await Connection.connect(temporalConnectionOptions(config.temporal));

@@ -19,7 +19,7 @@ import {
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
-import { dataConverterFor, describeCodecConfig, loadCodecConfig } from './codec/index.js';
+import { type CodecConfig, dataConverterFor, describeCodecConfig, loadCodecConfig } from './codec/index.js';
 import { type NotifyActivities, createNotifyActivities } from './activities/notify.js';
 import { type Config, loadConfig } from './shared/config.js';
 import { temporalConnectionOptions } from './shared/temporal-options.js';
@@ -134,6 +134,29 @@ export function buildActivities(config: Config) {
   };
 }
 
+/**
+ * Builds everything one worker process runs from configuration: the activities (with their
+ * clients, built once), and the two workers on the deployment's task queues.
+ */
+export async function createWorkersFromConfig(
+  config: Config,
+  connection: NativeConnection,
+  codec: CodecConfig | undefined,
+) {
+  const { store, activities, workflowActivities } = buildActivities(config);
+  const queues = taskQueues(config.taskQueueSuffix);
+  const workers = await createWorkers({
+    connection,
+    namespace: config.temporal.namespace,
+    queues,
+    activities,
+    workflowActivities,
+    quotaRps: config.vendor.quotaRps,
+    dataConverter: dataConverterFor(codec),
+  });
+  return { workers, store, queues };
+}
+
 /** Runs workers until `signal` aborts; resolves once they have shut down. */
 export async function runWorkers(workers: Worker[], signal: AbortSignal): Promise<void> {
   const onAbort = () => workers.forEach((w) => w.shutdown());
@@ -147,17 +170,7 @@ async function main(): Promise<void> {
   const codec = loadCodecConfig();
   installRuntimeLogging();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const { activities, workflowActivities } = buildActivities(config);
-  const queues = taskQueues(config.taskQueueSuffix);
-  const workers = await createWorkers({
-    connection,
-    namespace: config.temporal.namespace,
-    queues,
-    activities,
-    workflowActivities,
-    quotaRps: config.vendor.quotaRps,
-    dataConverter: dataConverterFor(codec),
-  });
+  const { workers, queues } = await createWorkersFromConfig(config, connection, codec);
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
   console.log(
