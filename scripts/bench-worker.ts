@@ -1,7 +1,7 @@
 /**
- * One benchmark worker process: the production worker (src/worker.ts: same activities,
- * same two task queues, same server-side rate limit) plus an IPC channel to the benchmark
- * that started it, over which it reports its DynamoDB Store stats and peak memory.
+ * One benchmark worker process: the production worker (src/worker.ts createWorkersFromConfig:
+ * same activities, task queues, server-side rate limit and codec) plus an IPC channel to the
+ * benchmark that started it, over which it reports its DynamoDB Store stats and peak memory.
  *
  * Started by scripts/bench.ts as `node --import tsx scripts/bench-worker.ts` with the
  * worker's usual environment (VENDOR_API_URL, VENDOR_API_KEY, DYNAMODB_ENDPOINT,
@@ -14,13 +14,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { NativeConnection } from '@temporalio/worker';
-import { dataConverterFor, loadCodecConfig } from '../src/codec/index.js';
+import { loadCodecConfig } from '../src/codec/index.js';
 import { loadConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
-import { taskQueues } from '../src/shared/task-queues.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import type { StoreStats } from '../src/store/index.js';
-import { buildActivities, createWorkers, installRuntimeLogging, runWorkers } from '../src/worker.js';
+import { createWorkersFromConfig, installRuntimeLogging, runWorkers } from '../src/worker.js';
 
 /** What a worker process reports to the benchmark. */
 export interface WorkerReport {
@@ -59,16 +58,8 @@ async function main(): Promise<void> {
   const codec = loadCodecConfig();
   installRuntimeLogging();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const { store, activities, workflowActivities } = buildActivities(config);
-  const workers = await createWorkers({
-    connection,
-    namespace: config.temporal.namespace,
-    queues: taskQueues(config.taskQueueSuffix),
-    activities,
-    workflowActivities,
-    quotaRps: config.vendor.quotaRps,
-    dataConverter: dataConverterFor(codec),
-  });
+  // Exactly what src/worker.ts runs: the same activities, task queues, rate limit and codec.
+  const { workers, store } = await createWorkersFromConfig(config, connection, codec);
 
   const report = (type: WorkerReport['type']): WorkerReport => {
     const usage = process.resourceUsage();
