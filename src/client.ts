@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { backfill, scheduleHandle, upsertSchedule, OVERLAP_POLICY, CATCHUP_WINDOW } from './cli/schedule.js';
 import { followProgress, listRuns, runOutcome, startRun } from './cli/runs.js';
 import { dataConverterFor, loadCodecConfig } from './codec/index.js';
@@ -81,6 +81,15 @@ async function connect(): Promise<Client> {
       { cause: err },
     );
   }
+}
+
+/** Shows a run's live progress, then its summary; exit code 0 if it succeeded, 1 if it failed. */
+async function followAndReport(handle: WorkflowHandle): Promise<number> {
+  await followProgress(handle);
+  const outcome = await runOutcome(handle);
+  if (outcome.summary) console.log(describeSummary(outcome.summary));
+  if (!outcome.ok) console.error(`run failed: ${outcome.error ?? ''}`);
+  return outcome.ok ? 0 : 1;
 }
 
 const queues = () => taskQueues(process.env.TASK_QUEUE_SUFFIX?.trim() ?? '');
@@ -198,11 +207,7 @@ const commands: Record<string, Command> = {
       const handle = await startRun(client, queues(), syncInput(v));
       console.log(`started ${handle.workflowId}`);
       if (v.detach) return 0;
-      await followProgress(handle);
-      const outcome = await runOutcome(handle);
-      if (outcome.summary) console.log(describeSummary(outcome.summary));
-      if (!outcome.ok) console.error(`run failed: ${outcome.error ?? ''}`);
-      return outcome.ok ? 0 : 1;
+      return followAndReport(handle);
     },
   },
   progress: {
@@ -213,11 +218,7 @@ const commands: Record<string, Command> = {
       const id = positionals[0];
       if (!id) throw new UsageError('progress needs the workflow ID of a run (see `list`).');
       const handle = (await connect()).workflow.getHandle(id);
-      await followProgress(handle);
-      const outcome = await runOutcome(handle);
-      if (outcome.summary) console.log(describeSummary(outcome.summary));
-      if (!outcome.ok) console.error(`run failed: ${outcome.error ?? ''}`);
-      return outcome.ok ? 0 : 1;
+      return followAndReport(handle);
     },
   },
   list: {

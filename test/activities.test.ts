@@ -4,7 +4,6 @@
  * into the retry decision Temporal acts on.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -14,11 +13,10 @@ import {
   createActivities,
   type SyncSalesPageOutput,
 } from '../src/activities/index.js';
-import { Store, createDynamoClients, ensureTables, tableNames } from '../src/store/index.js';
 import { VendorSimulator, type SimOptions } from '../src/sim/index.js';
 import { VendorClient } from '../src/vendor/client.js';
 import { validateRecords } from '../src/vendor/validate.js';
-import { SIM_KEY, startDynamo } from './helpers/harness.js';
+import { SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
 
 /** The activities log their failures; these tests cause failures on purpose. */
 const quiet = new DefaultLogger('ERROR');
@@ -38,15 +36,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
   async function setup(sim: Partial<SimOptions> = {}, pageSize = 5, timeoutMs = 2000) {
     const simulator = await VendorSimulator.start({ apiKeys: [SIM_KEY], quota: 0, seed: 21, ...sim });
     sims.push(simulator);
-    const clients = createDynamoClients({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      tablePrefix: '',
-      tableSuffix: '',
-    });
-    const names = tableNames(`a${randomUUID().slice(0, 8)}-`, '');
-    await ensureTables(clients.raw, names);
-    const store = new Store(clients, names);
+    const store = await freshStore(dynamo);
     const vendor = new VendorClient({ url: simulator.url, apiKey: SIM_KEY, timeoutMs });
     const acts = createActivities({ vendor, store, pageSize });
     const env = new MockActivityEnvironment(

@@ -85,6 +85,19 @@ export async function startDynamo(): Promise<DynamoLocal> {
   }
 }
 
+/** A store on fresh tables (a random name prefix) in DynamoDB Local, so tests never share data. */
+export async function freshStore(dynamo: DynamoLocal): Promise<Store> {
+  const clients = createDynamoClients({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    tablePrefix: '',
+    tableSuffix: '',
+  });
+  const names = tableNames(`t${randomUUID().slice(0, 8)}-`, '');
+  await ensureTables(clients.raw, names);
+  return new Store(clients, names);
+}
+
 /** One test's pipeline: simulator, fresh tables, fresh queues, and workers on demand. */
 export class Pipeline {
   readonly queues: TaskQueues;
@@ -107,15 +120,7 @@ export class Pipeline {
     opts: { quotaRps?: number } = {},
   ): Promise<Pipeline> {
     const simulator = await VendorSimulator.start({ apiKeys: [SIM_KEY], quota: 0, ...sim });
-    const clients = createDynamoClients({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      tablePrefix: '',
-      tableSuffix: '',
-    });
-    const names = tableNames(`t${randomUUID().slice(0, 8)}-`, '');
-    await ensureTables(clients.raw, names);
-    return new Pipeline(env, simulator, new Store(clients, names), opts.quotaRps ?? 1000);
+    return new Pipeline(env, simulator, await freshStore(dynamo), opts.quotaRps ?? 1000);
   }
 
   /** Vendor client pointed at the simulator. */
