@@ -13,8 +13,8 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -91,13 +91,13 @@ Pipeline
                           override the workflow defaults (4 and 16)
 Experiments
   --plain-payloads        no payload encryption (by default payloads are encrypted as in npm start)
-  --worker-quota N        task-queue rate limit of the workers (VENDOR_QUOTA_RPS), when it should
-                          differ from the vendor's quota (headroom); the bound stays R/quota
+  --quota-headroom P      VENDOR_QUOTA_HEADROOM_PERCENT of the workers (default 5): the task
+                          queue dispatches at quota x (1 - P/100); the bound stays R/quota
   --worker-node-options=S NODE_OPTIONS of the worker processes (note the "="), e.g.
                           --worker-node-options=--max-old-space-size=320
   --temporal-dynamic-config KEY=VALUE
                           dynamic config of the dev server (repeatable), e.g.
-                          matching.numTaskqueueReadPartitions=1
+                          matching.numTaskqueueReadPartitions=4 (the default is 1: see stack.ts)
 Benchmark
   --runs LIST             comma-separated subset of first,second,mutated (default all; first is
                           always needed, it fills the tables)
@@ -129,8 +129,8 @@ interface Settings {
   scale: boolean;
   /** Payloads unencrypted (the main job encrypts them with a generated key; so does the benchmark by default). */
   plainPayloads: boolean;
-  /** VENDOR_QUOTA_RPS of the workers (the task-queue rate limit) when it differs from the vendor's quota. */
-  workerQuota: number | undefined;
+  /** VENDOR_QUOTA_HEADROOM_PERCENT of the workers when it differs from the default. */
+  quotaHeadroom: number | undefined;
   /** NODE_OPTIONS of the worker processes (e.g. --max-old-space-size=256). */
   workerNodeOptions: string | undefined;
   /** Extra `--dynamic-config-value KEY=VALUE` for the Temporal dev server. */
@@ -157,7 +157,7 @@ function parseSettings(argv: string[]): Settings | 'help' {
       scale: { type: 'boolean' },
       'plain-payloads': { type: 'boolean' },
       'worker-node-options': { type: 'string' },
-      'worker-quota': { type: 'string' },
+      'quota-headroom': { type: 'string' },
       'temporal-dynamic-config': { type: 'string', multiple: true },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -182,9 +182,6 @@ function parseSettings(argv: string[]): Settings | 'help' {
     if (!(RUN_KINDS as readonly string[]).includes(r))
       throw new UsageError(`--runs: unknown run ${JSON.stringify(r)}; expected first, second, mutated`);
   if (!runs.includes('first')) throw new UsageError('--runs must include first (it fills the tables)');
-  const wq = values['worker-quota'];
-  if (wq !== undefined && !(Number(wq) > 0))
-    throw new UsageError(`--worker-quota ${JSON.stringify(wq)}: expected a number greater than 0`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
     branches: int('branches', values.branches, scale ? SCALE.branches : DEFAULTS.branches, 1, 100_000),
@@ -207,7 +204,8 @@ function parseSettings(argv: string[]): Settings | 'help' {
     scale,
     plainPayloads: values['plain-payloads'] ?? false,
     workerNodeOptions: values['worker-node-options'],
-    workerQuota: values['worker-quota'] === undefined ? undefined : Number(values['worker-quota']),
+    quotaHeadroom:
+      values['quota-headroom'] === undefined ? undefined : int('quota-headroom', values['quota-headroom'], 0, 0, 50),
     temporalDynamicConfig: (values['temporal-dynamic-config'] ?? []).map((kv) => {
       if (!/^[A-Za-z0-9_.]+=\S+$/.test(kv))
         throw new UsageError(`--temporal-dynamic-config ${JSON.stringify(kv)}: expected KEY=VALUE`);
@@ -224,7 +222,7 @@ function isDefault(s: Settings): boolean {
     s.salespersonConcurrency === undefined &&
     s.workerNodeOptions === undefined &&
     !s.plainPayloads &&
-    s.workerQuota === undefined &&
+    s.quotaHeadroom === undefined &&
     s.temporalDynamicConfig.length === 0 &&
     s.branches === DEFAULTS.branches &&
     s.salespersons === DEFAULTS.salespersons &&
@@ -440,33 +438,6 @@ function machine() {
     temporal,
     java,
   };
-}
-
-/**
- * Runs `fn` (which starts the dev server through stack.ts) with TEMPORAL_CLI_PATH pointing at
- * a throw-away wrapper that appends `--dynamic-config-value` options, when any are given.
- */
-async function withDynamicConfig<T>(values: string[], fn: () => Promise<T>): Promise<T> {
-  if (values.length === 0) return fn();
-  const real = temporalCliPath();
-  const dir = mkdtempSync(join(tmpdir(), 'bench-temporal-'));
-  const wrapper = join(dir, 'temporal');
-  const quote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(
-    wrapper,
-    `#!/bin/sh\nexec ${quote(real)} "$@"${values.map((v) => ` --dynamic-config-value ${quote(v)}`).join('')}\n`,
-  );
-  chmodSync(wrapper, 0o755);
-  const saved = process.env.TEMPORAL_CLI_PATH;
-  process.env.TEMPORAL_CLI_PATH = wrapper;
-  try {
-    return await fn();
-  } finally {
-    if (saved === undefined) delete process.env.TEMPORAL_CLI_PATH;
-    else process.env.TEMPORAL_CLI_PATH = saved;
-    // The server has exec'd the real binary by now: the wrapper is no longer needed.
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -869,7 +840,7 @@ async function main(): Promise<number> {
     );
     const experiments = [
       cfg.plainPayloads ? 'payloads not encrypted' : '',
-      cfg.workerQuota !== undefined ? `worker task-queue rate limit ${cfg.workerQuota}/s` : '',
+      cfg.quotaHeadroom !== undefined ? `quota headroom ${cfg.quotaHeadroom}%` : '',
       cfg.workerNodeOptions !== undefined
         ? `worker NODE_OPTIONS=${JSON.stringify(cfg.workerNodeOptions)}`
         : '',
@@ -903,9 +874,11 @@ async function main(): Promise<number> {
     stops.push({ name: 'simulator', stop: () => sim.stop() });
     const dynamo = await startDynamoLocal({ port: await freePort() });
     stops.push(dynamo);
-    const temporal = await withDynamicConfig(cfg.temporalDynamicConfig, async () =>
-      startTemporalDevServer({ port: await freePort(), uiPort: await freePort() }),
-    );
+    const temporal = await startTemporalDevServer({
+      port: await freePort(),
+      uiPort: await freePort(),
+      dynamicConfig: cfg.temporalDynamicConfig,
+    });
     stops.push(temporal);
     const started: RunningProcess[] = [dynamo, temporal];
     console.log(
@@ -938,7 +911,8 @@ async function main(): Promise<number> {
       TEMPORAL_TLS: 'false',
       TABLE_PREFIX: prefix,
       TABLE_SUFFIX: '',
-      VENDOR_QUOTA_RPS: String(cfg.workerQuota ?? cfg.quota),
+      VENDOR_QUOTA_RPS: String(cfg.quota),
+      ...(cfg.quotaHeadroom !== undefined ? { VENDOR_QUOTA_HEADROOM_PERCENT: String(cfg.quotaHeadroom) } : {}),
       VENDOR_PAGE_SIZE: String(cfg.pageSize),
       TASK_QUEUE_SUFFIX: suffix,
       ...(cfg.workerNodeOptions !== undefined ? { NODE_OPTIONS: cfg.workerNodeOptions } : {}),

@@ -75,16 +75,17 @@ export interface WorkerSetup {
   activities: ReturnType<typeof createActivities>;
   /** Activities of the workflow queue (notices, follow-up): they make no vendor request. */
   workflowActivities: NotifyActivities;
-  /** Vendor requests per second for the whole vendor queue (all workers). */
-  quotaRps: number;
+  /** Vendor requests per second for the whole vendor queue (all workers): the quota less headroom. */
+  rateLimitRps: number;
   /** Payload encryption (PAYLOAD_ENCRYPTION_KEY); plain payloads when absent. */
   dataConverter?: DataConverter;
 }
 
 /**
  * Creates the two workers of a process. The vendor queue's `maxTaskQueueActivitiesPerSecond`
- * is the vendor quota: the server dispatches at most that many vendor activities per
- * second to all workers together, and each activity attempt is exactly one request.
+ * is the vendor quota less a small headroom: the server dispatches at most that many vendor
+ * activities per second to all workers together, and each activity attempt is exactly one
+ * request.
  */
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const { connection, namespace, queues } = setup;
@@ -102,9 +103,9 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     taskQueue: queues.vendor,
     dataConverter: setup.dataConverter,
     activities: setup.activities,
-    maxTaskQueueActivitiesPerSecond: setup.quotaRps,
+    maxTaskQueueActivitiesPerSecond: setup.rateLimitRps,
     // Enough slots that requests waiting on vendor latency never starve the rate limit.
-    maxConcurrentActivityTaskExecutions: Math.max(8, Math.ceil(setup.quotaRps * 2)),
+    maxConcurrentActivityTaskExecutions: Math.max(8, Math.ceil(setup.rateLimitRps * 2)),
   });
   return [workflowWorker, vendorWorker];
 }
@@ -151,7 +152,7 @@ export async function createWorkersFromConfig(
     queues,
     activities,
     workflowActivities,
-    quotaRps: config.vendor.quotaRps,
+    rateLimitRps: config.vendor.rateLimitRps,
     dataConverter: dataConverterFor(codec),
   });
   return { workers, store, queues };
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
   console.log(
-    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}`,
+    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}`,
   );
   await runWorkers(workers, stop.signal);
   await connection.close();

@@ -13,6 +13,8 @@ describe('configuration', () => {
     const c = loadConfig(base);
     assert.equal(c.temporal.address, '127.0.0.1:7233');
     assert.equal(c.vendor.quotaRps, 20);
+    assert.equal(c.vendor.rateLimitRps, 19, 'the task queue keeps 5% below the quota');
+    assert.equal(loadConfig({ ...base, VENDOR_QUOTA_HEADROOM_PERCENT: '0' }).vendor.rateLimitRps, 20);
     assert.equal(c.sync.branches.length, 13);
     assert.equal(c.dynamo.tablePrefix, 'sales-sync-');
     assert.equal(c.notify.setAsideThreshold, 10);
@@ -23,6 +25,10 @@ describe('configuration', () => {
     [{ VENDOR_API_URL: 'ftp://x' }, /VENDOR_API_URL="ftp:\/\/x" is not valid: expected an http\(s\) URL/],
     [{ VENDOR_API_KEY: '' }, /VENDOR_API_KEY is not set/],
     [{ VENDOR_QUOTA_RPS: '-3' }, /VENDOR_QUOTA_RPS="-3" is not valid: expected a number greater than 0/],
+    [
+      { VENDOR_QUOTA_HEADROOM_PERCENT: '80' },
+      /VENDOR_QUOTA_HEADROOM_PERCENT="80" is not valid: expected an integer from 0 to 50/,
+    ],
     [{ VENDOR_PAGE_SIZE: '501' }, /VENDOR_PAGE_SIZE="501" is not valid: expected an integer from 1 to 500/],
     [{ VENDOR_TIMEOUT_MS: 'soon' }, /VENDOR_TIMEOUT_MS="soon"/],
     [{ SYNC_BRANCHES: ' , ' }, /SYNC_BRANCHES is empty/],

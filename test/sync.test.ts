@@ -74,12 +74,13 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
       branchChanges: 1,
     });
     const itemsBefore = p.store.clients.stats.itemsWritten;
+    const salesRequestsBefore = p.sim.counters().requests['/sales'];
     const summary = await p.withWorkers(() => run(p, { window: 'full' }));
+    const salesRequests = p.sim.counters().requests['/sales'] - salesRequestsBefore;
     await assertTablesMatch(p.store, expectedTables(p.sim.dataset, DEFAULT_BRANCHES));
 
     const transfer = report.transfers[0];
     assert.ok(transfer, 'the mutation made a transfer');
-    const transferredSales = p.sim.dataset.salesBySalesperson.get(transfer.employeeId)?.length ?? 0;
     // New and corrected sales are written; the transferred salesperson gets a new item under the new branch.
     assert.equal(summary.counts.sales.inserted, report.newSales.length);
     assert.equal(summary.counts.sales.updated, report.correctedSales.length);
@@ -94,7 +95,20 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     const sp = await p.store.scanAll('salespersons');
     const under = sp.filter((i) => i.employee_id === String(transfer.employeeId)).map((i) => i.branch_id);
     assert.ok(under.includes(String(transfer.toBranchId)), 'salesperson stored under the new branch');
-    assert.ok(transferredSales >= 0);
+
+    // The transferred salesperson is listed under both branches: its sales are fetched once.
+    assert.ok(transfer.keptUnderOld, 'the transfer keeps the salesperson under the old branch too');
+    const listings = expectedTables(p.sim.dataset, DEFAULT_BRANCHES).salespersons.size;
+    const distinct = new Set(
+      DEFAULT_BRANCHES.flatMap((n) =>
+        p.sim.dataset.salespersonsOf(p.sim.dataset.branchByName(n)!.id).map((sp) => sp.id),
+      ),
+    );
+    assert.equal(distinct.size, listings - 1, 'one salesperson is listed twice');
+    assert.equal(summary.salespersonsSynced, distinct.size);
+    assert.equal(summary.salespersonsShared, 1);
+    // One page of sales per salesperson at this size (at most 12 sales, page size 50).
+    assert.equal(salesRequests, distinct.size, 'one /sales request per distinct salesperson');
   });
 
   it('a subset run touches only those branches; an unknown branch name shows in the summary', async () => {

@@ -22,8 +22,14 @@ export interface TemporalConfig {
 export interface VendorConfig {
   url: string;
   apiKey: string;
-  /** Requests per second the vendor allows this key: the vendor task queue's rate limit. */
+  /** Requests per second the vendor allows this key. */
   quotaRps: number;
+  /**
+   * The vendor task queue's rate limit: `quotaRps` less VENDOR_QUOTA_HEADROOM_PERCENT (5% by
+   * default). The server's dispatch rate and the vendor's bucket are two clocks; running
+   * exactly at the quota let a burst through now and then (a 429 the vendor reports).
+   */
+  rateLimitRps: number;
   pageSize: number;
   timeoutMs: number;
 }
@@ -184,12 +190,23 @@ export function loadSyncDefaults(e: Env = process.env): SyncDefaults {
   };
 }
 
+/** Default VENDOR_QUOTA_HEADROOM_PERCENT. */
+export const DEFAULT_QUOTA_HEADROOM_PERCENT = 5;
+
+/** The vendor task queue's rate limit for a quota and a headroom in percent. */
+export function rateLimitFor(quotaRps: number, headroomPercent = DEFAULT_QUOTA_HEADROOM_PERCENT): number {
+  return (quotaRps * (100 - headroomPercent)) / 100;
+}
+
 /** Vendor settings (the worker needs them; the key is a secret). */
 export function loadVendorConfig(e: Env = process.env): VendorConfig {
+  const quotaRps = positiveNumber(e, 'VENDOR_QUOTA_RPS', 20);
+  const headroom = int(e, 'VENDOR_QUOTA_HEADROOM_PERCENT', DEFAULT_QUOTA_HEADROOM_PERCENT, 0, 50);
   return {
     url: url(e, 'VENDOR_API_URL'),
     apiKey: vendorKey(e),
-    quotaRps: positiveNumber(e, 'VENDOR_QUOTA_RPS', 20),
+    quotaRps,
+    rateLimitRps: rateLimitFor(quotaRps, headroom),
     pageSize: int(e, 'VENDOR_PAGE_SIZE', 100, 1, 500),
     timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, 600_000),
   };

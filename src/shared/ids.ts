@@ -1,7 +1,9 @@
 /**
- * Workflow IDs that say what a run is, in the Web UI and the CLI. A child's ID is built
- * from the window end and the branch (and salesperson), so a second run over the same
- * window cannot start a duplicate child while the first one runs.
+ * Workflow IDs that say what a run is, in the Web UI and the CLI. A branch child's ID is
+ * built from the window end and the branch, so a second run over the same window cannot
+ * start a duplicate branch child while the first one runs. A salesperson child's ID leaves
+ * the branch out and names the parent run instead: a salesperson listed under two branches
+ * (a transfer in progress) gets one child, and so one fetch of its sales, per run.
  */
 
 /** ID of the hourly schedule. Its runs are named `<schedule id>-<scheduled time>` by Temporal. */
@@ -25,7 +27,11 @@ export function branchWorkflowId(scope: string, branch: string): string {
   return `${WORKFLOW_ID_PREFIX}/${scope}/branch/${branch}`;
 }
 
-/** ID of a salesperson child. */
-export function salespersonWorkflowId(scope: string, branch: string, employeeId: number): string {
-  return `${WORKFLOW_ID_PREFIX}/${scope}/branch/${branch}/salesperson/${employeeId}`;
+/**
+ * ID of a salesperson child: one per salesperson and parent run (`runId` is the parent's
+ * run ID), whichever branch lists it. Started with REJECT_DUPLICATE, so the second branch
+ * that lists the same salesperson in the same run finds the ID taken and does not fetch again.
+ */
+export function salespersonWorkflowId(scope: string, runId: string, employeeId: number): string {
+  return `${WORKFLOW_ID_PREFIX}/${scope}/salesperson/${employeeId}/run/${runId}`;
 }

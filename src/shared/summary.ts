@@ -40,7 +40,13 @@ export interface SyncSummary {
   window: { from: string | null; to: string };
   branchesRequested: number;
   branchesSynced: number;
+  /** Salespersons whose sales were synced (each once, however many branches list it). */
   salespersonsSynced: number;
+  /**
+   * Listings of a salesperson under a second branch (a transfer in progress): its sales were
+   * synced once, through the first branch. salespersonsSynced + salespersonsShared = listings.
+   */
+  salespersonsShared: number;
   /** Vendor pages fetched (one request each, retries not counted). */
   pages: number;
   counts: Counts;
@@ -103,7 +109,9 @@ export function describeSummary(s: SyncSummary): string {
     return `${name}: ${c.fetched} fetched, ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.setAside} set aside`;
   };
   const parts = [
-    `${s.branchesSynced}/${s.branchesRequested} branches, ${s.salespersonsSynced} salespersons, ${s.pages} pages`,
+    `${s.branchesSynced}/${s.branchesRequested} branches, ${s.salespersonsSynced} salespersons${
+      s.salespersonsShared ? ` (+${s.salespersonsShared} listed under a second branch)` : ''
+    }, ${s.pages} pages`,
     t('branches'),
     t('salespersons'),
     t('sales'),

@@ -55,6 +55,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
       status: 'synced',
       branchId: null,
       salespersons: 0,
+      salespersonsShared: 0,
       pages: 0,
       counts: emptyCounts(),
       pagingStops: [],
@@ -120,7 +121,11 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     async (employeeId) => {
       try {
         const r = await executeChild(salespersonSyncWorkflow, {
-          workflowId: salespersonWorkflowId(input.scope, input.name, employeeId),
+          workflowId: salespersonWorkflowId(input.scope, input.runId, employeeId),
+          // The ID names the salesperson and the parent run, not the branch: when another
+          // branch of this run has started (or finished) it, the start fails and this branch
+          // does not fetch the same sales again.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
           args: [
             {
               employeeId,
@@ -143,8 +148,11 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
         if (r.pagingStop) out.pagingStops.push(r.pagingStop);
         out.salespersons++;
       } catch (err) {
-        // Another run over the same window is syncing this salesperson right now.
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+        // Another branch of this run lists the same salesperson and has its child.
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          out.salespersonsShared++;
+          return;
+        }
         out.failedSalespersons.push({ employeeId, reason: reasonOf(err) });
       }
       setCurrentDetails(`${out.salespersons}/${total} salespersons synced`);

@@ -72,6 +72,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     branchesRequested: 0,
     branchesSynced: 0,
     salespersonsSynced: 0,
+    salespersonsShared: 0,
     pages: 0,
     counts: emptyCounts(),
     unknownBranches: [],
@@ -131,6 +132,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     addCounts(summary.counts, r.counts);
     summary.pagingStops.push(...r.pagingStops);
     summary.salespersonsSynced += r.salespersons;
+    summary.salespersonsShared += r.salespersonsShared ?? 0;
   };
 
   await slidingWindow(names, 0, input.branchConcurrency ?? 4, async (name) => {
@@ -143,6 +145,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
             name,
             window,
             scope,
+            runId: workflowInfo().firstExecutionRunId,
             salespersonConcurrency: input.salespersonConcurrency ?? 16,
             vendorTaskQueue,
             searchAttributes: useSearchAttributes,

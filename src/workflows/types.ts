@@ -35,6 +35,8 @@ export interface BranchSyncInput {
   window: SyncWindow | null;
   /** Scope of child IDs (the window tag). */
   scope: string;
+  /** Run ID of the parent run: salesperson children are unique per run (see salespersonWorkflowId). */
+  runId: string;
   salespersonConcurrency: number;
   vendorTaskQueue: string;
   searchAttributes: boolean;
@@ -55,7 +57,10 @@ export interface BranchSyncOutput {
   name: string;
   status: 'synced' | 'unknown';
   branchId: number | null;
+  /** Salespersons whose sales this branch's children synced. */
   salespersons: number;
+  /** Salespersons also listed under another branch whose sales that branch's child synced in this run. */
+  salespersonsShared: number;
   pages: number;
   counts: Counts;
   pagingStops: PagingStop[];

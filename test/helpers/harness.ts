@@ -22,6 +22,7 @@ import {
   SYNC_KIND,
   SYNC_WINDOW_END,
 } from '../../src/shared/search-attributes.js';
+import { rateLimitFor } from '../../src/shared/config.js';
 import { type TaskQueues, taskQueues } from '../../src/shared/task-queues.js';
 import { Store, createDynamoClients, ensureTables, tableNames } from '../../src/store/index.js';
 import { VendorSimulator, type SimOptions } from '../../src/sim/index.js';
@@ -138,7 +139,7 @@ export class Pipeline {
       queues: this.queues,
       activities,
       workflowActivities,
-      quotaRps: this.quotaRps,
+      rateLimitRps: rateLimitFor(this.quotaRps),
     });
   }
 
