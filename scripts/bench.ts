@@ -205,7 +205,9 @@ function parseSettings(argv: string[]): Settings | 'help' {
     plainPayloads: values['plain-payloads'] ?? false,
     workerNodeOptions: values['worker-node-options'],
     quotaHeadroom:
-      values['quota-headroom'] === undefined ? undefined : int('quota-headroom', values['quota-headroom'], 0, 0, 50),
+      values['quota-headroom'] === undefined
+        ? undefined
+        : int('quota-headroom', values['quota-headroom'], 0, 0, 50),
     temporalDynamicConfig: (values['temporal-dynamic-config'] ?? []).map((kv) => {
       if (!/^[A-Za-z0-9_.]+=\S+$/.test(kv))
         throw new UsageError(`--temporal-dynamic-config ${JSON.stringify(kv)}: expected KEY=VALUE`);
@@ -912,7 +914,9 @@ async function main(): Promise<number> {
       TABLE_PREFIX: prefix,
       TABLE_SUFFIX: '',
       VENDOR_QUOTA_RPS: String(cfg.quota),
-      ...(cfg.quotaHeadroom !== undefined ? { VENDOR_QUOTA_HEADROOM_PERCENT: String(cfg.quotaHeadroom) } : {}),
+      ...(cfg.quotaHeadroom !== undefined
+        ? { VENDOR_QUOTA_HEADROOM_PERCENT: String(cfg.quotaHeadroom) }
+        : {}),
       VENDOR_PAGE_SIZE: String(cfg.pageSize),
       TASK_QUEUE_SUFFIX: suffix,
       ...(cfg.workerNodeOptions !== undefined ? { NODE_OPTIONS: cfg.workerNodeOptions } : {}),
