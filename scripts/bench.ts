@@ -34,6 +34,7 @@ import {
   tableNames,
 } from '../src/store/index.js';
 import type { WorkerCommand, WorkerReport } from './bench-worker.js';
+import { workflowBundle } from '../src/workflow-bundle.js';
 import {
   ROOT,
   type RunningProcess,
@@ -939,6 +940,9 @@ async function main(): Promise<number> {
         await Promise.all(workers.map((w) => stopChild(w.child, 20_000)));
       },
     });
+    // Build the workflow bundle once, before the workers start (as a deployment does with
+    // `npm run bundle`): the workers then load it by path.
+    await workflowBundle();
     const spawning = Array.from({ length: cfg.workers }, () => spawnWorker(env));
     // Register each worker as soon as it exists, so a failure of one still stops the others.
     const results = await Promise.allSettled(

@@ -7,45 +7,19 @@
  *   npm run worker            (settings from the environment: README, "Configuration")
  */
 import { fileURLToPath } from 'node:url';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  Worker,
-  bundleWorkflowCode,
-  type LogLevel,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
 import { type CodecConfig, dataConverterFor, describeCodecConfig, loadCodecConfig } from './codec/index.js';
 import { type NotifyActivities, createNotifyActivities } from './activities/notify.js';
-import { type Config, loadConfig } from './shared/config.js';
+import { type Config, DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig } from './shared/config.js';
 import { temporalConnectionOptions } from './shared/temporal-options.js';
 import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
 import { Store, createDynamoClients, tableNames } from './store/index.js';
 import { VendorClient } from './vendor/client.js';
-
-const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
-
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** The workflow bundle, built once per process (webpack takes seconds; tests share it). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
-  return bundle;
-}
-
-const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (m: string) => console.warn(m),
-  error: (m: string) => console.error(m),
-};
+import { workflowBundle } from './workflow-bundle.js';
 
 /**
  * Sends the Temporal runtime's logs to stderr at `level` (WORKER_LOG_LEVEL, default WARN),
@@ -79,6 +53,8 @@ export interface WorkerSetup {
   rateLimitRps: number;
   /** Payload encryption (PAYLOAD_ENCRYPTION_KEY); plain payloads when absent. */
   dataConverter?: DataConverter;
+  /** Workflow runs kept in memory (WORKER_MAX_CACHED_WORKFLOWS). */
+  maxCachedWorkflows?: number;
 }
 
 /**
@@ -95,6 +71,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     taskQueue: queues.workflows,
     dataConverter: setup.dataConverter,
     workflowBundle: await workflowBundle(),
+    maxCachedWorkflows: setup.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     activities: setup.workflowActivities,
   });
   const vendorWorker = await Worker.create({
@@ -153,6 +130,7 @@ export async function createWorkersFromConfig(
     activities,
     workflowActivities,
     rateLimitRps: config.vendor.rateLimitRps,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
     dataConverter: dataConverterFor(codec),
   });
   return { workers, store, queues };

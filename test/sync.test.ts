@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
+import { branchWorkflowId, salespersonWorkflowId } from '../src/shared/ids.js';
 import { itemsWritten } from '../src/shared/summary.js';
 import { salesSyncWorkflow } from '../src/workflows/index.js';
 import type { SalesSyncInput, SyncSummary } from '../src/workflows/types.js';
@@ -131,6 +132,49 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     const expected = expectedTables(p.sim.dataset, ['Scranton', 'Nashua'], window);
     assert.ok(expected.sales.size > 0 && expected.sales.size < p.sim.dataset.allSales().length);
     await assertTablesMatch(p.store, expected);
+  });
+
+  it('every level continues as new past its history budget, and the run is the same: no page fetched twice, nothing lost', async () => {
+    const p = await pipeline();
+    const branches = ['Akron', 'Albany', 'Buffalo', 'Utica', 'Nashua', 'Scranton'];
+    const window = { from: '2000-01-01T00:00:00.000Z', to: '2099-01-01T00:00:05.000Z' };
+    const workflowId = `test-can-${p.queues.workflows}`;
+    const client = stack.env.client;
+    // Page size 2: a salesperson's 8 sales take 4-5 pages, so every level passes 20 events.
+    const handle = await client.workflow.start(salesSyncWorkflow, {
+      taskQueue: p.queues.workflows,
+      workflowId,
+      args: [{ vendorTaskQueue: p.queues.vendor, window, branches, historyBudget: 20 }],
+    });
+    const summary = await p.withWorkers(() => handle.result(), 2);
+
+    const expected = expectedTables(p.sim.dataset, branches, window);
+    await assertTablesMatch(p.store, expected);
+    assert.equal(summary.branchesSynced, branches.length);
+    assert.equal(summary.counts.branches.inserted, branches.length);
+    assert.equal(summary.counts.salespersons.inserted, expected.salespersons.size);
+    assert.equal(summary.counts.sales.inserted, expected.sales.size);
+    assert.equal(summary.salespersonsSynced + summary.salespersonsShared, expected.salespersons.size);
+    // Every request the vendor saw is a page the summary counted once: no page was fetched
+    // again after a continue-as-new, and the counts survived each hand-over.
+    assert.equal(p.sim.counters().total, summary.pages, 'vendor requests = pages counted');
+
+    /** True when the latest run of `id` was started by a continue-as-new. */
+    const continued = async (id: string) => {
+      const history = await client.workflow.getHandle(id).fetchHistory();
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      return Boolean(started?.continuedExecutionRunId);
+    };
+    assert.ok(await continued(workflowId), 'the parent continued as new');
+    const scope = '2099-01-01T00:00:05Z';
+    assert.ok(await continued(branchWorkflowId(scope, 'Akron')), 'a branch child continued as new');
+    const akron = p.sim.dataset.branchByName('Akron');
+    const sp = akron && p.sim.dataset.salespersonsOf(akron.id)[0];
+    assert.ok(sp, 'Akron has a salesperson');
+    assert.ok(
+      await continued(salespersonWorkflowId(scope, handle.firstExecutionRunId, sp.id)),
+      'a salesperson child continued as new',
+    );
   });
 
   it('fails the run with the reason when a branch cannot be synced, and reports it', async () => {

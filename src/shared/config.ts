@@ -58,8 +58,23 @@ export interface NotifyConfig {
   followUpUrl?: string;
 }
 
+/** Default WORKER_MAX_CACHED_WORKFLOWS. */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
+
+/** One worker process. */
+export interface WorkerConfig {
+  /**
+   * Workflow runs kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS). The SDK's
+   * default grows with the V8 heap limit (about 2,300 on a 24 GB host), which lets the
+   * resident set grow far past what the work needs; a run has at most
+   * branch concurrency x (salesperson concurrency + 1) + 1 workflows open (69 by default).
+   */
+  maxCachedWorkflows: number;
+}
+
 /** All settings. */
 export interface Config {
+  worker: WorkerConfig;
   notify: NotifyConfig;
   temporal: TemporalConfig;
   vendor: VendorConfig;
@@ -237,6 +252,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     dynamo: loadDynamoConfig(e),
     sync: loadSyncDefaults(e),
     notify: loadNotifyConfig(e),
+    worker: { maxCachedWorkflows: int(e, 'WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 2, 100_000) },
     taskQueueSuffix: e.TASK_QUEUE_SUFFIX?.trim() ?? '',
   };
 }

@@ -133,6 +133,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
               branchName: input.name,
               window: input.window,
               vendorTaskQueue: input.vendorTaskQueue,
+              historyBudget: input.historyBudget,
             },
           ],
           typedSearchAttributes: childSearchAttributes(
@@ -157,7 +158,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
       }
       setCurrentDetails(`${out.salespersons}/${total} salespersons synced`);
     },
-    historyFull,
+    () => historyFull(input.historyBudget),
   );
   if (nextIndex < ids.length) {
     await continueAsNew<typeof branchSyncWorkflow>({

@@ -40,10 +40,10 @@ export function vendorActivities(taskQueue: string): Activities {
  */
 export const HISTORY_BUDGET = 2_000;
 
-/** True when the run should hand its state to a fresh run. */
-export function historyFull(): boolean {
+/** True when the run should hand its state to a fresh run (`budget`: events, HISTORY_BUDGET by default). */
+export function historyFull(budget: number = HISTORY_BUDGET): boolean {
   const info = workflowInfo();
-  return info.historyLength > HISTORY_BUDGET || info.continueAsNewSuggested;
+  return info.historyLength > budget || info.continueAsNewSuggested;
 }
 
 /**

@@ -6,6 +6,7 @@
 import {
   ApplicationFailure,
   ChildWorkflowFailure,
+  continueAsNew,
   defineQuery,
   executeChild,
   log,
@@ -25,7 +26,7 @@ import { addCounts, describeSummary, emptyCounts, type SyncSummary } from '../sh
 import { DEFAULT_VENDOR_TASK_QUEUE } from '../shared/task-queues.js';
 import { childSearchAttributes } from './branch-sync.js';
 import { branchSyncWorkflow } from './branch-sync.js';
-import { reasonOf, slidingWindow, vendorActivities } from './common.js';
+import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import type { BranchSyncOutput, SalesSyncInput, SyncProgress } from './types.js';
 
 /** Notices and the follow-up step: on the workflow task queue, outside the vendor's rate limit. */
@@ -61,13 +62,20 @@ export function resolveWindow(input: SalesSyncInput): SyncWindow | null {
   };
 }
 
-/** Syncs the branches' data for one window. */
+/**
+ * Syncs the branches' data for one window. Continues as new before its history grows large
+ * (about 8 events per branch), carrying the window, the branch list and the summary so far.
+ */
 export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<SyncSummary> {
   const vendorTaskQueue = input.vendorTaskQueue ?? DEFAULT_VENDOR_TASK_QUEUE;
   const useSearchAttributes = input.searchAttributes ?? true;
-  const window = resolveWindow(input);
-  const scope = window ? windowTag(window.to) : `full-${windowTag(workflowInfo().startTime.toISOString())}`;
-  const summary: SyncSummary = {
+  const resume = input.resume;
+  const window = resume ? resume.window : resolveWindow(input);
+  const scope =
+    resume?.scope ??
+    (window ? windowTag(window.to) : `full-${windowTag(workflowInfo().startTime.toISOString())}`);
+  const runId = resume?.runId ?? workflowInfo().firstExecutionRunId;
+  const summary: SyncSummary = resume?.summary ?? {
     window: { from: window?.from ?? null, to: window?.to ?? workflowInfo().startTime.toISOString() },
     branchesRequested: 0,
     branchesSynced: 0,
@@ -98,7 +106,9 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   }
 
   let names: string[];
-  if (input.branches === 'all') {
+  if (resume) {
+    names = resume.names;
+  } else if (input.branches === 'all') {
     const acts = vendorActivities(vendorTaskQueue);
     const found = new Set<string>();
     const seen = new Set<string>();
@@ -125,6 +135,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   }
   summary.branchesRequested = names.length;
   progress.branchesTotal = names.length;
+  progress.branchesDone = resume?.nextIndex ?? 0;
   progress.phase = 'syncing';
 
   const record = (r: BranchSyncOutput) => {
@@ -135,7 +146,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     summary.salespersonsShared += r.salespersonsShared ?? 0;
   };
 
-  await slidingWindow(names, 0, input.branchConcurrency ?? 4, async (name) => {
+  const syncBranch = async (name: string): Promise<void> => {
     progress.running.push(name);
     try {
       const r = await executeChild(branchSyncWorkflow, {
@@ -145,7 +156,8 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
             name,
             window,
             scope,
-            runId: workflowInfo().firstExecutionRunId,
+            runId,
+            historyBudget: input.historyBudget,
             salespersonConcurrency: input.salespersonConcurrency ?? 16,
             vendorTaskQueue,
             searchAttributes: useSearchAttributes,
@@ -172,7 +184,21 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
       progress.branchesDone++;
       setCurrentDetails(`${progress.branchesDone}/${progress.branchesTotal} branches done`);
     }
-  });
+  };
+
+  const nextIndex = await slidingWindow(
+    names,
+    resume?.nextIndex ?? 0,
+    input.branchConcurrency ?? 4,
+    syncBranch,
+    () => historyFull(input.historyBudget),
+  );
+  if (nextIndex < names.length) {
+    await continueAsNew<typeof salesSyncWorkflow>({
+      ...input,
+      resume: { window, scope, runId, names, nextIndex, summary },
+    });
+  }
   progress.phase = 'done';
   setCurrentDetails(describeSummary(summary));
 

@@ -47,7 +47,7 @@ export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Prom
       break;
     }
     seen.add(token);
-    if (historyFull()) {
+    if (historyFull(input.historyBudget)) {
       const seenTokens = [...seen].slice(-SEEN_TOKENS_KEPT);
       await continueAsNew<typeof salespersonSyncWorkflow>({
         ...input,

@@ -27,6 +27,21 @@ export interface SalesSyncInput {
   vendorTaskQueue?: string;
   /** Set the custom search attributes on children (needs them registered). Default true. */
   searchAttributes?: boolean;
+  /** Events after which each workflow of the run continues as new. Default HISTORY_BUDGET (tests lower it). */
+  historyBudget?: number;
+  /** Carried across continue-as-new. */
+  resume?: SalesSyncResume;
+}
+
+/** State the parent carries into its next run (continue-as-new). */
+export interface SalesSyncResume {
+  window: SyncWindow | null;
+  scope: string;
+  /** Run ID of the first run of the chain: salesperson child IDs stay the same across runs. */
+  runId: string;
+  names: string[];
+  nextIndex: number;
+  summary: SyncSummary;
 }
 
 /** Input of a branch child. */
@@ -40,6 +55,7 @@ export interface BranchSyncInput {
   salespersonConcurrency: number;
   vendorTaskQueue: string;
   searchAttributes: boolean;
+  historyBudget?: number;
   /** Carried across continue-as-new. */
   resume?: BranchResume;
 }
@@ -75,6 +91,7 @@ export interface SalespersonSyncInput {
   branchName: string;
   window: SyncWindow | null;
   vendorTaskQueue: string;
+  historyBudget?: number;
   /** Carried across continue-as-new. */
   resume?: { pageToken: string | null; seenTokens: string[]; partial: SalespersonSyncOutput };
 }
