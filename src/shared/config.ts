@@ -252,7 +252,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     dynamo: loadDynamoConfig(e),
     sync: loadSyncDefaults(e),
     notify: loadNotifyConfig(e),
-    worker: { maxCachedWorkflows: int(e, 'WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 2, 100_000) },
+    worker: {
+      maxCachedWorkflows: int(e, 'WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 2, 100_000),
+    },
     taskQueueSuffix: e.TASK_QUEUE_SUFFIX?.trim() ?? '',
   };
 }
