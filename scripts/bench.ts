@@ -35,6 +35,7 @@ import {
 } from '../src/store/index.js';
 import type { WorkerCommand, WorkerReport } from './bench-worker.js';
 import { workflowBundle } from '../src/workflow-bundle.js';
+import { workerNodeFlags } from './worker-command.js';
 import {
   ROOT,
   type RunningProcess,
@@ -327,7 +328,8 @@ interface WorkerProc {
 }
 
 function spawnWorker(env: NodeJS.ProcessEnv): Promise<WorkerProc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-worker.ts')], {
+  const args = [...workerNodeFlags(), '--import', 'tsx', join(ROOT, 'scripts', 'bench-worker.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

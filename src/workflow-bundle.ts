@@ -123,8 +123,15 @@ export async function buildWorkflowBundle(codePath: string): Promise<void> {
   }
 }
 
-/** Keeps the newest few bundles (workers still running an older version may restart on it). */
+/**
+ * Keeps the newest few bundles (workers still running an older version may restart on it),
+ * and removes temporary files a killed builder left behind.
+ */
 function pruneOldBundles(keep: string, kept = 5): void {
+  for (const f of readdirSync(BUNDLE_DIR).filter((n) => n.endsWith('.tmp'))) {
+    const path = join(BUNDLE_DIR, f);
+    if (Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
+  }
   const old = readdirSync(BUNDLE_DIR)
     .filter((f) => /^workflows-[0-9a-f]+\.js$/.test(f))
     .map((f) => join(BUNDLE_DIR, f))

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { workerNodeFlags } from '../../scripts/worker-command.js';
 import {
   ROOT,
   assertPortFree,
@@ -166,7 +167,7 @@ const NOT_INHERITED = [
 let workerCount = 0;
 
 /**
- * The production worker, `node --import tsx src/worker.ts`, as a direct child of this
+ * The production worker, as `npm run worker` starts it (`node <flags> --import tsx src/worker.ts`), as a direct child of this
  * process (no npx or shell in between: a SIGKILL reaches the worker itself).
  */
 export class WorkerProcess {
@@ -184,7 +185,7 @@ export class WorkerProcess {
     this.label = `worker#${++workerCount}`;
     const base: NodeJS.ProcessEnv = { ...process.env };
     for (const k of NOT_INHERITED) delete base[k];
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    this.child = spawn(process.execPath, [...workerNodeFlags(), '--import', 'tsx', 'src/worker.ts'], {
       cwd: ROOT,
       env: {
         ...base,
