@@ -93,7 +93,7 @@ Pipeline
                           override the workflow defaults (4 and 16)
 Experiments
   --plain-payloads        no payload encryption (by default payloads are encrypted as in npm start)
-  --quota-headroom P      VENDOR_QUOTA_HEADROOM_PERCENT of the workers (default 5): the task
+  --quota-headroom P      VENDOR_QUOTA_HEADROOM_PERCENT of the workers (default 10): the task
                           queue dispatches at quota x (1 - P/100); the bound stays R/quota
   --worker-node-options=S NODE_OPTIONS of the worker processes (note the "="), e.g.
                           --worker-node-options=--max-old-space-size=320

@@ -136,9 +136,10 @@ export interface TemporalDevServerOptions {
 /**
  * Dynamic config of the local dev server. One partition per task queue: the server splits a
  * queue's `maxTaskQueueActivitiesPerSecond` over its partitions (4 by default), each with its
- * own bucket, and the sum of four independently bursting buckets overshot the vendor's single
- * bucket now and then (3 runs in 18 saw a 429; none with one partition). One partition is
- * plenty at a vendor quota of tens of requests per second. See README, "Production".
+ * own burst of ceil(rate / 4), so four partitions can release more at once than one (20 vs 18
+ * at a limit of 18/s) and the vendor's bucket has less room for the jitter of arrivals (see
+ * DEFAULT_QUOTA_HEADROOM_PERCENT in src/shared/config.ts). One partition dispatches far more
+ * than a vendor quota of tens of requests per second. See README, "Production".
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = [
   'matching.numTaskqueueReadPartitions=1',

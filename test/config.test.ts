@@ -13,7 +13,7 @@ describe('configuration', () => {
     const c = loadConfig(base);
     assert.equal(c.temporal.address, '127.0.0.1:7233');
     assert.equal(c.vendor.quotaRps, 20);
-    assert.equal(c.vendor.rateLimitRps, 19, 'the task queue keeps 5% below the quota');
+    assert.equal(c.vendor.rateLimitRps, 18, 'the task queue keeps 10% below the quota');
     assert.equal(loadConfig({ ...base, VENDOR_QUOTA_HEADROOM_PERCENT: '0' }).vendor.rateLimitRps, 20);
     assert.equal(c.sync.branches.length, 13);
     assert.equal(c.dynamo.tablePrefix, 'sales-sync-');
