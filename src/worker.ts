@@ -95,6 +95,7 @@ export function buildActivities(config: Config) {
     url: config.vendor.url,
     apiKey: config.vendor.apiKey,
     timeoutMs: config.vendor.timeoutMs,
+    allowInsecureHttp: config.vendor.allowInsecureHttp,
   });
   const n = config.notify;
   const workflowActivities = createNotifyActivities({

@@ -47,7 +47,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
       const b = simulator.dataset.branches[0];
       const sp = b && simulator.dataset.salespersonsOf(b.id)[0];
       assert.ok(b && sp);
-      return { branchId: b.id, employeeId: sp.id };
+      return { branchId: String(b.id), employeeId: String(sp.id), ids: { branch: b.id, employee: sp.id } };
     };
     return { simulator, store, acts, env, firstSalesperson };
   }
@@ -84,7 +84,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
     const stored = await store.scanAll('sales');
     assert.deepEqual(
       stored.map((s) => Number(s.sale_id)).sort(),
-      (simulator.dataset.salesBySalesperson.get(employeeId) ?? []).map((s) => s.id).sort(),
+      (simulator.dataset.salesBySalesperson.get(Number(employeeId)) ?? []).map((s) => s.id).sort(),
     );
     assert.ok(stored.every((s) => s.branch_id === String(branchId) && s.synced_by === 'wf-test'));
   });
@@ -92,7 +92,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
   it('filters sales to the window itself, whatever the server returned', async () => {
     const { simulator, acts, env, firstSalesperson } = await setup({ salesPerSalesperson: 40 }, 500);
     const { branchId, employeeId } = firstSalesperson();
-    const all = (simulator.dataset.salesBySalesperson.get(employeeId) ?? [])
+    const all = (simulator.dataset.salesBySalesperson.get(Number(employeeId)) ?? [])
       .map((s) => s.transaction_timestamp)
       .sort();
     const mid = all[20];
@@ -172,7 +172,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
 
   it('classifies 404 as non-retryable, naming the request', async () => {
     const { acts, env } = await setup();
-    const f = await failureOf(env.run(acts.syncEmployeesPage, { branchId: 999_999, pageToken: null }));
+    const f = await failureOf(env.run(acts.syncEmployeesPage, { branchId: '999999', pageToken: null }));
     assert.equal(f.type, 'VendorRequestRejected');
     assert.equal(f.nonRetryable, true);
     assert.match(f.message, /404 on \/employees\?branchID=999999/);

@@ -13,9 +13,9 @@ import {
   VendorUnavailableError,
 } from '../shared/errors.js';
 import { emptyTableCounts, type Counts, type TableCounts } from '../shared/summary.js';
-import type { Store, WriteContext } from '../store/index.js';
+import type { SetAside, Store, UpsertResult, WriteContext } from '../store/index.js';
 import { type VendorClient, type VendorPage } from '../vendor/client.js';
-import type { EmployeeRecord } from '../vendor/schemas.js';
+import { type EmployeeRecord, idKey, parseVendorTimestamp } from '../vendor/schemas.js';
 import { validateRecords } from '../vendor/validate.js';
 
 /** What the activities need, built once per worker process (tests pass their own). */
@@ -26,9 +26,9 @@ export interface ActivityDeps {
   pageSize: number;
 }
 
-/** A branch as the workflows know it: key and name only. */
+/** A branch as the workflows know it: key and name only. Ids are decimal digits (they may exceed 2^53). */
 export interface BranchRef {
-  id: number;
+  id: string;
   name: string;
 }
 
@@ -51,12 +51,12 @@ export interface ListBranchesPageOutput {
 }
 
 export interface SyncEmployeesPageInput {
-  branchId: number;
+  branchId: string;
   pageToken: string | null;
 }
 export interface SyncEmployeesPageOutput {
   /** Ids of the valid salespersons on this page. */
-  salespersonIds: number[];
+  salespersonIds: string[];
   nextPageToken: string | null;
   counts: Partial<Counts>;
 }
@@ -68,8 +68,8 @@ export interface SyncWindow {
 }
 
 export interface SyncSalesPageInput {
-  employeeId: number;
-  branchId: number;
+  employeeId: string;
+  branchId: string;
   /** Null: every sale (full resync). */
   window: SyncWindow | null;
   pageToken: string | null;
@@ -77,6 +77,11 @@ export interface SyncSalesPageInput {
 export interface SyncSalesPageOutput {
   nextPageToken: string | null;
   counts: Partial<Counts>;
+  /**
+   * The vendor answered 404 for this salesperson: it was listed moments ago and is gone now
+   * (left the company, moved). Not a failure; the run reports it.
+   */
+  vanished?: boolean;
 }
 
 /** Shortest wait after a 429, whatever Retry-After said: `0` or no header must never mean a tight loop. */
@@ -87,6 +92,21 @@ export const MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000;
 /** Vendor timestamp (`YYYY-MM-DD HH:MM:SS`, UTC) of an ISO instant. */
 export function toVendorTimestamp(iso: string): string {
   return new Date(iso).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/**
+ * Drops sales whose timestamp is readable and outside the window, before validation: a
+ * server that ignores from/to must not make an old malformed sale be set aside (and
+ * notified) every hour. A sale whose timestamp cannot be read stays, and is judged.
+ */
+export function inWindowOnly(records: unknown[], window: { from: string; to: string }): unknown[] {
+  const from = parseVendorTimestamp(window.from) ?? -Infinity;
+  const to = parseVendorTimestamp(window.to) ?? Infinity;
+  return records.filter((r) => {
+    const ts = (r as { transaction_timestamp?: unknown } | null)?.transaction_timestamp;
+    const ms = typeof ts === 'string' ? parseVendorTimestamp(ts) : undefined;
+    return ms === undefined || (ms >= from && ms < to);
+  });
 }
 
 /**
@@ -106,7 +126,8 @@ export function toFailure(err: unknown): Error {
     });
   }
   if (err instanceof VendorHttpError) {
-    const clientError = err.status >= 400 && err.status < 500;
+    // 3xx here is a redirect to another host (or a broken one): asking again cannot help.
+    const clientError = err.status >= 300 && err.status < 500;
     return ApplicationFailure.create({
       type: clientError ? 'VendorRequestRejected' : 'VendorServerError',
       message: err.message,
@@ -127,6 +148,32 @@ function heartbeat(): void {
   Context.current().heartbeat();
 }
 
+/**
+ * Heartbeats every few seconds while `fn` runs (the SDK sends at most one per 80% of the
+ * heartbeat timeout), so a slow answer or a long write is never mistaken for a lost worker;
+ * a worker that is really gone stops heartbeating and its attempt is retried elsewhere.
+ */
+async function alive<T>(fn: () => Promise<T>): Promise<T> {
+  heartbeat();
+  const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Heartbeat period of a running activity; the workflows' heartbeat timeout is 15 s. */
+const HEARTBEAT_EVERY_MS = 3_000;
+
+/**
+ * The attempt's cancellation signal: aborted when Temporal gave this attempt up (timed out,
+ * cancelled, or the server no longer knows it), so the store writes nothing more.
+ */
+function attemptSignal(): AbortSignal {
+  return Context.current().cancellationSignal;
+}
+
 function writeContext(): WriteContext {
   const wf = Context.current().info.workflowExecution;
   return { workflowId: wf?.workflowId ?? 'standalone-activity', runId: wf?.runId ?? '' };
@@ -137,13 +184,22 @@ export function createActivities(deps: ActivityDeps) {
   const { vendor, store, pageSize } = deps;
 
   /** One vendor request; a bad body is set aside (so it can be inspected) before the attempt fails. */
-  async function fetchPage(ctx: WriteContext, request: () => Promise<VendorPage>): Promise<VendorPage> {
-    heartbeat();
+  async function fetchPage(ctx: WriteContext, request: () => Promise<VendorPage>): Promise<VendorPage>;
+  /** The same, answering null when the vendor says 404 (the id is gone). */
+  async function fetchPage(
+    ctx: WriteContext,
+    request: () => Promise<VendorPage>,
+    notFound: 'null',
+  ): Promise<VendorPage | null>;
+  async function fetchPage(
+    ctx: WriteContext,
+    request: () => Promise<VendorPage>,
+    notFound?: 'null',
+  ): Promise<VendorPage | null> {
     try {
-      const page = await request();
-      heartbeat();
-      return page;
+      return await request();
     } catch (err) {
+      if (notFound && err instanceof VendorHttpError && err.status === 404) return null;
       if (err instanceof VendorBadBodyError) {
         await store.quarantine(
           [{ kind: 'body', reason: err.message, raw: err.body, request: err.request }],
@@ -154,82 +210,113 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
+  /** Sets aside what validation and the store refused; returns the page's counts for one table. */
   async function countsOf(
-    bad: Parameters<Store['quarantine']>[0],
+    kind: SetAside['kind'],
+    request: string,
+    bad: SetAside[],
     fetched: number,
-    written: { inserted: number; updated: number; unchanged: number },
+    written: UpsertResult,
     ctx: WriteContext,
   ): Promise<TableCounts> {
-    if (bad.length) await store.quarantine(bad, ctx);
-    heartbeat();
-    return { ...emptyTableCounts(), fetched, setAside: bad.length, ...written };
+    const setAside = [
+      ...bad,
+      ...written.rejected.map((r) => ({
+        kind,
+        reason: `cannot be stored as sent: ${r.reason}`,
+        raw: r.source,
+        request,
+      })),
+    ];
+    if (setAside.length) await store.quarantine(setAside, ctx);
+    const { inserted, updated, unchanged } = written;
+    return { ...emptyTableCounts(), fetched, setAside: setAside.length, inserted, updated, unchanged };
   }
+
+  const signal = () => ({ signal: attemptSignal() });
 
   return {
     /** `/branches?branch=NAME`, then upserts the branch. */
-    lookupBranch: async (input: LookupBranchInput): Promise<LookupBranchOutput> => {
-      const ctx = writeContext();
-      const page = await fetchPage(ctx, () => vendor.branchByName(input.name));
-      const { good, bad } = validateRecords('branch', page.records, page.request);
-      // The API filters by name; keep only exact matches in case a server does not.
-      const matches = good.filter((b) => b.branch_name === input.name);
-      const written = await store.upsertBranches(matches, ctx);
-      const branches = await countsOf(bad, page.records.length, written, ctx);
-      const first = matches[0];
-      return { branch: first ? { id: first.id, name: first.branch_name } : null, counts: { branches } };
-    },
+    lookupBranch: (input: LookupBranchInput): Promise<LookupBranchOutput> =>
+      alive(async () => {
+        const ctx = writeContext();
+        const page = await fetchPage(ctx, () => vendor.branchByName(input.name));
+        const { good, bad } = validateRecords('branch', page.records, page.request);
+        // The API filters by name; keep only exact matches in case a server does not.
+        const matches = good.filter((b) => b.branch_name === input.name);
+        const written = await store.upsertBranches(matches, ctx, signal());
+        const branches = await countsOf('branch', page.request, bad, page.records.length, written, ctx);
+        const stored = matches.find((m) => !written.rejected.some((r) => r.source === m));
+        return {
+          branch: stored ? { id: idKey(stored.id), name: stored.branch_name } : null,
+          counts: { branches },
+        };
+      }),
 
     /** One page of `/branches` without a name (all branches), upserting them. */
-    listBranchesPage: async (input: ListBranchesPageInput): Promise<ListBranchesPageOutput> => {
-      const ctx = writeContext();
-      const page = await fetchPage(ctx, () => vendor.allBranches({ pageSize, pageToken: input.pageToken }));
-      const { good, bad } = validateRecords('branch', page.records, page.request);
-      const written = await store.upsertBranches(good, ctx);
-      const branches = await countsOf(bad, page.records.length, written, ctx);
-      return {
-        branches: good.map((b) => ({ id: b.id, name: b.branch_name })),
-        nextPageToken: page.nextPageToken,
-        counts: { branches },
-      };
-    },
+    listBranchesPage: (input: ListBranchesPageInput): Promise<ListBranchesPageOutput> =>
+      alive(async () => {
+        const ctx = writeContext();
+        const page = await fetchPage(ctx, () => vendor.allBranches({ pageSize, pageToken: input.pageToken }));
+        const { good, bad } = validateRecords('branch', page.records, page.request);
+        const written = await store.upsertBranches(good, ctx, signal());
+        const branches = await countsOf('branch', page.request, bad, page.records.length, written, ctx);
+        return {
+          branches: good
+            .filter((b) => !written.rejected.some((r) => r.source === b))
+            .map((b) => ({ id: idKey(b.id), name: b.branch_name })),
+          nextPageToken: page.nextPageToken,
+          counts: { branches },
+        };
+      }),
 
     /** One page of a branch's employees; upserts the salespersons and returns their ids. */
-    syncEmployeesPage: async (input: SyncEmployeesPageInput): Promise<SyncEmployeesPageOutput> => {
-      const ctx = writeContext();
-      const page = await fetchPage(ctx, () =>
-        vendor.employees(input.branchId, { pageSize, pageToken: input.pageToken }),
-      );
-      const { good, bad } = validateRecords('employee', page.records, page.request);
-      const salespersons: EmployeeRecord[] = good.filter((e) => e.occupation === 'salesperson');
-      const written = await store.upsertSalespersons(salespersons, input.branchId, ctx);
-      // Only salespersons are synced: other employees count neither as fetched nor as unchanged.
-      const badCount = bad.length;
-      const salespersonsCounts = await countsOf(bad, salespersons.length + badCount, written, ctx);
-      return {
-        salespersonIds: salespersons.map((s) => s.id),
-        nextPageToken: page.nextPageToken,
-        counts: { salespersons: salespersonsCounts },
-      };
-    },
+    syncEmployeesPage: (input: SyncEmployeesPageInput): Promise<SyncEmployeesPageOutput> =>
+      alive(async () => {
+        const ctx = writeContext();
+        const page = await fetchPage(ctx, () =>
+          vendor.employees(input.branchId, { pageSize, pageToken: input.pageToken }),
+        );
+        const { good, bad } = validateRecords('employee', page.records, page.request);
+        const salespersons: EmployeeRecord[] = good.filter((e) => e.occupation === 'salesperson');
+        const written = await store.upsertSalespersons(salespersons, input.branchId, ctx, signal());
+        // Only salespersons are synced: other employees count neither as fetched nor as unchanged.
+        const counts = await countsOf(
+          'employee',
+          page.request,
+          bad,
+          salespersons.length + bad.length,
+          written,
+          ctx,
+        );
+        return {
+          // A salesperson whose item could not be stored is still synced further: its sales are good records.
+          salespersonIds: salespersons.map((s) => idKey(s.id)),
+          nextPageToken: page.nextPageToken,
+          counts: { salespersons: counts },
+        };
+      }),
 
-    /** One page of a salesperson's sales in the window; validates, filters, upserts. */
-    syncSalesPage: async (input: SyncSalesPageInput): Promise<SyncSalesPageOutput> => {
-      const ctx = writeContext();
-      const window = input.window
-        ? { from: toVendorTimestamp(input.window.from), to: toVendorTimestamp(input.window.to) }
-        : null;
-      const page = await fetchPage(ctx, () =>
-        vendor.sales(input.employeeId, window, { pageSize, pageToken: input.pageToken }),
-      );
-      const { good, bad } = validateRecords('sale', page.records, page.request);
-      // A server may ignore from/to: filter here too (vendor timestamps sort as text).
-      const inWindow = window
-        ? good.filter((s) => s.transaction_timestamp >= window.from && s.transaction_timestamp < window.to)
-        : good;
-      const written = await store.upsertSales(inWindow, input.employeeId, input.branchId, ctx);
-      const sales = await countsOf(bad, inWindow.length + bad.length, written, ctx);
-      return { nextPageToken: page.nextPageToken, counts: { sales } };
-    },
+    /** One page of a salesperson's sales in the window; filters, validates, upserts. */
+    syncSalesPage: (input: SyncSalesPageInput): Promise<SyncSalesPageOutput> =>
+      alive(async () => {
+        const ctx = writeContext();
+        const window = input.window
+          ? { from: toVendorTimestamp(input.window.from), to: toVendorTimestamp(input.window.to) }
+          : null;
+        const page = await fetchPage(
+          ctx,
+          () => vendor.sales(input.employeeId, window, { pageSize, pageToken: input.pageToken }),
+          'null',
+        );
+        if (!page) return { nextPageToken: null, counts: {}, vanished: true };
+        // A server may ignore from/to: drop what is outside the window before judging it.
+        const records = window ? inWindowOnly(page.records, window) : page.records;
+        const { good, bad } = validateRecords('sale', records, page.request);
+        const written = await store.upsertSales(good, input.employeeId, input.branchId, ctx, signal());
+        const sales = await countsOf('sale', page.request, bad, records.length, written, ctx);
+        return { nextPageToken: page.nextPageToken, counts: { sales } };
+      }),
   };
 }
 

@@ -8,7 +8,8 @@
  * (a webhook URL is a secret).
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import ky from 'ky';
+import { ApplicationFailure } from '@temporalio/activity';
+import ky, { HTTPError } from 'ky';
 import { describeSummary, type SyncSummary } from '../shared/summary.js';
 
 /** Where notices go. Everything is optional: with nothing set, the activities do nothing. */
@@ -30,10 +31,8 @@ export interface NotifyRunInput {
   summary: SyncSummary;
 }
 
-export interface NotifyRunOutput {
-  /** Destinations that received the notice; empty when the run did not call for one. */
-  sentTo: string[];
-}
+/** What a notice step did: sent, not due (the run did not call for a notice), or not configured. */
+export type NoticeOutcome = 'sent' | 'not due' | 'not configured';
 
 export interface FollowUpInput {
   workflowId: string;
@@ -54,46 +53,79 @@ export function noticeText(input: NotifyRunInput): string {
   return `${headline}\n${describeSummary(input.summary)}`;
 }
 
+/**
+ * POSTs JSON to a webhook. A webhook URL is a secret (whoever has it can post to the
+ * channel), and ky's errors carry the URL: a failure names the host only, so the URL never
+ * reaches failure messages, histories, logs, summaries or notices.
+ */
+async function postJson(what: string, url: string, json: unknown, timeoutMs: number): Promise<void> {
+  const host = new URL(url).host;
+  try {
+    await ky.post(url, { json, timeout: timeoutMs, retry: 0 });
+  } catch (err) {
+    const reason =
+      err instanceof HTTPError
+        ? `answered ${err.response.status}`
+        : (err as Error).name === 'TimeoutError'
+          ? `did not answer within ${timeoutMs} ms`
+          : `could not be reached (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name})`;
+    // A fresh failure without a cause: the cause's message and stack would carry the URL.
+    throw ApplicationFailure.create({ type: 'NoticeFailed', message: `${what} at ${host} ${reason}` });
+  }
+}
+
 /** Builds the notification activities around their destinations. */
 export function createNotifyActivities(deps: NotifyDeps) {
   const timeout = deps.timeoutMs ?? 10_000;
+  const due = (input: NotifyRunInput) =>
+    input.status === 'failed' || setAsideCount(input.summary) > deps.setAsideThreshold;
   return {
-    /** Sends a notice when the run failed or set aside more records than the threshold; otherwise nothing. */
-    notifyRun: async (input: NotifyRunInput): Promise<NotifyRunOutput> => {
-      const due = input.status === 'failed' || setAsideCount(input.summary) > deps.setAsideThreshold;
-      if (!due) return { sentTo: [] };
-      const text = noticeText(input);
-      const sentTo: string[] = [];
-      if (deps.webhookUrl) {
-        // Slack's incoming webhooks take {"text": ...}; the other fields are for machines.
-        await ky.post(deps.webhookUrl, {
-          json: { text, status: input.status, workflowId: input.workflowId, summary: input.summary },
-          timeout,
-          retry: 0,
-        });
-        sentTo.push('webhook');
-      }
-      if (deps.sns) {
-        await deps.sns.client.send(
-          new PublishCommand({
-            TopicArn: deps.sns.topicArn,
-            Subject: `Sales sync ${input.status === 'failed' ? 'failed' : 'set records aside'}`.slice(0, 100),
-            Message: text,
-          }),
-        );
-        sentTo.push('sns');
-      }
-      return { sentTo };
+    /**
+     * Posts the run's notice to the webhook (Slack-compatible JSON) when the run failed or
+     * set aside more records than the threshold. A step of its own, retried on its own: a
+     * failing SNS topic never makes the webhook post twice.
+     */
+    notifyWebhook: async (input: NotifyRunInput): Promise<NoticeOutcome> => {
+      if (!deps.webhookUrl) return 'not configured';
+      if (!due(input)) return 'not due';
+      // Slack's incoming webhooks take {"text": ...}; the other fields are for machines.
+      await postJson(
+        'the notice webhook',
+        deps.webhookUrl,
+        {
+          text: noticeText(input),
+          status: input.status,
+          workflowId: input.workflowId,
+          summary: input.summary,
+        },
+        timeout,
+      );
+      return 'sent';
+    },
+
+    /** Publishes the run's notice to the SNS topic, under the same rule as the webhook. */
+    notifySns: async (input: NotifyRunInput): Promise<NoticeOutcome> => {
+      if (!deps.sns) return 'not configured';
+      if (!due(input)) return 'not due';
+      await deps.sns.client.send(
+        new PublishCommand({
+          TopicArn: deps.sns.topicArn,
+          Subject: `Sales sync ${input.status === 'failed' ? 'failed' : 'set records aside'}`.slice(0, 100),
+          Message: noticeText(input),
+        }),
+      );
+      return 'sent';
     },
 
     /** The follow-up step after an all-succeeded run: POSTs the summary to FOLLOW_UP_WEBHOOK_URL when set. */
     followUp: async (input: FollowUpInput): Promise<boolean> => {
       if (!deps.followUpUrl) return false;
-      await ky.post(deps.followUpUrl, {
-        json: { workflowId: input.workflowId, summary: input.summary },
+      await postJson(
+        'the follow-up webhook',
+        deps.followUpUrl,
+        { workflowId: input.workflowId, summary: input.summary },
         timeout,
-        retry: 0,
-      });
+      );
       return true;
     },
   };

@@ -4,6 +4,8 @@
  * form. Nothing else in the project reads process.env for settings.
  */
 import { readFileSync } from 'node:fs';
+import { isInsecureVendorUrl } from '../vendor/client.js';
+import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BRANCHES } from './branches.js';
 
@@ -31,6 +33,8 @@ export interface VendorConfig {
   rateLimitRps: number;
   pageSize: number;
   timeoutMs: number;
+  /** VENDOR_ALLOW_INSECURE_HTTP: accept an http:// URL to a host other than loopback. */
+  allowInsecureHttp: boolean;
 }
 
 /** DynamoDB: the endpoint and region follow the usual AWS configuration unless set here. */
@@ -224,13 +228,27 @@ export function rateLimitFor(quotaRps: number, headroomPercent = DEFAULT_QUOTA_H
 export function loadVendorConfig(e: Env = process.env): VendorConfig {
   const quotaRps = positiveNumber(e, 'VENDOR_QUOTA_RPS', 20);
   const headroom = int(e, 'VENDOR_QUOTA_HEADROOM_PERCENT', DEFAULT_QUOTA_HEADROOM_PERCENT, 0, 50);
+  const vendorUrl = url(e, 'VENDOR_API_URL');
+  const allowInsecureHttp = bool(e, 'VENDOR_ALLOW_INSECURE_HTTP', false);
+  if (isInsecureVendorUrl(vendorUrl) && !allowInsecureHttp) {
+    throw new ConfigError(
+      `VENDOR_API_URL=${vendorUrl} is plain http to a host other than loopback: the API key would travel in clear. Use https, or set VENDOR_ALLOW_INSECURE_HTTP=true if this network is trusted.`,
+    );
+  }
+  const timeoutRaw = e.VENDOR_TIMEOUT_MS?.trim();
+  if (timeoutRaw && Number(timeoutRaw) > MAX_VENDOR_TIMEOUT_MS) {
+    throw new ConfigError(
+      `VENDOR_TIMEOUT_MS=${timeoutRaw} is too long: an activity attempt has ${VENDOR_START_TO_CLOSE_MS / 1000} s for the request and the writes of its page, so the request may take at most ${MAX_VENDOR_TIMEOUT_MS} ms.`,
+    );
+  }
   return {
-    url: url(e, 'VENDOR_API_URL'),
+    url: vendorUrl,
     apiKey: vendorKey(e),
     quotaRps,
     rateLimitRps: rateLimitFor(quotaRps, headroom),
     pageSize: int(e, 'VENDOR_PAGE_SIZE', 100, 1, 500),
-    timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, 600_000),
+    timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, MAX_VENDOR_TIMEOUT_MS),
+    allowInsecureHttp,
   };
 }
 

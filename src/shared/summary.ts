@@ -54,6 +54,8 @@ export interface SyncSummary {
   failedBranches: FailedBranch[];
   /** Branches another run was already syncing over the same window (its child ID was taken). */
   skippedBranches: string[];
+  /** Salespersons listed by their branch whose sales the vendor then answered 404 for (gone meanwhile). */
+  vanishedSalespersons: { branch: string; employeeId: string }[];
   pagingStops: PagingStop[];
   /** Where the run's notice went ("webhook", "sns"), or why sending it failed; null when none was due. */
   notice: string | null;
@@ -120,6 +122,10 @@ export function describeSummary(s: SyncSummary): string {
   if (s.failedBranches.length)
     parts.push(`failed: ${s.failedBranches.map((f) => `${f.branch} (${f.reason})`).join('; ')}`);
   if (s.skippedBranches.length) parts.push(`already running elsewhere: ${s.skippedBranches.join(', ')}`);
+  if (s.vanishedSalespersons?.length)
+    parts.push(
+      `salespersons gone from the vendor since listed: ${s.vanishedSalespersons.map((v) => `${v.employeeId} (${v.branch})`).join(', ')}`,
+    );
   if (s.pagingStops.length)
     parts.push(`paging stopped: ${s.pagingStops.map((p) => `${p.list}: ${p.reason}`).join('; ')}`);
   if (s.notice) parts.push(`notice ${s.notice}`);

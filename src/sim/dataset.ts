@@ -3,11 +3,36 @@
  * generated deterministically from a seed, and changed by seeded mutations that report
  * exactly what they changed (so a test can predict what a sync must write).
  */
-import type { BranchRecord, EmployeeRecord, SaleRecord } from '../vendor/schemas.js';
 import { formatVendorTimestamp } from '../vendor/schemas.js';
 import { Prng } from './prng.js';
 
-export type { BranchRecord, EmployeeRecord, SaleRecord } from '../vendor/schemas.js';
+/**
+ * The records the simulator serves: the contract's fields as plain JSON (ids are safe
+ * integers here; the client also takes larger ones). The simulator's tests check them
+ * against the client's schemas (src/vendor/schemas.ts).
+ */
+export interface BranchRecord {
+  [field: string]: unknown;
+  id: number;
+  branch_name: string;
+  employees: number;
+  location: string;
+}
+export interface EmployeeRecord {
+  [field: string]: unknown;
+  id: number;
+  occupation: string;
+  name: string;
+}
+export interface SaleRecord {
+  [field: string]: unknown;
+  id: number;
+  transaction_timestamp: string;
+  amount: string;
+  product: string;
+  quantity: number;
+  customer: string;
+}
 import { DEFAULT_BRANCHES } from '../shared/branches.js';
 
 /** The first branch names, in this order: the 13 branches the original pipeline synced. */

@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoConfig } from '../shared/config.js';
+import { numberOf } from '../shared/exact-json.js';
 
 /** Requests this process sent to DynamoDB, by command, and items it wrote. */
 export interface StoreStats {
@@ -63,6 +64,9 @@ export function createDynamoClients(cfg: DynamoConfig): DynamoClients {
   );
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    // Numbers come back as the vendor's JSON did: a double when it holds the value exactly,
+    // else an ExactNumber with every digit (a plain read would round 12345678901234567890).
+    unmarshallOptions: { wrapNumbers: numberOf },
   });
   return { raw, doc, stats };
 }

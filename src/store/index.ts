@@ -5,14 +5,22 @@
  * hook in here.
  */
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { BranchRecord, EmployeeRecord, SaleRecord } from '../vendor/schemas.js';
+import { exactStringify, nestingDepth } from '../shared/exact-json.js';
+import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor/schemas.js';
 import type { DynamoClients } from './client.js';
 import { type LogicalTable, TABLE_KEYS, type TableNames } from './tables.js';
-import { contentHash, type UpsertItem, type UpsertResult, upsertIfChanged } from './upsert.js';
+import {
+  contentHash,
+  HASH_ATTRIBUTE,
+  type UpsertItem,
+  type UpsertOptions,
+  type UpsertResult,
+  upsertIfChanged,
+} from './upsert.js';
 
 export { createDynamoClients, emptyStoreStats, type DynamoClients, type StoreStats } from './client.js';
 export { ensureTables, tableNames, TABLE_KEYS, type TableNames, type LogicalTable } from './tables.js';
-export { contentHash, stableStringify, HASH_ATTRIBUTE, type UpsertResult } from './upsert.js';
+export { contentHash, stableStringify, HASH_ATTRIBUTE, type UpsertResult, type Rejected } from './upsert.js';
 
 /** Which run wrote an item: kept on the item for tracing, never part of its content hash. */
 export interface WriteContext {
@@ -33,6 +41,45 @@ export interface SetAside {
 /** Longest raw fragment stored in the quarantine table (DynamoDB items are capped at 400 KB). */
 const RAW_LIMIT = 16_000;
 
+/** Attributes the pipeline writes on every item besides the keys. */
+const METADATA_ATTRIBUTES = [HASH_ATTRIBUTE, 'synced_at', 'synced_by', 'synced_run'] as const;
+
+/**
+ * Why a vendor record cannot be stored under its key as sent, or undefined: a field named like
+ * one of the pipeline's own attributes. A key field that holds the same id is fine (the key
+ * holds it); one that holds another id contradicts how the record was reached.
+ */
+function attributeClash(record: Record<string, unknown>, key: Record<string, string>): string | undefined {
+  for (const name of METADATA_ATTRIBUTES) {
+    if (Object.hasOwn(record, name))
+      return `the field ${name} has the name of an attribute the pipeline writes on every item`;
+  }
+  for (const [name, value] of Object.entries(key)) {
+    if (!Object.hasOwn(record, name)) continue;
+    const v = record[name];
+    const same =
+      typeof v === 'string'
+        ? v === value
+        : (() => {
+            try {
+              return idKey(v as never) === value;
+            } catch {
+              return false;
+            }
+          })();
+    if (!same)
+      return `the field ${name}=${exactStringify(v).slice(0, 40)} contradicts the key ${name}=${value} the record was reached by`;
+  }
+  return undefined;
+}
+
+/** A vendor record's text for the quarantine table: every number as sent, bounded in size. */
+function rawText(raw: unknown): string {
+  if (typeof raw === 'string') return raw;
+  if (nestingDepth(raw, 1000) > 1000) return '(not kept: nested deeper than 1,000 levels)';
+  return exactStringify(raw);
+}
+
 /** DynamoDB-backed store of the synced tables. */
 export class Store {
   constructor(
@@ -45,36 +92,66 @@ export class Store {
     return k.sk ? [k.pk, k.sk] : [k.pk];
   }
 
-  private async upsert(table: LogicalTable, items: UpsertItem[]): Promise<UpsertResult> {
-    if (items.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-    return upsertIfChanged(this.clients, this.names[table], this.keyNames(table), items);
+  /**
+   * Builds each record's item, sets aside the ones that clash with the pipeline's attributes,
+   * and upserts the rest; every record not stored comes back in `rejected` with the reason.
+   */
+  private async upsert<R extends Record<string, unknown>>(
+    table: LogicalTable,
+    records: R[],
+    build: (r: R) => UpsertItem,
+    options: UpsertOptions,
+  ): Promise<UpsertResult> {
+    const items: UpsertItem[] = [];
+    const rejected: UpsertResult['rejected'] = [];
+    for (const r of records) {
+      const item = build(r);
+      const clash = attributeClash(r, item.key);
+      if (clash) rejected.push({ source: r, reason: clash });
+      else items.push({ ...item, source: r });
+    }
+    if (items.length === 0) return { inserted: 0, updated: 0, unchanged: 0, rejected };
+    const result = await upsertIfChanged(
+      this.clients,
+      this.names[table],
+      this.keyNames(table),
+      items,
+      options,
+    );
+    result.rejected.unshift(...rejected);
+    return result;
   }
 
   /** Upserts branch metadata; key `branch_id`. */
-  async upsertBranches(records: BranchRecord[], ctx: WriteContext): Promise<UpsertResult> {
+  async upsertBranches(
+    records: BranchRecord[],
+    ctx: WriteContext,
+    options: UpsertOptions = {},
+  ): Promise<UpsertResult> {
     return this.upsert(
       'branches',
-      records.map((r) => ({
-        key: { branch_id: String(r.id) },
-        hash: contentHash(r),
-        item: { ...r, ...provenance(ctx) },
-      })),
+      records,
+      (r) => ({ key: { branch_id: idKey(r.id) }, hash: contentHash(r), item: { ...r, ...provenance(ctx) } }),
+      options,
     );
   }
 
   /** Upserts salespersons of one branch; key (`employee_id`, `branch_id`): a transfer adds an item. */
   async upsertSalespersons(
     records: EmployeeRecord[],
-    branchId: number,
+    branchId: string,
     ctx: WriteContext,
+    options: UpsertOptions = {},
   ): Promise<UpsertResult> {
     return this.upsert(
       'salespersons',
-      records.map((r) => ({
-        key: { employee_id: String(r.id), branch_id: String(branchId) },
+      records,
+      (r) => ({
+        key: { employee_id: idKey(r.id), branch_id: branchId },
         hash: contentHash(r),
         item: { ...r, ...provenance(ctx) },
-      })),
+      }),
+      options,
     );
   }
 
@@ -83,21 +160,25 @@ export class Store {
    * branch the salesperson was reached through, a plain attribute outside the content
    * hash: a salesperson listed under two branches (a transfer in progress) must not make
    * the sale flip between them and be rewritten every run. It is set when the sale is
-   * first stored and whenever the vendor's record changes.
+   * first stored and whenever the vendor's record changes. A sale that carries its own
+   * `branch_id` keeps the vendor's value.
    */
   async upsertSales(
     records: SaleRecord[],
-    employeeId: number,
-    branchId: number,
+    employeeId: string,
+    branchId: string,
     ctx: WriteContext,
+    options: UpsertOptions = {},
   ): Promise<UpsertResult> {
     return this.upsert(
       'sales',
-      records.map((r) => ({
-        key: { sale_id: String(r.id), employee_id: String(employeeId) },
+      records,
+      (r) => ({
+        key: { sale_id: idKey(r.id), employee_id: employeeId },
         hash: contentHash(r),
-        item: { ...r, branch_id: String(branchId), ...provenance(ctx) },
-      })),
+        item: { branch_id: branchId, ...r, ...provenance(ctx) },
+      }),
+      options,
     );
   }
 
@@ -109,7 +190,7 @@ export class Store {
   async quarantine(entries: SetAside[], ctx: WriteContext): Promise<number> {
     const byKey = new Map<string, UpsertItem>();
     for (const e of entries) {
-      const raw = typeof e.raw === 'string' ? e.raw : JSON.stringify(e.raw);
+      const raw = rawText(e.raw);
       const stored = raw.length > RAW_LIMIT ? `${raw.slice(0, RAW_LIMIT)}…(${raw.length} chars)` : raw;
       const content = { kind: e.kind, reason: e.reason, raw: stored };
       const hash = contentHash(content);
@@ -119,7 +200,9 @@ export class Store {
         item: { ...content, request: e.request, ...provenance(ctx) },
       });
     }
-    const r = await this.upsert('quarantine', [...byKey.values()]);
+    const items = [...byKey.values()];
+    if (items.length === 0) return 0;
+    const r = await upsertIfChanged(this.clients, this.names.quarantine, this.keyNames('quarantine'), items);
     return r.inserted;
   }
 

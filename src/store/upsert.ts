@@ -18,21 +18,20 @@
  * rejected conditional write still consumes write capacity, so it would buy nothing.
  */
 import { createHash } from 'node:crypto';
-import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { stableStringify } from '../shared/exact-json.js';
 import type { DynamoClients } from './client.js';
+import { itemProblem, toDynamo } from './storable.js';
+
+export { stableStringify };
 
 /** Item attribute that holds the content hash. */
 export const HASH_ATTRIBUTE = 'content_hash';
-
-/** JSON with object keys sorted at every depth: the same content always gives the same text. */
-export function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
-}
 
 /** sha256 of the stable JSON of `value`, hex. */
 export function contentHash(value: unknown): string {
@@ -44,13 +43,36 @@ export interface UpsertItem {
   key: Record<string, string>;
   hash: string;
   item: Record<string, unknown>;
+  /** The vendor's record, handed back when the item cannot be stored. */
+  source?: unknown;
 }
 
-/** What an upsert did. */
+/** An item DynamoDB cannot store as sent, and why. */
+export interface Rejected {
+  source: unknown;
+  reason: string;
+}
+
+/** What an upsert did. Rejected items were not written; everything else was. */
 export interface UpsertResult {
   inserted: number;
   updated: number;
   unchanged: number;
+  rejected: Rejected[];
+}
+
+/** Options of one upsert. */
+export interface UpsertOptions {
+  /**
+   * Aborts before any further request (and the request in flight): an activity attempt that
+   * Temporal gave up on (timed out, cancelled) must not write after the attempt that replaced it.
+   */
+  signal?: AbortSignal;
+  /**
+   * Check each item against what DynamoDB can store before sending it (default true). Off
+   * only in the test that proves the fallback for causes the check does not foresee.
+   */
+  checkItems?: boolean;
 }
 
 const GET_BATCH = 100;
@@ -76,6 +98,7 @@ async function storedHashes(
   table: string,
   keys: Record<string, string>[],
   keyNames: string[],
+  signal: AbortSignal | undefined,
 ): Promise<Map<string, string | undefined>> {
   const found = new Map<string, string | undefined>();
   let pending = keys;
@@ -89,12 +112,14 @@ async function storedHashes(
       );
     }
     if (round > 0) await backoff(round);
+    signal?.throwIfAborted();
     const out: BatchGetCommandOutput = await clients.doc.send(
       new BatchGetCommand({
         RequestItems: {
           [table]: { Keys: pending, ProjectionExpression: projection, ExpressionAttributeNames: names },
         },
       }),
+      { abortSignal: signal },
     );
     for (const item of out.Responses?.[table] ?? []) {
       const key: Record<string, string> = {};
@@ -111,6 +136,7 @@ async function writeBatch(
   clients: DynamoClients,
   table: string,
   items: Record<string, unknown>[],
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   let pending = items.map((Item) => ({ PutRequest: { Item } }));
   for (let round = 0; pending.length > 0; round++) {
@@ -120,15 +146,62 @@ async function writeBatch(
       );
     }
     if (round > 0) await backoff(round);
-    const out = await clients.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+    signal?.throwIfAborted();
+    const out = await clients.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }), {
+      abortSignal: signal,
+    });
     const left = out.UnprocessedItems?.[table] ?? [];
     clients.stats.itemsWritten += pending.length - left.length;
     pending = left as typeof pending;
   }
 }
 
+/** DynamoDB refused the request's content (not a throttle or an outage): retrying the same cannot help. */
+function isValidationError(err: unknown): boolean {
+  return (err as { name?: string } | null)?.name === 'ValidationException';
+}
+
+/**
+ * Writes one chunk. When DynamoDB refuses the batch for its content, each item is put alone,
+ * so the item it refuses is found and set aside and the others are stored in this attempt.
+ */
+async function writeChunk(
+  clients: DynamoClients,
+  table: string,
+  chunk: { item: Record<string, unknown>; source: unknown }[],
+  rejected: Rejected[],
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  try {
+    await writeBatch(
+      clients,
+      table,
+      chunk.map((c) => c.item),
+      signal,
+    );
+    return 0;
+  } catch (err) {
+    if (!isValidationError(err)) throw err;
+  }
+  let refused = 0;
+  for (const c of chunk) {
+    signal?.throwIfAborted();
+    try {
+      await clients.doc.send(new PutCommand({ TableName: table, Item: c.item }), { abortSignal: signal });
+      clients.stats.itemsWritten++;
+    } catch (err) {
+      if (!isValidationError(err)) throw err;
+      rejected.push({ source: c.source, reason: `DynamoDB refused the item: ${(err as Error).message}` });
+      refused++;
+    }
+  }
+  return refused;
+}
+
 /**
  * Upserts items into one table, writing only those whose hash differs from the stored one.
+ * Items DynamoDB cannot store as sent come back in `rejected` (with the reason) and are
+ * neither written nor counted as inserted or updated; every other item is written.
  * Items must have distinct keys (DynamoDB refuses duplicate keys in one batch).
  */
 export async function upsertIfChanged(
@@ -136,32 +209,53 @@ export async function upsertIfChanged(
   table: string,
   keyNames: string[],
   items: UpsertItem[],
+  options: UpsertOptions = {},
 ): Promise<UpsertResult> {
-  const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
-  const changed: Record<string, unknown>[] = [];
-  for (let i = 0; i < items.length; i += GET_BATCH) {
-    const chunk = items.slice(i, i + GET_BATCH);
+  const { signal } = options;
+  const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, rejected: [] };
+  const storable: UpsertItem[] = [];
+  for (const c of items) {
+    const problem =
+      options.checkItems === false
+        ? undefined
+        : itemProblem({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash });
+    if (problem) result.rejected.push({ source: c.source ?? c.item, reason: problem });
+    else storable.push(c);
+  }
+  const changed: { item: Record<string, unknown>; source: unknown; isNew: boolean }[] = [];
+  for (let i = 0; i < storable.length; i += GET_BATCH) {
+    const chunk = storable.slice(i, i + GET_BATCH);
     const stored = await storedHashes(
       clients,
       table,
       chunk.map((c) => c.key),
       keyNames,
+      signal,
     );
     for (const c of chunk) {
       const k = keyString(c.key);
-      if (!stored.has(k)) {
-        result.inserted++;
-      } else if (stored.get(k) !== c.hash) {
-        result.updated++;
-      } else {
+      const isNew = !stored.has(k);
+      if (!isNew && stored.get(k) === c.hash) {
         result.unchanged++;
         continue;
       }
-      changed.push({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash });
+      changed.push({
+        item: toDynamo({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash }) as Record<string, unknown>,
+        source: c.source ?? c.item,
+        isNew,
+      });
     }
   }
   for (let i = 0; i < changed.length; i += WRITE_BATCH) {
-    await writeBatch(clients, table, changed.slice(i, i + WRITE_BATCH));
+    const chunk = changed.slice(i, i + WRITE_BATCH);
+    const before = result.rejected.length;
+    await writeChunk(clients, table, chunk, result.rejected, signal);
+    const refused = new Set(result.rejected.slice(before).map((r) => r.source));
+    for (const c of chunk) {
+      if (refused.has(c.source)) continue;
+      if (c.isNew) result.inserted++;
+      else result.updated++;
+    }
   }
   return result;
 }

@@ -5,6 +5,7 @@
  * contract says every API field is stored.
  */
 import { z } from 'zod';
+import { ExactNumber, idDigits } from '../shared/exact-json.js';
 
 /** `YYYY-MM-DD HH:MM:SS`, UTC, and a real calendar instant. */
 export const VENDOR_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
@@ -24,13 +25,36 @@ export function formatVendorTimestamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-const vendorId = z.number().int().nonnegative();
+/**
+ * A vendor id: a non-negative integer of up to 38 digits, as a JSON number. Ids beyond 2^53
+ * arrive as ExactNumber (parseExactJson) and keep every digit; keys are its decimal digits.
+ */
+export const vendorId = z.custom<number | ExactNumber>((v) => idDigits(v) !== undefined, {
+  message: 'not a non-negative integer id of at most 38 digits',
+});
+
+/** The key of a validated id: its decimal digits. */
+export function idKey(id: number | ExactNumber): string {
+  return idDigits(id) as string;
+}
+
+/** An integer field: a JSON integer, of any size (beyond 2^53 it is an ExactNumber). */
+const vendorInt = z.custom<number | ExactNumber>(
+  (v) => (typeof v === 'number' && Number.isInteger(v)) || (v instanceof ExactNumber && v.isInteger),
+  { message: 'not an integer' },
+);
+const vendorNonNegativeInt = z.custom<number | ExactNumber>(
+  (v) =>
+    (typeof v === 'number' && Number.isInteger(v) && v >= 0) ||
+    (v instanceof ExactNumber && v.isInteger && !v.negative),
+  { message: 'not a non-negative integer' },
+);
 
 export const branchSchema = z
   .object({
     id: vendorId,
     branch_name: z.string().min(1),
-    employees: z.number().int().nonnegative(),
+    employees: vendorNonNegativeInt,
     location: z.string(),
   })
   .passthrough();
@@ -54,7 +78,7 @@ export const saleSchema = z
       ),
     amount: z.string().regex(/^-?\d+(\.\d+)?$/, 'not a decimal amount'),
     product: z.string(),
-    quantity: z.number().int(),
+    quantity: vendorInt,
     customer: z.string(),
   })
   .passthrough();
@@ -74,11 +98,11 @@ export const branchesEnvelope = z.object({
 });
 /** Envelope of `/employees`. */
 export const employeesEnvelope = z.object({
-  result: z.object({ branch_id: z.number(), employees: z.array(z.unknown()) }),
+  result: z.object({ branch_id: vendorId, employees: z.array(z.unknown()) }),
   next_page_token: z.string().nullable().optional(),
 });
 /** Envelope of `/sales`. */
 export const salesEnvelope = z.object({
-  result: z.object({ employee_id: z.number(), sales: z.array(z.unknown()) }),
+  result: z.object({ employee_id: vendorId, sales: z.array(z.unknown()) }),
   next_page_token: z.string().nullable().optional(),
 });

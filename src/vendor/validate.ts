@@ -3,8 +3,9 @@
  * stops the good ones next to it, and is never stored as if it were good.
  */
 import type { z } from 'zod';
+import { nestingDepth, parseProblem, stableStringify } from '../shared/exact-json.js';
 import type { SetAside } from '../store/index.js';
-import { recordSchemas, type RecordKind } from './schemas.js';
+import { idKey, recordSchemas, type RecordKind } from './schemas.js';
 
 /** Good records of one kind, and what was set aside with the reason. */
 export interface Validated<T> {
@@ -13,10 +14,17 @@ export interface Validated<T> {
 }
 
 /**
+ * Deepest nesting a record may have. DynamoDB stores at most 32 levels (the record itself is
+ * one); deeper records are set aside here, before anything walks them recursively.
+ */
+export const MAX_RECORD_DEPTH = 32;
+
+/**
  * Validates each record against the schema of its kind, then sets aside every record
  * whose id appears more than once in the same response with different content (the
- * vendor's answer is ambiguous, so neither copy is trusted). Exact copies are stored once
- * and the extra copies are set aside, so they are still counted and visible.
+ * vendor's answer is ambiguous, so neither copy is trusted). Copies are compared by
+ * content (key order and number spelling do not matter): exact copies are stored once and
+ * the extra copies are set aside, so they are still counted and visible.
  */
 export function validateRecords<K extends RecordKind>(
   kind: K,
@@ -28,19 +36,29 @@ export function validateRecords<K extends RecordKind>(
   const bad: SetAside[] = [];
   const parsed: { record: T; raw: unknown; text: string }[] = [];
   for (const raw of records) {
+    const problem =
+      parseProblem(raw) ??
+      (nestingDepth(raw, MAX_RECORD_DEPTH) > MAX_RECORD_DEPTH
+        ? `nested deeper than ${MAX_RECORD_DEPTH} levels (DynamoDB's limit)`
+        : undefined);
+    if (problem) {
+      bad.push({ kind, reason: `invalid ${kind}: ${problem}`, raw, request });
+      continue;
+    }
     const r = schema.safeParse(raw);
     if (r.success) {
-      parsed.push({ record: r.data as T, raw, text: JSON.stringify(raw) });
+      parsed.push({ record: r.data as T, raw, text: stableStringify(raw) });
     } else {
       const reason = r.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ');
       bad.push({ kind, reason: `invalid ${kind}: ${reason}`, raw, request });
     }
   }
-  const byId = new Map<number, typeof parsed>();
+  const byId = new Map<string, typeof parsed>();
   for (const p of parsed) {
-    const list = byId.get(p.record.id) ?? [];
+    const id = idKey(p.record.id);
+    const list = byId.get(id) ?? [];
     list.push(p);
-    byId.set(p.record.id, list);
+    byId.set(id, list);
   }
   const good: T[] = [];
   for (const [id, copies] of byId) {

@@ -10,6 +10,7 @@ import {
   executeChild,
   setCurrentDetails,
   sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
 import { salespersonWorkflowId } from '../shared/ids.js';
@@ -18,7 +19,7 @@ import { addCounts, emptyCounts } from '../shared/summary.js';
 import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import { MAX_PAGES_PER_LIST, salespersonSyncWorkflow } from './salesperson-sync.js';
 import type { BranchRef } from '../activities/index.js';
-import type { BranchSyncInput, BranchSyncOutput } from './types.js';
+import type { BranchSyncInput, BranchSyncOutput, SalespersonSyncInput } from './types.js';
 
 /** Lookups of a branch whose record keeps failing validation before the branch fails. */
 const INVALID_BRANCH_ATTEMPTS = 4;
@@ -44,7 +45,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
   const acts = vendorActivities(input.vendorTaskQueue);
   let out: BranchSyncOutput;
   let branch: BranchRef;
-  let ids: number[];
+  let ids: string[];
   let nextIndex: number;
 
   if (input.resume) {
@@ -60,6 +61,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
       counts: emptyCounts(),
       pagingStops: [],
       failedSalespersons: [],
+      vanishedSalespersons: [],
     };
     // The vendor may answer with a record for this name that fails validation (set aside):
     // the branch exists but cannot be read this time. Ask again a few times, counting each
@@ -88,7 +90,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     branch = found.branch;
     out.branchId = branch.id;
 
-    const unique = new Set<number>();
+    const unique = new Set<string>();
     const seen = new Set<string>();
     let token: string | null = null;
     for (;;) {
@@ -114,40 +116,58 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
   }
 
   const total = ids.length;
+  // A reset of this branch (`temporal workflow reset`) is a request to sync it again: its
+  // children must not be mistaken for another branch's (see startSalesperson).
+  const info = workflowInfo();
+  const resetRunId =
+    input.resume?.resetRunId ?? (info.runId !== info.originalExecutionRunId ? info.runId : undefined);
+  const startSalesperson = async (employeeId: string) => {
+    const options = (workflowId: string) => ({
+      workflowId,
+      // The ID names the salesperson and the parent run, not the branch: when another
+      // branch of this run has started (or finished) it, the start fails and this branch
+      // does not fetch the same sales again.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      args: [
+        {
+          employeeId,
+          branchId: branch.id,
+          branchName: input.name,
+          window: input.window,
+          vendorTaskQueue: input.vendorTaskQueue,
+          historyBudget: input.historyBudget,
+        },
+      ] as [SalespersonSyncInput],
+      typedSearchAttributes: childSearchAttributes(
+        input.searchAttributes,
+        input.name,
+        'salesperson',
+        input.window?.to ?? null,
+      ),
+      staticSummary: `Sales of salesperson ${employeeId} (branch ${input.name})`,
+    });
+    const id = salespersonWorkflowId(input.scope, input.runId, employeeId);
+    try {
+      return await executeChild(salespersonSyncWorkflow, options(id));
+    } catch (err) {
+      // After a reset the ID may be taken by this branch's own earlier run: start again
+      // under an ID of this run (the decision depends only on this run, so replay agrees).
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !resetRunId) throw err;
+      return await executeChild(salespersonSyncWorkflow, options(`${id}/reset/${resetRunId}`));
+    }
+  };
   nextIndex = await slidingWindow(
     ids,
     nextIndex,
     input.salespersonConcurrency,
     async (employeeId) => {
       try {
-        const r = await executeChild(salespersonSyncWorkflow, {
-          workflowId: salespersonWorkflowId(input.scope, input.runId, employeeId),
-          // The ID names the salesperson and the parent run, not the branch: when another
-          // branch of this run has started (or finished) it, the start fails and this branch
-          // does not fetch the same sales again.
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          args: [
-            {
-              employeeId,
-              branchId: branch.id,
-              branchName: input.name,
-              window: input.window,
-              vendorTaskQueue: input.vendorTaskQueue,
-              historyBudget: input.historyBudget,
-            },
-          ],
-          typedSearchAttributes: childSearchAttributes(
-            input.searchAttributes,
-            input.name,
-            'salesperson',
-            input.window?.to ?? null,
-          ),
-          staticSummary: `Sales of salesperson ${employeeId} (branch ${input.name})`,
-        });
+        const r = await startSalesperson(employeeId);
+        if (r.vanished) out.vanishedSalespersons.push(employeeId);
         out.pages += r.pages;
         addCounts(out.counts, r.counts);
         if (r.pagingStop) out.pagingStops.push(r.pagingStop);
-        out.salespersons++;
+        if (!r.vanished) out.salespersons++;
       } catch (err) {
         // Another branch of this run lists the same salesperson and has its child.
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -163,7 +183,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
   if (nextIndex < ids.length) {
     await continueAsNew<typeof branchSyncWorkflow>({
       ...input,
-      resume: { branch, salespersonIds: ids, nextIndex, partial: out },
+      resume: { branch, salespersonIds: ids, nextIndex, partial: out, resetRunId },
     });
   }
   if (out.failedSalespersons.length > 0) {

@@ -4,6 +4,7 @@
  */
 import { type ActivityOptions, type RetryPolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { VENDOR_HEARTBEAT_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from '../shared/activity-timeouts.js';
 
 /**
  * Retry policy of every vendor request. 5xx, drops and timeouts back off exponentially;
@@ -22,11 +23,12 @@ export const VENDOR_RETRY: RetryPolicy = {
 export function vendorActivities(taskQueue: string): Activities {
   const options: ActivityOptions = {
     taskQueue,
-    // The HTTP timeout (VENDOR_TIMEOUT_MS, 10 s by default) plus the writes of one page.
-    startToCloseTimeout: '60s',
-    // Activities heartbeat before and after the request and after the writes, so an attempt
-    // lost with its worker (kill -9, a crashed machine) is retried after 15 s, not 60 s.
-    heartbeatTimeout: '15s',
+    // The HTTP timeout (VENDOR_TIMEOUT_MS, 10 s by default, checked at start to leave
+    // WRITE_BUDGET_MS) plus the writes of one page.
+    startToCloseTimeout: VENDOR_START_TO_CLOSE_MS,
+    // Activities heartbeat every few seconds while they run, so an attempt lost with its
+    // worker (kill -9, a crashed machine) is retried after 15 s, not 60 s.
+    heartbeatTimeout: VENDOR_HEARTBEAT_TIMEOUT_MS,
     // Bounds the whole retry sequence, including time queued behind the rate limit.
     scheduleToCloseTimeout: '30m',
     retry: VENDOR_RETRY,

@@ -20,7 +20,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { SyncWindow } from '../activities/index.js';
 import type { NotifyActivities } from '../activities/notify.js';
 import { DEFAULT_BRANCHES } from '../shared/branches.js';
-import { branchWorkflowId, windowTag } from '../shared/ids.js';
+import { branchWorkflowId, windowScope } from '../shared/ids.js';
 import { SYNC_KIND, SYNC_WINDOW_END, TEMPORAL_SCHEDULED_START_TIME } from '../shared/search-attributes.js';
 import { addCounts, describeSummary, emptyCounts, type SyncSummary } from '../shared/summary.js';
 import { DEFAULT_VENDOR_TASK_QUEUE } from '../shared/task-queues.js';
@@ -71,10 +71,13 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   const useSearchAttributes = input.searchAttributes ?? true;
   const resume = input.resume;
   const window = resume ? resume.window : resolveWindow(input);
-  const scope =
-    resume?.scope ??
-    (window ? windowTag(window.to) : `full-${windowTag(workflowInfo().startTime.toISOString())}`);
-  const runId = resume?.runId ?? workflowInfo().firstExecutionRunId;
+  const info = workflowInfo();
+  const scope = resume?.scope ?? windowScope(window, info.startTime.toISOString());
+  // Salesperson child IDs carry this run's ID (kept across continue-as-new). A reset run
+  // (`temporal workflow reset`) takes its own, so it syncs again instead of finding the
+  // original run's children and counting them as shared.
+  const isReset = info.runId !== info.originalExecutionRunId;
+  const runId = isReset ? info.runId : (resume?.runId ?? info.runId);
   const summary: SyncSummary = resume?.summary ?? {
     window: { from: window?.from ?? null, to: window?.to ?? workflowInfo().startTime.toISOString() },
     branchesRequested: 0,
@@ -86,6 +89,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     unknownBranches: [],
     failedBranches: [],
     skippedBranches: [],
+    vanishedSalespersons: [],
     pagingStops: [],
     notice: null,
     followUp: null,
@@ -144,6 +148,8 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     summary.pagingStops.push(...r.pagingStops);
     summary.salespersonsSynced += r.salespersons;
     summary.salespersonsShared += r.salespersonsShared ?? 0;
+    for (const employeeId of r.vanishedSalespersons ?? [])
+      summary.vanishedSalespersons.push({ branch: r.name, employeeId });
   };
 
   const syncBranch = async (name: string): Promise<void> => {
@@ -209,22 +215,31 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     .map((f) => `${f.branch}: ${f.reason}`)
     .join('; ')}`;
 
-  // A notice when the run failed or set aside too many records; its own failure never fails the run.
+  // A notice when the run failed or set aside too many records, to each destination as a
+  // step of its own; a notice's failure never fails the run.
   const workflowId = workflowInfo().workflowId;
-  try {
-    const sent = await notifier.notifyRun({
-      workflowId,
-      status: failed ? 'failed' : 'succeeded',
-      reason: failed ? reason : undefined,
-      summary,
-    });
-    summary.notice = sent.sentTo.length ? `sent to ${sent.sentTo.join(', ')}` : null;
-  } catch (err) {
-    summary.notice = `could not be sent: ${reasonOf(err)}`;
-    log.error('run notice could not be sent', { error: reasonOf(err) });
+  const noticeInput = {
+    workflowId,
+    status: failed ? ('failed' as const) : ('succeeded' as const),
+    reason: failed ? reason : undefined,
+    summary,
+  };
+  const notices: string[] = [];
+  for (const [name, step] of [
+    ['webhook', notifier.notifyWebhook],
+    ['sns', notifier.notifySns],
+  ] as const) {
+    try {
+      if ((await step(noticeInput)) === 'sent') notices.push(`sent to ${name}`);
+    } catch (err) {
+      notices.push(`${name} could not be sent: ${reasonOf(err)}`);
+      log.error('run notice could not be sent', { destination: name, error: reasonOf(err) });
+    }
   }
-  // The follow-up step runs only when every branch succeeded.
-  if (summary.failedBranches.length === 0) {
+  summary.notice = notices.length ? notices.join('; ') : null;
+  // The follow-up step runs only when every branch succeeded: a branch skipped because another
+  // run held it was not synced by this run, so it is not a success either.
+  if (summary.failedBranches.length === 0 && summary.skippedBranches.length === 0) {
     try {
       summary.followUp = (await notifier.followUp({ workflowId, summary })) ? 'done' : null;
     } catch (err) {

@@ -32,6 +32,10 @@ export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Prom
     });
     out.pages++;
     addCounts(out.counts, page.counts);
+    if (page.vanished) {
+      out.vanished = true;
+      break;
+    }
     setCurrentDetails(`${out.pages} pages, ${out.counts.sales.fetched} sales`);
     token = page.nextPageToken;
     if (token === null) break;

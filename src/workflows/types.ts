@@ -48,9 +48,9 @@ export interface SalesSyncResume {
 export interface BranchSyncInput {
   name: string;
   window: SyncWindow | null;
-  /** Scope of child IDs (the window tag). */
+  /** Scope of child IDs (windowScope: window end and length). */
   scope: string;
-  /** Run ID of the parent run: salesperson children are unique per run (see salespersonWorkflowId). */
+  /** Run ID of the parent run (its own after a reset): salesperson children are unique per run (see salespersonWorkflowId). */
   runId: string;
   salespersonConcurrency: number;
   vendorTaskQueue: string;
@@ -63,16 +63,18 @@ export interface BranchSyncInput {
 /** State a branch child carries into its next run (continue-as-new). */
 export interface BranchResume {
   branch: BranchRef;
-  salespersonIds: number[];
+  salespersonIds: string[];
   nextIndex: number;
   partial: BranchSyncOutput;
+  /** Set when the chain began with a reset of this branch: the run ID its children's IDs fall back to. */
+  resetRunId?: string;
 }
 
 /** Result of a branch child. */
 export interface BranchSyncOutput {
   name: string;
   status: 'synced' | 'unknown';
-  branchId: number | null;
+  branchId: string | null;
   /** Salespersons whose sales this branch's children synced. */
   salespersons: number;
   /** Salespersons also listed under another branch whose sales that branch's child synced in this run. */
@@ -81,13 +83,15 @@ export interface BranchSyncOutput {
   counts: Counts;
   pagingStops: PagingStop[];
   /** Salesperson children that failed after their retries: the branch fails with them. */
-  failedSalespersons: { employeeId: number; reason: string }[];
+  failedSalespersons: { employeeId: string; reason: string }[];
+  /** Salespersons listed by the branch whose sales the vendor then answered 404 for. */
+  vanishedSalespersons: string[];
 }
 
 /** Input of a salesperson child. */
 export interface SalespersonSyncInput {
-  employeeId: number;
-  branchId: number;
+  employeeId: string;
+  branchId: string;
   branchName: string;
   window: SyncWindow | null;
   vendorTaskQueue: string;
@@ -101,6 +105,8 @@ export interface SalespersonSyncOutput {
   pages: number;
   counts: Counts;
   pagingStop: PagingStop | null;
+  /** The vendor answered 404 for this salesperson's sales: gone since it was listed. */
+  vanished?: boolean;
 }
 
 /** What the parent's `progress` query answers. */

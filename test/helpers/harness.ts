@@ -108,6 +108,8 @@ export class Pipeline {
     readonly sim: VendorSimulator,
     store: Store,
     readonly quotaRps: number,
+    /** Where the workers' vendor client points: the simulator, or another server of the contract. */
+    readonly vendorUrl: string,
   ) {
     this.store = store;
     this.queues = taskQueues(`-${randomUUID().slice(0, 8)}`);
@@ -118,15 +120,21 @@ export class Pipeline {
     env: TestWorkflowEnvironment,
     dynamo: DynamoLocal,
     sim: Partial<SimOptions> = {},
-    opts: { quotaRps?: number } = {},
+    opts: PipelineOptions = {},
   ): Promise<Pipeline> {
     const simulator = await VendorSimulator.start({ apiKeys: [SIM_KEY], quota: 0, ...sim });
-    return new Pipeline(env, simulator, await freshStore(dynamo), opts.quotaRps ?? 1000);
+    return new Pipeline(
+      env,
+      simulator,
+      await freshStore(dynamo),
+      opts.quotaRps ?? 1000,
+      opts.vendorUrl ?? simulator.url,
+    );
   }
 
-  /** Vendor client pointed at the simulator. */
+  /** Vendor client pointed at the simulator (or the pipeline's other vendor). */
   vendor(timeoutMs = 5000): VendorClient {
-    return new VendorClient({ url: this.sim.url, apiKey: SIM_KEY, timeoutMs });
+    return new VendorClient({ url: this.vendorUrl, apiKey: SIM_KEY, timeoutMs });
   }
 
   /** Creates this test's workers (workflows + vendor activities). */
@@ -162,12 +170,19 @@ export class Pipeline {
   }
 }
 
+/** Options of one test's pipeline. */
+export interface PipelineOptions {
+  quotaRps?: number;
+  /** A vendor other than the pipeline's simulator (a server of the contract started by the test). */
+  vendorUrl?: string;
+}
+
 /** A suite's servers: Temporal and DynamoDB Local started once, and its pipelines. */
 export interface Stack {
   readonly env: TestWorkflowEnvironment;
   readonly dynamo: DynamoLocal;
   /** A fresh pipeline (simulator, tables, queues) on this stack, stopped after the suite. */
-  readonly pipeline: (sim?: Partial<SimOptions>, opts?: { quotaRps?: number }) => Promise<Pipeline>;
+  readonly pipeline: (sim?: Partial<SimOptions>, opts?: PipelineOptions) => Promise<Pipeline>;
 }
 
 /**
