@@ -44,7 +44,10 @@ describe('vendor answers, one attempt at a time (scripted vendor, DynamoDB Local
       { workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } },
       { logger: quiet },
     );
-    const syncSales = (window: { from: string; to: string } | null = null, employeeId = salesperson) =>
+    const syncSales = (
+      window: { from: string; to: string } | null = null,
+      employeeId = salesperson,
+    ): Promise<SyncSalesPageOutput> =>
       env.run(acts.syncSalesPage, { employeeId, branchId: BRANCH, window, pageToken: null });
     return { vendor, store, acts, env, syncSales };
   }
