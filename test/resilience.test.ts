@@ -4,39 +4,14 @@
  * local HTTP receiver standing in for Slack (a real server the notices are POSTed to).
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { WorkflowFailedError } from '@temporalio/client';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { salesSyncWorkflow } from '../src/workflows/index.js';
 import type { SalesSyncInput } from '../src/workflows/types.js';
 import { type Pipeline, SIM_KEY, useStack } from './helpers/harness.js';
+import { receiver } from './helpers/receiver.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
-
-/** A local webhook receiver: records every JSON body POSTed to it. */
-async function receiver(): Promise<{
-  url: string;
-  bodies: Record<string, unknown>[];
-  close(): Promise<void>;
-}> {
-  const bodies: Record<string, unknown>[] = [];
-  const server: Server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c: Buffer) => (data += c.toString()));
-    req.on('end', () => {
-      bodies.push(JSON.parse(data) as Record<string, unknown>);
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    bodies,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
 
 describe('faults, notices and secrets (time-skipping server, DynamoDB Local, simulator)', function () {
   this.timeout(180_000);

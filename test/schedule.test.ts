@@ -164,12 +164,12 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       );
     }
     const ids = children.map((c) => c.workflowId).sort();
-    assert.ok(ids.includes('sales-sync/2026-05-01T10:00:00Z/branch/Akron'), ids.join(', '));
-    // A salesperson child is named by the window, the salesperson and the parent run (one per run).
+    assert.ok(ids.includes('sales-sync/2026-05-01T10:00:00Z/24h/branch/Akron'), ids.join(', '));
+    // A salesperson child is named by the window (end and length), the salesperson and the parent run (one per run).
     const { runId } = await h.describe();
     assert.ok(
       ids.some((id) =>
-        new RegExp(`^sales-sync/2026-05-01T10:00:00Z/salesperson/\\d+/run/${runId}$`).test(id),
+        new RegExp(`^sales-sync/2026-05-01T10:00:00Z/24h/salesperson/\\d+/run/${runId}$`).test(id),
       ),
       ids.join(', '),
     );
