@@ -31,6 +31,14 @@ describe('configuration', () => {
     ],
     [{ VENDOR_PAGE_SIZE: '501' }, /VENDOR_PAGE_SIZE="501" is not valid: expected an integer from 1 to 500/],
     [{ VENDOR_TIMEOUT_MS: 'soon' }, /VENDOR_TIMEOUT_MS="soon"/],
+    [
+      { VENDOR_TIMEOUT_MS: '50000' },
+      /VENDOR_TIMEOUT_MS=50000 is too long: an activity attempt has 60 s for the request and the writes of its page, so the request may take at most 40000 ms/,
+    ],
+    [
+      { VENDOR_API_URL: 'http://vendor.example.com' },
+      /VENDOR_API_URL=http:\/\/vendor.example.com is plain http to a host other than loopback.*VENDOR_ALLOW_INSECURE_HTTP=true/,
+    ],
     [{ SYNC_BRANCHES: ' , ' }, /SYNC_BRANCHES is empty/],
     [{ TEMPORAL_TLS: 'maybe' }, /TEMPORAL_TLS="maybe" is not valid: expected true or false/],
     [{ TEMPORAL_TLS_CERT_PATH: '/x.pem' }, /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together/],
@@ -51,6 +59,16 @@ describe('configuration', () => {
       );
     });
   }
+
+  it('takes plain http to another host only when told to, and https or loopback always', () => {
+    const insecure = { ...base, VENDOR_API_URL: 'http://vendor.example.com' };
+    assert.equal(
+      loadConfig({ ...insecure, VENDOR_ALLOW_INSECURE_HTTP: 'true' }).vendor.allowInsecureHttp,
+      true,
+    );
+    assert.doesNotThrow(() => loadConfig({ ...base, VENDOR_API_URL: 'https://vendor.example.com' }));
+    assert.doesNotThrow(() => loadConfig({ ...base, VENDOR_API_URL: 'http://localhost:8080' }));
+  });
 
   it('reads the vendor key from a file (as a secrets store mounts it), and never puts it in a message', () => {
     const dir = mkdtempSync(join(tmpdir(), 'key-'));
