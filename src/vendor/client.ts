@@ -58,9 +58,6 @@ export function isInsecureVendorUrl(url: string): boolean {
   return u.protocol === 'http:' && !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);
 }
 
-/** Longest part of a bad body kept in an error or the quarantine table. */
-export const RAW_SNIPPET_LIMIT = 2000;
-
 /** Parses a Retry-After header: seconds (integer or fractional) or an HTTP date. Undefined when absent or unreadable. */
 export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
   if (header === null || header.trim() === '') return undefined;
@@ -282,9 +279,4 @@ export function describe(path: string, params: Params): string {
     .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
     .join('&');
   return q ? `${path}?${q}` : path;
-}
-
-/** The start of a text, for messages and the quarantine table. */
-export function snippet(text: string, limit = RAW_SNIPPET_LIMIT): string {
-  return text.length > limit ? `${text.slice(0, limit)}…(${text.length} chars)` : text;
 }
