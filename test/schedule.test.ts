@@ -191,6 +191,10 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
     console.error = (...a: unknown[]) => void out.push(a.join(' '));
     try {
       process.env.TEMPORAL_ADDRESS = stack.env.address;
+      // This suite's workers do not encrypt: the CLI must be told so explicitly.
+      process.env.PAYLOAD_ENCRYPTION = 'off';
+      for (const v of ['PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_ENCRYPTION_KEY_ID', 'PAYLOAD_DECRYPTION_KEYS'])
+        delete process.env[v];
       process.env.TASK_QUEUE_SUFFIX = p.queues.workflows.replace('sales-sync-workflows', '');
       process.env.SYNC_BRANCHES = 'Akron';
       assert.equal(await cli(['schedule', 'create']), 0);
