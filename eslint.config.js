@@ -26,7 +26,7 @@ const workflowForbiddenImports = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', 'dist/', 'bench-results/'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', 'dist/', 'bench-results/', '.build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
