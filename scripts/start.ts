@@ -160,8 +160,9 @@ async function main(): Promise<number> {
       const srv = loadCodecServerConfig({ ...env, ...overrides });
       // The local Web UI answers under both names of the loopback address; each is its own origin.
       const localUi = [`http://127.0.0.1:${ports.ui}`, `http://localhost:${ports.ui}`];
+      const configured = env.CODEC_CORS_ORIGIN?.trim() || !localTemporal ? srv.corsOrigins : [];
       const origins = [
-        ...new Set([...(localTemporal ? localUi : []), ...(uiUrl ? [uiUrl] : []), ...srv.corsOrigins]),
+        ...new Set([...(localTemporal ? localUi : []), ...(uiUrl ? [uiUrl] : []), ...configured]),
       ];
       codecServer = await startCodecServer({
         codec: new EncryptionCodec(codec),
