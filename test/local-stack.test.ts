@@ -198,7 +198,10 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
     }
     assert.match(results['temporal schedule describe']?.out ?? '', /vendorTaskQueue|anNvbi9wbGFpbg/);
     assert.match(results['temporal workflow query']?.out ?? '', /branchesTotal/);
-    assert.match(results['temporal workflow show']?.out ?? '', /"branchesSynced":13[\s\S]*ResultEncoding\s+json\/plain/);
+    assert.match(
+      results['temporal workflow show']?.out ?? '',
+      /"branchesSynced":13[\s\S]*ResultEncoding\s+json\/plain/,
+    );
     assert.match(results['temporal workflow list']?.out ?? '', /sales-sync\/\S+\/branch\/Scranton/);
   });
 
