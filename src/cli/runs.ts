@@ -70,7 +70,8 @@ export async function runOutcome(handle: WorkflowHandle): Promise<RunOutcome> {
     }
     // Not a failure of the run: its result (or failure details) could not be decoded here.
     const status = (await handle.describe().catch(() => undefined))?.status.name;
-    if (!status) throw err;
+    // Still running (or not reachable): the error was about waiting, not about the result.
+    if (!status || status === 'RUNNING' || status === 'CONTINUED_AS_NEW') throw err;
     return {
       ok: status === 'COMPLETED',
       status,
