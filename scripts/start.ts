@@ -18,6 +18,7 @@ import {
   EncryptionCodec,
   dataConverterFor,
   describeCodecConfig,
+  encryptionSwitch,
   loadCodecConfig,
   localCodecSecrets,
   localDataDir,
@@ -119,6 +120,15 @@ async function main(): Promise<number> {
       !env.AWS_ENDPOINT_URL_DYNAMODB?.trim() &&
       env.USE_AWS_DYNAMODB !== 'true';
     const localVendor = !env.VENDOR_API_URL?.trim();
+    // Encryption is on by default: never create the schedule or start a run with plain payloads
+    // in a deployment that may encrypt, unless PAYLOAD_ENCRYPTION=off says so.
+    const encryption = encryptionSwitch(env);
+    if (encryption === 'off' && env.PAYLOAD_ENCRYPTION_KEY?.trim())
+      throw new ConfigError('PAYLOAD_ENCRYPTION=off but PAYLOAD_ENCRYPTION_KEY is set: unset one of them.');
+    if (!localTemporal && encryption === 'on' && !env.PAYLOAD_ENCRYPTION_KEY?.trim())
+      throw new ConfigError(
+        `TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS?.trim()} is set, so the schedule and runs go to that deployment, and payloads are encrypted by default: set PAYLOAD_ENCRYPTION_KEY and PAYLOAD_ENCRYPTION_KEY_ID to its workers' values (and CODEC_SERVER_TOKEN for the codec server), or PAYLOAD_ENCRYPTION=off if it does not encrypt.`,
+      );
     const ports = {
       temporal: port('TEMPORAL_PORT', 7233),
       ui: port('TEMPORAL_UI_PORT', 8233),
@@ -153,8 +163,8 @@ async function main(): Promise<number> {
     let uiUrl = env.TEMPORAL_UI_URL?.trim() || undefined;
     // Payload encryption: locally a key and a codec-server token are generated once and kept
     // in DATA_DIR; elsewhere PAYLOAD_ENCRYPTION_KEY / CODEC_SERVER_TOKEN come from the environment.
-    if (localTemporal) Object.assign(overrides, localCodecSecrets(dataDir, env));
-    const codec = loadCodecConfig({ ...env, ...overrides });
+    if (localTemporal && encryption === 'on') Object.assign(overrides, localCodecSecrets(dataDir, env));
+    const codec = encryption === 'on' ? loadCodecConfig({ ...env, ...overrides }) : undefined;
     let codecUrl: string | undefined;
     if (codec) {
       const srv = loadCodecServerConfig({ ...env, ...overrides });

@@ -5,11 +5,13 @@
  * connecting: TEMPORAL_ADDRESS points at a TCP listener that counts the connections it gets.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT } from '../scripts/stack.js';
 import { main as cli } from '../src/client.js';
 import { finalProgress, progressLine, reportOutcome } from '../src/cli/runs.js';
 import { parseCliTime } from '../src/cli/time.js';
@@ -292,5 +294,25 @@ describe('the project CLI (before connecting to Temporal)', function () {
       );
       assert.match(line, /^\[#{30}\] 3\/3 branches .* \| done$/);
     });
+  });
+
+  it('npm start pointed at another deployment without the key refuses before starting anything (exit 2)', async () => {
+    delete process.env.PAYLOAD_ENCRYPTION_KEY;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--once'], {
+      cwd: ROOT,
+      env: { ...process.env, SIM_PORT: '0', DYNAMODB_ENDPOINT: 'http://127.0.0.1:1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 2, text);
+    assert.match(
+      text,
+      /configuration error: TEMPORAL_ADDRESS=127\.0\.0\.1:\d+ is set, so the schedule and runs go to that deployment, and payloads are encrypted by default: set PAYLOAD_ENCRYPTION_KEY and PAYLOAD_ENCRYPTION_KEY_ID/,
+    );
+    assert.doesNotMatch(text, /vendor simulator/, 'nothing was started');
+    assert.equal(connections, 0);
   });
 });
