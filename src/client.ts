@@ -362,7 +362,7 @@ export function generalHelp(): string {
     '',
     ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(18)} ${c.help.split('. ')[0]}`),
     '',
-    'Settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SYNC_BRANCHES, ... (README, "Configuration").',
+    'Settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, PAYLOAD_ENCRYPTION_KEY (on the local stack: found in DATA_DIR), SYNC_BRANCHES, ... (README, "Configuration").',
   ].join('\n');
 }
 
