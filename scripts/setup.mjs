@@ -102,7 +102,9 @@ async function installTestServer() {
   const dir = join(tools, 'temporal-test-server');
   const wrapper = join(dir, 'temporal-test-server');
   const stamp = join(dir, '.version');
-  if (existsSync(wrapper) && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEST_SERVER_STAMP) return;
+  // A copied .tools (another checkout) has a wrapper naming the other checkout's paths: rewrite it.
+  const here = existsSync(wrapper) && readFileSync(wrapper, 'utf8').includes(`'${join(dir, 'lib')}/*'`);
+  if (here && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEST_SERVER_STAMP) return;
   if (!which('mvn')) fail('Maven (mvn) is needed to fetch the Temporal test server from Maven Central.');
   if (!which('java')) fail('Java 17+ is needed for the Temporal test server and DynamoDB Local.');
   log(`resolving io.temporal:temporal-test-server:${TEST_SERVER_VERSION} with Maven`);

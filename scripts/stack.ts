@@ -125,8 +125,6 @@ export interface TemporalDevServerOptions {
   /** SQLite file that keeps state across restarts; in memory when undefined. */
   dbFile?: string;
   namespace?: string;
-  /** Codec server the Web UI uses to decode encrypted payloads (`--ui-codec-endpoint`). */
-  codecEndpoint?: string;
   /** Where the server's own log goes ('ignore' by default: it is chatty). */
   stdio?: 'inherit' | 'ignore';
   /** More `--dynamic-config-value KEY=VALUE` settings (after DEV_SERVER_DYNAMIC_CONFIG, so they win). */
@@ -179,7 +177,8 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   }
   for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES))
     args.push('--search-attribute', `${name}=${type}`);
-  if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
+  // No --ui-codec-endpoint: with a cluster-level endpoint the Web UI (2.42) sends no credentials
+  // and ignores the browser's "Include cross-origin credentials" (README, "Encrypted payloads").
   for (const kv of [...DEV_SERVER_DYNAMIC_CONFIG, ...(opts.dynamicConfig ?? [])])
     args.push('--dynamic-config-value', kv);
   const child = spawn(temporalCliPath(), args, {

@@ -12,14 +12,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { runOutcome, followProgress } from '../src/cli/runs.js';
+import { finishProgress, followProgress, reportOutcome, runOutcome } from '../src/cli/runs.js';
 import { scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
 import {
   EncryptionCodec,
   dataConverterFor,
   describeCodecConfig,
+  encryptionSwitch,
   loadCodecConfig,
   localCodecSecrets,
+  localDataDir,
+  writeLocalStackInfo,
 } from '../src/codec/index.js';
 import {
   type RunningCodecServer,
@@ -30,12 +33,11 @@ import {
 import { loadConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
-import { describeSummary } from '../src/shared/summary.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import { ensureTables } from '../src/store/index.js';
 import { VendorSimulator } from '../src/sim/index.js';
 import { createWorkersFromConfig, installRuntimeLogging, runWorkers } from '../src/worker.js';
-import { ROOT, startDynamoLocal, startTemporalDevServer, type RunningProcess } from './stack.js';
+import { startDynamoLocal, startTemporalDevServer, type RunningProcess } from './stack.js';
 
 const HELP = `usage: npm start [-- --once]
 
@@ -43,7 +45,7 @@ Starts the local stack (Temporal dev server + Web UI, DynamoDB Local, vendor sim
 creates the tables and the hourly schedule, runs the first sync and keeps serving the
 schedule until Ctrl-C.
 
-  --once     exit after the first run: 0 if it succeeded, 1 if it failed
+  --once     exit after the first run: 0 if it succeeded, 1 if it failed or skipped branches
   --help     this text
 
 Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_LOCAL_PORT (8000), SIM_PORT (8080).
@@ -82,7 +84,7 @@ async function main(): Promise<number> {
   const env = process.env;
   // The AWS SDK is pinned to a release that supports Node 20 (README, "Requirements").
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const dataDir = env.DATA_DIR?.trim() || join(ROOT, '.data');
+  const dataDir = localDataDir(env);
   const started: RunningProcess[] = [];
   let sim: VendorSimulator | undefined;
   let codecServer: RunningCodecServer | undefined;
@@ -118,6 +120,15 @@ async function main(): Promise<number> {
       !env.AWS_ENDPOINT_URL_DYNAMODB?.trim() &&
       env.USE_AWS_DYNAMODB !== 'true';
     const localVendor = !env.VENDOR_API_URL?.trim();
+    // Encryption is on by default: never create the schedule or start a run with plain payloads
+    // in a deployment that may encrypt, unless PAYLOAD_ENCRYPTION=off says so.
+    const encryption = encryptionSwitch(env);
+    if (encryption === 'off' && env.PAYLOAD_ENCRYPTION_KEY?.trim())
+      throw new ConfigError('PAYLOAD_ENCRYPTION=off but PAYLOAD_ENCRYPTION_KEY is set: unset one of them.');
+    if (!localTemporal && encryption === 'on' && !env.PAYLOAD_ENCRYPTION_KEY?.trim())
+      throw new ConfigError(
+        `TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS?.trim()} is set, so the schedule and runs go to that deployment, and payloads are encrypted by default: set PAYLOAD_ENCRYPTION_KEY and PAYLOAD_ENCRYPTION_KEY_ID to its workers' values (and CODEC_SERVER_TOKEN for the codec server), or PAYLOAD_ENCRYPTION=off if it does not encrypt.`,
+      );
     const ports = {
       temporal: port('TEMPORAL_PORT', 7233),
       ui: port('TEMPORAL_UI_PORT', 8233),
@@ -152,14 +163,16 @@ async function main(): Promise<number> {
     let uiUrl = env.TEMPORAL_UI_URL?.trim() || undefined;
     // Payload encryption: locally a key and a codec-server token are generated once and kept
     // in DATA_DIR; elsewhere PAYLOAD_ENCRYPTION_KEY / CODEC_SERVER_TOKEN come from the environment.
-    if (localTemporal) Object.assign(overrides, localCodecSecrets(dataDir, env));
-    const codec = loadCodecConfig({ ...env, ...overrides });
+    if (localTemporal && encryption === 'on') Object.assign(overrides, localCodecSecrets(dataDir, env));
+    const codec = encryption === 'on' ? loadCodecConfig({ ...env, ...overrides }) : undefined;
     let codecUrl: string | undefined;
     if (codec) {
       const srv = loadCodecServerConfig({ ...env, ...overrides });
-      const localUi = `http://127.0.0.1:${ports.ui}`;
+      // The local Web UI answers under both names of the loopback address; each is its own origin.
+      const localUi = [`http://127.0.0.1:${ports.ui}`, `http://localhost:${ports.ui}`];
+      const configured = env.CODEC_CORS_ORIGIN?.trim() || !localTemporal ? srv.corsOrigins : [];
       const origins = [
-        ...new Set([...(localTemporal ? [localUi] : []), ...(uiUrl ? [uiUrl] : []), ...srv.corsOrigins]),
+        ...new Set([...(localTemporal ? localUi : []), ...(uiUrl ? [uiUrl] : []), ...configured]),
       ];
       codecServer = await startCodecServer({
         codec: new EncryptionCodec(codec),
@@ -173,11 +186,13 @@ async function main(): Promise<number> {
       for (const line of codecServerHelp(codecServer.url, origins)) console.log(`                   ${line}`);
     }
     if (localTemporal) {
+      // No cluster-level codec endpoint (--ui-codec-endpoint): the Web UI would then use it with
+      // credentials off and ignore the browser's "Include cross-origin credentials" (UI 2.42),
+      // so every decode would be refused. The browser's own codec setting is the one to use.
       const temporal = await startTemporalDevServer({
         port: ports.temporal,
         uiPort: ports.ui,
         dbFile: join(dataDir, 'temporal.db'),
-        codecEndpoint: codecUrl,
       });
       started.push(temporal);
       overrides.TEMPORAL_ADDRESS = temporal.address;
@@ -187,6 +202,14 @@ async function main(): Promise<number> {
     }
 
     const config = loadConfig(env, overrides);
+    // Lets the project's CLI find this stack (address, codec server) without any setting.
+    if (localTemporal)
+      writeLocalStackInfo(dataDir, {
+        temporalAddress: config.temporal.address,
+        namespace: config.temporal.namespace,
+        ...(codecUrl ? { codecUrl } : {}),
+        ...(uiUrl ? { uiUrl } : {}),
+      });
     installRuntimeLogging();
     const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
     const { workers, store, queues } = await createWorkersFromConfig(config, nativeConnection, codec);
@@ -245,13 +268,19 @@ async function main(): Promise<number> {
     const run = client.workflow.getHandle(workflowId);
     await followProgress(run);
     const outcome = await runOutcome(run);
-    if (outcome.summary) console.log(`summary            ${describeSummary(outcome.summary)}`);
-    if (!outcome.ok) console.error(`first run FAILED: ${outcome.error ?? ''}`);
+    finishProgress(outcome);
+    const report = reportOutcome(workflowId, outcome);
+    for (const line of report.out) console.log(line);
+    for (const line of report.err) console.error(line);
     if (uiUrl) console.log(`Web UI             ${uiUrl}`);
+    if (codecUrl)
+      console.log(
+        `Temporal CLI       eval "$(npm run -s cli -- codec-env)"   # then temporal ... decodes payloads (README, "Operations")`,
+      );
 
     if (values.once) {
       await shutdown();
-      return outcome.ok ? 0 : 1;
+      return report.code;
     }
     console.log('serving the hourly schedule; Ctrl-C stops everything');
     // The signal handler stops everything and exits.

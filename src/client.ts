@@ -7,11 +7,24 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { backfill, scheduleHandle, upsertSchedule, OVERLAP_POLICY, CATCHUP_WINDOW } from './cli/schedule.js';
-import { followProgress, listRuns, runOutcome, startRun } from './cli/runs.js';
-import { dataConverterFor, loadCodecConfig } from './codec/index.js';
-import { loadDynamoConfig, loadSyncDefaults, loadTemporalConfig, parseBranchList } from './shared/config.js';
+import { finishProgress, followProgress, listRuns, reportOutcome, runOutcome, startRun } from './cli/runs.js';
+import { TIME_FORMS, parseCliTime } from './cli/time.js';
+import {
+  type ClientSettings,
+  dataConverterFor,
+  describeCodecConfig,
+  localDataDir,
+  readLocalCodecSecrets,
+  resolveClientSettings,
+} from './codec/index.js';
+import {
+  SYNC_WINDOW_HOURS_RANGE,
+  loadDynamoConfig,
+  loadSyncDefaults,
+  loadTemporalConfig,
+  parseBranchList,
+} from './shared/config.js';
 import { ConfigError } from './shared/errors.js';
-import { describeSummary } from './shared/summary.js';
 import { temporalConnectionOptions } from './shared/temporal-options.js';
 import { taskQueues } from './shared/task-queues.js';
 import { createDynamoClients, ensureTables, tableNames } from './store/index.js';
@@ -29,6 +42,8 @@ interface Command {
   usage: string;
   help: string;
   options: Record<string, { type: 'string' | 'boolean'; help: string }>;
+  /** Positional arguments it takes, by name (none when absent): anything more is a usage error. */
+  positionals?: string[];
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
 }
 
@@ -41,37 +56,77 @@ function isoOption(values: Record<string, unknown>, name: string): Date {
   const raw = values[name];
   if (typeof raw !== 'string')
     throw new UsageError(`--${name} is required (an ISO time such as 2026-11-20T00:00:00Z).`);
-  const ms = Date.parse(raw);
-  if (Number.isNaN(ms))
-    throw new UsageError(`--${name}=${raw} is not a time: use ISO 8601, e.g. 2026-11-20T00:00:00Z.`);
-  return new Date(ms);
+  const date = parseCliTime(raw);
+  if (!date) throw new UsageError(`--${name}=${raw} is not a time: use ${TIME_FORMS}.`);
+  return date;
+}
+
+/** A whole number option within [min, max]; `fallback` when absent. */
+function intOption(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = values[name] as string | boolean | undefined;
+  if (raw === undefined) return fallback;
+  const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(
+      `--${name}=${String(raw)} is not valid: expected a whole number from ${min} to ${max}.`,
+    );
+  return n;
 }
 
 function syncInput(values: Record<string, string | boolean | undefined>): SalesSyncInput {
   const d = loadSyncDefaults();
-  const branches =
-    typeof values.branches === 'string' ? parseBranchList(values.branches, '--branches') : d.branches;
+  let branches = d.branches;
+  if (typeof values.branches === 'string') {
+    try {
+      branches = parseBranchList(values.branches, '--branches');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const input: SalesSyncInput = {
     branches,
     windowHours: d.windowHours,
     branchConcurrency: d.branchConcurrency,
     salespersonConcurrency: d.salespersonConcurrency,
   };
-  if (values.full) input.window = 'full';
-  if (typeof values['window-end'] === 'string')
-    input.windowEnd = isoOption(values, 'window-end').toISOString();
-  if (typeof values['window-hours'] === 'string') {
-    const h = Number(values['window-hours']);
-    if (!Number.isInteger(h) || h < 1)
-      throw new UsageError(`--window-hours=${values['window-hours']} must be a whole number of hours >= 1.`);
-    input.windowHours = h;
+  if (values.full) {
+    const windowed = ['window-end', 'window-hours'].filter((o) => values[o] !== undefined);
+    if (windowed.length)
+      throw new UsageError(
+        `--full syncs every sale, so ${windowed.map((o) => `--${o}`).join(' and ')} cannot go with it: drop one or the other.`,
+      );
+    input.window = 'full';
   }
+  if (values['window-end'] !== undefined) input.windowEnd = isoOption(values, 'window-end').toISOString();
+  input.windowHours = intOption(
+    values,
+    'window-hours',
+    d.windowHours,
+    SYNC_WINDOW_HOURS_RANGE.min,
+    SYNC_WINDOW_HOURS_RANGE.max,
+  );
   return input;
 }
 
+/** The client's settings: the codec (required unless PAYLOAD_ENCRYPTION=off) and Temporal's address. */
+function clientSettings(): ClientSettings & { temporal: ReturnType<typeof loadTemporalConfig> } {
+  const settings = resolveClientSettings(process.env);
+  return { ...settings, temporal: loadTemporalConfig({ ...process.env, ...settings.overrides }) };
+}
+
+/**
+ * Connects to Temporal with the codec. Commands call it only after every check of their
+ * arguments, so that a mistake never reaches the server.
+ */
 async function connect(): Promise<Client> {
-  const cfg = loadTemporalConfig();
-  const dataConverter = dataConverterFor(loadCodecConfig());
+  const { codec, temporal: cfg } = clientSettings();
+  const dataConverter = dataConverterFor(codec);
   try {
     const connection = await Connection.connect(temporalConnectionOptions(cfg));
     return new Client({ connection, namespace: cfg.namespace, dataConverter });
@@ -83,13 +138,18 @@ async function connect(): Promise<Client> {
   }
 }
 
-/** Shows a run's live progress, then its summary; exit code 0 if it succeeded, 1 if it failed. */
+/** Single-quotes a value for a POSIX shell. */
+const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+/** Shows a run's live progress, then its outcome; the exit code of reportOutcome. */
 async function followAndReport(handle: WorkflowHandle): Promise<number> {
   await followProgress(handle);
   const outcome = await runOutcome(handle);
-  if (outcome.summary) console.log(describeSummary(outcome.summary));
-  if (!outcome.ok) console.error(`run failed: ${outcome.error ?? ''}`);
-  return outcome.ok ? 0 : 1;
+  finishProgress(outcome);
+  const report = reportOutcome(handle.workflowId, outcome);
+  for (const line of report.out) console.log(line);
+  for (const line of report.err) console.error(line);
+  return report.code;
 }
 
 const queues = () => taskQueues(process.env.TASK_QUEUE_SUFFIX?.trim() ?? '');
@@ -103,15 +163,9 @@ const commands: Record<string, Command> = {
       'every-minutes': { type: 'string', help: 'interval in minutes (default 60: on the hour)' },
     },
     async run(v) {
-      const client = await connect();
-      const every = v['every-minutes'] === undefined ? 60 : Number(v['every-minutes']);
-      if (!Number.isInteger(every) || every < 1)
-        throw new UsageError(`--every-minutes=${String(v['every-minutes'])} must be a whole number >= 1.`);
-      const what = await upsertSchedule(client, {
-        queues: queues(),
-        input: syncInput(v),
-        everyMinutes: every,
-      });
+      const every = intOption(v, 'every-minutes', 60, 1, 24 * 60);
+      const input = syncInput(v);
+      const what = await upsertSchedule(await connect(), { queues: queues(), input, everyMinutes: every });
       console.log(`schedule ${what}: runs every ${every} minutes`);
       return 0;
     },
@@ -158,6 +212,10 @@ const commands: Record<string, Command> = {
     async run(v) {
       const from = isoOption(v, 'from');
       const to = isoOption(v, 'to');
+      if (!(from < to))
+        throw new UsageError(
+          `--from (${from.toISOString()}) must be before --to (${to.toISOString()}): the backfill covers [from, to).`,
+        );
       const n = await backfill(await scheduleHandle(await connect()), from, to);
       console.log(`backfill requested: ${n} hourly runs from ${from.toISOString()} to ${to.toISOString()}`);
       return 0;
@@ -191,7 +249,7 @@ const commands: Record<string, Command> = {
   },
   run: {
     usage: 'run [--branches LIST] [--full] [--window-end ISO] [--window-hours N] [--detach]',
-    help: 'Runs a sync now, shows its progress and prints its summary. Exit code 1 if the run failed.',
+    help: 'Runs a sync now, shows its progress and prints its summary. Exit code 1 if the run failed or skipped branches another run was syncing.',
     options: {
       branches: branchesOption,
       full: { type: 'boolean', help: 'sync every sale, not only the window (full resync)' },
@@ -203,8 +261,8 @@ const commands: Record<string, Command> = {
       detach: { type: 'boolean', help: 'start it and return at once, printing its workflow ID' },
     },
     async run(v) {
-      const client = await connect();
-      const handle = await startRun(client, queues(), syncInput(v));
+      const input = syncInput(v);
+      const handle = await startRun(await connect(), queues(), input);
       console.log(`started ${handle.workflowId}`);
       if (v.detach) return 0;
       return followAndReport(handle);
@@ -212,8 +270,9 @@ const commands: Record<string, Command> = {
   },
   progress: {
     usage: 'progress WORKFLOW_ID',
-    help: 'Shows a live progress bar of a running sync (the `progress` query), then its summary.',
+    help: 'Shows a live progress bar of a running sync (the `progress` query), then its summary. Exit code as for run.',
     options: {},
+    positionals: ['WORKFLOW_ID'],
     async run(_v, positionals) {
       const id = positionals[0];
       if (!id) throw new UsageError('progress needs the workflow ID of a run (see `list`).');
@@ -226,13 +285,42 @@ const commands: Record<string, Command> = {
     help: 'Lists recent sync runs, newest first, with their summaries.',
     options: { limit: { type: 'string', help: 'how many (default 10)' } },
     async run(v) {
-      const limit = v.limit === undefined ? 10 : Number(v.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new UsageError(`--limit=${String(v.limit)} must be a whole number >= 1.`);
+      const limit = intOption(v, 'limit', 10, 1, 1000);
       for (const r of await listRuns(await connect(), limit)) {
         console.log(`${r.startTime.toISOString()}  ${r.status.padEnd(10)} ${r.workflowId}\n    ${r.summary}`);
       }
       return 0;
+    },
+  },
+  'codec-env': {
+    usage: 'codec-env',
+    help: 'Prints the settings the official Temporal CLI needs to decode this deployment\'s payloads through the codec server, as shell exports: eval "$(npm run -s cli -- codec-env)". Local stack: read from DATA_DIR; elsewhere from CODEC_SERVER_URL and CODEC_SERVER_TOKEN.',
+    options: {},
+    run() {
+      const settings = resolveClientSettings(process.env);
+      const dataDir = localDataDir();
+      const url = process.env.CODEC_SERVER_URL?.trim() || settings.localStack?.codecUrl;
+      const token =
+        process.env.CODEC_SERVER_TOKEN?.trim() ||
+        (settings.localStack ? readLocalCodecSecrets(dataDir)?.CODEC_SERVER_TOKEN : undefined);
+      const missing = [...(url ? [] : ['CODEC_SERVER_URL']), ...(token ? [] : ['CODEC_SERVER_TOKEN'])];
+      if (!url || !token)
+        throw new ConfigError(
+          `the codec server is not known: set ${missing.join(' and ')} (the codec server's URL and its token), or start the local stack (\`npm start\`) with this DATA_DIR (${dataDir}).`,
+        );
+      const exports: Array<[string, string]> = [
+        ...(settings.overrides.TEMPORAL_ADDRESS
+          ? ([['TEMPORAL_ADDRESS', settings.overrides.TEMPORAL_ADDRESS]] as Array<[string, string]>)
+          : []),
+        ...(settings.overrides.TEMPORAL_NAMESPACE
+          ? ([['TEMPORAL_NAMESPACE', settings.overrides.TEMPORAL_NAMESPACE]] as Array<[string, string]>)
+          : []),
+        ['TEMPORAL_CODEC_ENDPOINT', url],
+        ['TEMPORAL_CODEC_AUTH', `Bearer ${token}`],
+      ];
+      for (const [k, val] of exports) console.log(`export ${k}=${shellQuote(val)}`);
+      console.error(`# codec: ${describeCodecConfig(settings.codec)}; source: ${settings.source}`);
+      return Promise.resolve(0);
     },
   },
   'tables create': {
@@ -274,7 +362,7 @@ export function generalHelp(): string {
     '',
     ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(18)} ${c.help.split('. ')[0]}`),
     '',
-    'Settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SYNC_BRANCHES, ... (README, "Configuration").',
+    'Settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, PAYLOAD_ENCRYPTION_KEY (on the local stack: found in DATA_DIR), SYNC_BRANCHES, ... (README, "Configuration").',
   ].join('\n');
 }
 
@@ -306,6 +394,14 @@ export async function main(argv: string[]): Promise<number> {
       console.log(commandHelp(name, command));
       return 0;
     }
+    const allowed = command.positionals ?? [];
+    if (positionals.length > allowed.length)
+      throw new UsageError(
+        `unexpected argument${positionals.length - allowed.length > 1 ? 's' : ''} ${positionals
+          .slice(allowed.length)
+          .map((p) => JSON.stringify(p))
+          .join(' ')}: \`${name}\` takes ${allowed.length ? allowed.join(' ') : 'no words, only options'}.`,
+      );
     return await command.run(values, positionals);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -11,13 +11,19 @@
  * cross-origin credentials" is on; the cookie is accepted only on requests from the UI origin.
  * CORS headers go only to that origin (CODEC_CORS_ORIGIN), with credentials allowed.
  *
+ * Sessions: the cookie is `v1.<issued at>.<session id>.<HMAC>`, signed with a key derived from
+ * the token. The server checks the signature and the age on every request (8 hours), whatever
+ * the browser keeps; `POST /logout` revokes the session on the server (until it would have
+ * expired) and removes the cookie; a new CODEC_SERVER_TOKEN ends every session. Behind https
+ * (the request is TLS or carries `X-Forwarded-Proto: https`) the cookie is `Secure`.
+ *
  *   npx tsx src/codec-server.ts
  *
  * Settings: PAYLOAD_ENCRYPTION_KEY (+ _ID, PAYLOAD_DECRYPTION_KEYS) as for the worker,
  * CODEC_SERVER_TOKEN (at least 16 characters), CODEC_CORS_ORIGIN (default
  * http://127.0.0.1:8233), CODEC_SERVER_PORT (8888), CODEC_SERVER_HOST (127.0.0.1).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +44,8 @@ export const DEFAULT_CODEC_SERVER_PORT = 8888;
 /** Largest request body accepted (413 above it). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SESSION_COOKIE = 'codec_session';
-const SESSION_SECONDS = 8 * 3600;
+/** How long a browser session lasts (checked by the server, not only the browser's Max-Age). */
+export const SESSION_SECONDS = 8 * 3600;
 const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Namespace';
 const MIN_TOKEN_CHARS = 16;
 
@@ -109,6 +116,10 @@ export interface CodecServerOptions {
   maxBodyBytes?: number;
   /** One line per request (method, path, status), never payloads or tokens. */
   log?: (line: string) => void;
+  /** Session lifetime in seconds (default SESSION_SECONDS). */
+  sessionSeconds?: number;
+  /** The clock, in ms since the epoch (tests move it forward). */
+  now?: () => number;
 }
 
 export interface RunningCodecServer {
@@ -120,8 +131,66 @@ export interface RunningCodecServer {
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 const sameSecret = (a: string, b: string) => timingSafeEqual(sha256(a), sha256(b));
-const sessionValue = (token: string) =>
-  createHmac('sha256', token).update('codec-server-session/v1').digest('base64url');
+
+/**
+ * Signed, timestamped session cookies: `v1.<issued at, s>.<random id>.<HMAC-SHA256>`. The HMAC key
+ * is derived from the token, so only this server makes valid ones and a new token ends them all.
+ */
+class Sessions {
+  private readonly key: Buffer;
+  /** Revoked session ids, with the time (s) they would have expired anyway. */
+  private readonly revoked = new Map<string, number>();
+
+  constructor(
+    token: string,
+    readonly seconds: number,
+    private readonly now: () => number,
+  ) {
+    this.key = createHmac('sha256', token).update('codec-server-session/v2').digest();
+  }
+
+  private sign(body: string): string {
+    return createHmac('sha256', this.key).update(body).digest('base64url');
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  create(): string {
+    const body = `v1.${this.nowSeconds()}.${randomBytes(16).toString('base64url')}`;
+    return `${body}.${this.sign(body)}`;
+  }
+
+  /** The session id of a valid, unexpired, unrevoked cookie value; undefined otherwise. */
+  check(value: string | undefined): string | undefined {
+    const m = /^(v1\.(\d{1,12})\.([A-Za-z0-9_-]{22}))\.([A-Za-z0-9_-]{43})$/.exec(value ?? '');
+    if (!m || !m[1] || !m[2] || !m[3] || !m[4]) return undefined;
+    if (!sameSecret(this.sign(m[1]), m[4])) return undefined;
+    const issued = Number(m[2]);
+    const now = this.nowSeconds();
+    if (issued > now + 60 || now - issued >= this.seconds) return undefined;
+    if (this.revoked.has(m[3])) return undefined;
+    return m[3];
+  }
+
+  /** Revokes the session of `value` (when valid) until it would have expired. */
+  revoke(value: string | undefined): boolean {
+    const id = this.check(value);
+    if (!id) return false;
+    const now = this.nowSeconds();
+    for (const [r, until] of this.revoked) if (until <= now) this.revoked.delete(r);
+    this.revoked.set(id, Number(value?.split('.')[1] ?? now) + this.seconds);
+    return true;
+  }
+}
+
+/** Whether the browser reached this server over https (directly or through a TLS-terminating proxy). */
+function overHttps(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
+  const proto = req.headers['x-forwarded-proto'];
+  return (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase() === 'https';
+}
 
 function cookie(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -194,17 +263,19 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<Runnin
     );
   const origins = new Set(Array.isArray(opts.corsOrigin) ? opts.corsOrigin : [opts.corsOrigin]);
   const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
-  const session = sessionValue(opts.token);
+  const sessions = new Sessions(opts.token, opts.sessionSeconds ?? SESSION_SECONDS, opts.now ?? Date.now);
+  const sessionCookie = (req: IncomingMessage, value: string, maxAge: number) =>
+    `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${overHttps(req) ? '; Secure' : ''}`;
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => undefined);
   const uiOrigins = [...origins].join(', ');
+  let port = opts.port ?? 0;
 
   const authorized = (req: IncomingMessage, fromUi: boolean): boolean => {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     if (bearer !== undefined && sameSecret(bearer, opts.token)) return true;
     // The session cookie only counts on requests the Web UI makes (CORS origin), never from other sites.
-    const fromCookie = cookie(req, SESSION_COOKIE);
-    return fromUi && fromCookie !== undefined && sameSecret(fromCookie, session);
+    return fromUi && sessions.check(cookie(req, SESSION_COOKIE)) !== undefined;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -234,8 +305,16 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<Runnin
     if (path === '/health' && req.method === 'GET') return send(res, 200, 'ok\n');
     if (path === '/login') return login(req, res);
     if (path === '/logout' && req.method === 'POST') {
-      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
-      return sendHtml(res, 200, 'Signed out', '<p>The session cookie is removed.</p>');
+      const revoked = sessions.revoke(cookie(req, SESSION_COOKIE));
+      res.setHeader('Set-Cookie', sessionCookie(req, '', 0));
+      return sendHtml(
+        res,
+        200,
+        'Signed out',
+        revoked
+          ? '<p>The session is ended on the server and its cookie removed.</p>'
+          : '<p>There was no valid session; the cookie is removed.</p>',
+      );
     }
     if (!op) return send(res, 404, 'not found: POST /decode or /encode with {"payloads": [...]}\n');
     if (req.method !== 'POST') {
@@ -281,15 +360,16 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<Runnin
     const token = new URLSearchParams(body ?? '').get('token')?.trim() ?? '';
     if (!token || !sameSecret(token, opts.token))
       return sendHtml(res, 401, 'Codec server sign-in', `<p>Wrong token.</p>${form}`);
-    res.setHeader(
-      'Set-Cookie',
-      `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`,
-    );
+    res.setHeader('Set-Cookie', sessionCookie(req, sessions.create(), sessions.seconds));
+    // The endpoint to configure: this server under the host name the browser used, which must be
+    // the host name of the Web UI's address too (a cookie of 127.0.0.1 is not sent from localhost).
+    const here = `${overHttps(req) ? 'https' : 'http'}://${req.headers.host ?? `127.0.0.1:${port}`}`;
+    const logout = `<form method="post" action="/logout"><p><button type="submit">Sign out</button></p></form>`;
     return sendHtml(
       res,
       200,
       'Signed in',
-      `<p>This browser may decode payloads for ${SESSION_SECONDS / 3600} hours. In the Web UI (${escapeHtml(uiOrigins)}), set the codec server endpoint to this server and turn on “Include cross-origin credentials”.</p>`,
+      `<p>This browser may decode payloads for ${Math.round(sessions.seconds / 360) / 10} hours.</p><p>In the Web UI (${escapeHtml(uiOrigins)}), open the Codec Server settings, set the endpoint to <code id="endpoint">${escapeHtml(here)}</code> and turn on “Include cross-origin credentials”. Open the Web UI under the same host name as this page (both 127.0.0.1 or both localhost).</p>${logout}`,
     );
   };
 
@@ -321,7 +401,7 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<Runnin
     );
     server.listen(opts.port ?? 0, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  ({ port } = server.address() as AddressInfo);
   const shownHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
@@ -340,8 +420,9 @@ export function codecServerHelp(url: string, corsOrigins: string | string[]): st
   const ui = Array.isArray(corsOrigins) ? corsOrigins.join(', ') : corsOrigins;
   return [
     `Web UI (${ui}): open ${url}/login in the same browser and enter CODEC_SERVER_TOKEN; then in the`,
-    `  Web UI's Codec Server settings set the endpoint to ${url} and turn on "Include cross-origin credentials".`,
-    `CLI: temporal workflow show -w <id> --codec-endpoint ${url} --codec-auth "Bearer $CODEC_SERVER_TOKEN"`,
+    `  Web UI's Codec Server settings set the endpoint to ${url} and turn on "Include cross-origin credentials"`,
+    `  (with the Web UI at localhost, use localhost in both URLs too).`,
+    `Temporal CLI: --codec-endpoint ${url} --codec-auth "Bearer $CODEC_SERVER_TOKEN" (or TEMPORAL_CODEC_ENDPOINT / TEMPORAL_CODEC_AUTH)`,
   ];
 }
 

@@ -191,6 +191,10 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
     console.error = (...a: unknown[]) => void out.push(a.join(' '));
     try {
       process.env.TEMPORAL_ADDRESS = stack.env.address;
+      // This suite's workers do not encrypt: the CLI must be told so explicitly.
+      process.env.PAYLOAD_ENCRYPTION = 'off';
+      for (const v of ['PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_ENCRYPTION_KEY_ID', 'PAYLOAD_DECRYPTION_KEYS'])
+        delete process.env[v];
       process.env.TASK_QUEUE_SUFFIX = p.queues.workflows.replace('sales-sync-workflows', '');
       process.env.SYNC_BRANCHES = 'Akron';
       assert.equal(await cli(['schedule', 'create']), 0);
@@ -234,6 +238,69 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       assert.ok(out.some((l) => /--from=yesterday is not a time/.test(l)));
       assert.equal(await cli(['launch']), 2);
       assert.equal(await cli(['schedule', 'delete']), 0);
+    } finally {
+      console.log = log;
+      console.error = error;
+      process.env = saved;
+    }
+  });
+
+  it('a run that skipped branches already running elsewhere is not a success for the CLI: exit 1, naming them', async () => {
+    const p = await pipeline({ seed: 14, employeesPerBranch: 3, salesPerSalesperson: 4, latencyMs: 150 });
+    const windowEnd = '2026-06-01T10:00:00.000Z';
+    const saved = { ...process.env };
+    const out: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    try {
+      const [a, b] = await p.withWorkers(async () => {
+        const first = await startRun(stack.env.client, p.queues, { branches: ['Akron'], windowEnd });
+        // Run B starts while A's branch child for Akron runs: B finds its ID taken.
+        await until('run A syncing Akron', 30_000, async () => {
+          const child = stack.env.client.workflow.getHandle('sales-sync/2026-06-01T10:00:00Z/branch/Akron');
+          return (await child.describe().catch(() => undefined))?.status.name === 'RUNNING'
+            ? true
+            : undefined;
+        });
+        const second = await startRun(
+          stack.env.client,
+          p.queues,
+          { branches: ['Akron'], windowEnd },
+          `${first.workflowId}-second`,
+        );
+        await Promise.all([first.result(), second.result()]);
+        return [first, second];
+      });
+      process.env.TEMPORAL_ADDRESS = stack.env.address;
+      process.env.PAYLOAD_ENCRYPTION = 'off';
+      for (const v of ['PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_ENCRYPTION_KEY_ID', 'PAYLOAD_DECRYPTION_KEYS'])
+        delete process.env[v];
+      console.log = (...x: unknown[]) => void out.push(x.join(' '));
+      console.error = (...x: unknown[]) => void out.push(x.join(' '));
+      assert.equal(await cli(['progress', b.workflowId]), 1, out.join('\n'));
+      assert.match(
+        out.join('\n'),
+        new RegExp(`run ${b.workflowId} completed but did NOT sync 1 branch\\(es\\): Akron`),
+      );
+      assert.match(
+        out.join('\n'),
+        /npm run cli -- run --branches Akron --window-end 2026-06-01T10:00:00\.000Z/,
+      );
+      out.length = 0;
+      assert.equal(await cli(['progress', a.workflowId]), 0, out.join('\n'));
+      assert.match(out.join('\n'), new RegExp(`run ${a.workflowId} succeeded`));
+      out.length = 0;
+      await until('both runs in the list', 30_000, async () => {
+        out.length = 0;
+        assert.equal(await cli(['list', '--limit', '50']), 0);
+        const text = out.join('\n');
+        return text.includes(`${b.workflowId}\n`) && text.includes(`${a.workflowId}\n`) ? text : undefined;
+      });
+      assert.match(
+        out.join('\n'),
+        new RegExp(`INCOMPLETE\\s+${b.workflowId}\\n.*already running elsewhere: Akron`),
+      );
+      assert.match(out.join('\n'), new RegExp(`COMPLETED\\s+${a.workflowId}\\n`));
     } finally {
       console.log = log;
       console.error = error;

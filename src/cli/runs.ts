@@ -3,6 +3,7 @@
  */
 import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { PayloadDecryptionError } from '../codec/index.js';
 import { manualRunId } from '../shared/ids.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attributes.js';
 import { describeSummary, type SyncSummary } from '../shared/summary.js';
@@ -38,21 +39,89 @@ export async function startRun(
   }) as Promise<WorkflowHandle<typeof salesSyncWorkflow>>;
 }
 
-/** The summary of a finished run: its result, or the summary carried by its failure. */
-export async function runOutcome(
-  handle: WorkflowHandle,
-): Promise<{ ok: boolean; summary?: SyncSummary; error?: string }> {
+/** How a run ended, as every command reports it. */
+export interface RunOutcome {
+  /** The run completed (Temporal status COMPLETED), whether or not its summary could be read. */
+  ok: boolean;
+  /** Temporal's status of the run: COMPLETED, FAILED, TERMINATED, CANCELLED, TIMED_OUT, ... */
+  status: string;
+  summary?: SyncSummary;
+  /** Why the run failed (not set when it completed). */
+  error?: string;
+  /** Why the summary could not be read (a payload this client cannot decode), when it could not. */
+  unreadable?: string;
+}
+
+/**
+ * The outcome of a finished run (waits for it to close). Success is Temporal's status of the
+ * run: a completed run whose result this client cannot decode is still reported as completed,
+ * with `unreadable` saying why its summary is missing.
+ */
+export async function runOutcome(handle: WorkflowHandle): Promise<RunOutcome> {
   try {
-    return { ok: true, summary: (await handle.result()) as SyncSummary };
+    return { ok: true, status: 'COMPLETED', summary: (await handle.result()) as SyncSummary };
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const cause = err.cause;
       const summary =
         cause instanceof ApplicationFailure ? (cause.details?.[0] as SyncSummary | undefined) : undefined;
-      return { ok: false, summary, error: cause?.message ?? err.message };
+      const status = (await handle.describe()).status.name;
+      return { ok: false, status, summary, error: cause?.message ?? err.message };
     }
-    throw err;
+    // Not a failure of the run: its result (or failure details) could not be decoded here.
+    const status = (await handle.describe().catch(() => undefined))?.status.name;
+    // Still running (or not reachable): the error was about waiting, not about the result.
+    if (!status || status === 'RUNNING' || status === 'CONTINUED_AS_NEW') throw err;
+    return {
+      ok: status === 'COMPLETED',
+      status,
+      unreadable: (err as Error).message,
+      ...(status === 'COMPLETED' ? {} : { error: `run ${status.toLowerCase()}` }),
+    };
   }
+}
+
+/**
+ * What a command prints about a finished run and its exit code: 0 when it completed and synced
+ * every branch it was asked for; 1 when it failed, or completed but skipped branches another run
+ * was already syncing over the same window (those branches were not synced by it).
+ */
+export function reportOutcome(
+  workflowId: string,
+  outcome: RunOutcome,
+): { code: number; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const s = outcome.summary;
+  if (s) out.push(`summary            ${describeSummary(s)}`);
+  if (!outcome.ok) {
+    err.push(`run ${workflowId} FAILED (${outcome.status}): ${outcome.error ?? ''}`);
+    return { code: 1, out, err };
+  }
+  if (outcome.unreadable)
+    err.push(`run ${workflowId} succeeded, but its summary cannot be read here: ${outcome.unreadable}`);
+  if (s && s.skippedBranches.length) {
+    const list = s.skippedBranches.join(',');
+    err.push(
+      `run ${workflowId} completed but did NOT sync ${s.skippedBranches.length} branch(es): ${s.skippedBranches.join(', ')} — another run over the same window (ending ${s.window.to}) was already syncing them. Check that run with \`npm run cli -- list\`; to sync them with this window once it is done: npm run cli -- run --branches ${list} --window-end ${s.window.to}`,
+    );
+    return { code: 1, out, err };
+  }
+  out.push(`run ${workflowId} succeeded`);
+  return { code: 0, out, err };
+}
+
+/** The progress of a finished run, drawn from its summary (the bar at its end). */
+export function finalProgress(s: SyncSummary): SyncProgress {
+  const done =
+    s.branchesSynced + s.failedBranches.length + s.unknownBranches.length + s.skippedBranches.length;
+  return {
+    phase: 'done',
+    branchesTotal: s.branchesRequested,
+    branchesDone: Math.min(done, s.branchesRequested),
+    running: [],
+    summary: s,
+  };
 }
 
 /** Renders a progress bar line. */
@@ -93,12 +162,25 @@ export async function followProgress(
         lastPrinted = Date.now();
       }
       last = line;
-    } catch {
-      // The run has not processed its first task yet: nothing to show.
+    } catch (err) {
+      // Before its first workflow task a run cannot answer queries yet: nothing to show. A
+      // payload this client cannot decode is a configuration problem, said at once.
+      if (isDecodeError(err)) throw err;
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  if (out.isTTY) out.write('\n');
+  if (out.isTTY && last) out.write('\n');
+}
+
+/** Draws the bar of a finished run, so that it ends at its real totals. */
+export function finishProgress(outcome: RunOutcome, out: NodeJS.WriteStream = process.stderr): void {
+  if (outcome.summary) out.write(`${progressLine(finalProgress(outcome.summary))}\n`);
+}
+
+/** Whether `err` says a payload could not be decoded (a missing or wrong key). */
+export function isDecodeError(err: unknown): boolean {
+  const text = `${(err as Error)?.message ?? ''} ${String((err as { cause?: Error })?.cause?.message ?? '')}`;
+  return err instanceof PayloadDecryptionError || /Unknown encoding|Cannot decrypt a payload/.test(text);
 }
 
 /** One row of `list`. */
@@ -115,22 +197,29 @@ export async function listRuns(client: Client, limit = 10): Promise<RunRow[]> {
   const rows: RunRow[] = [];
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'salesSyncWorkflow'` })) {
     let summary = '';
+    let status = wf.status.name as string;
     if (wf.status.name === 'COMPLETED' || wf.status.name === 'FAILED') {
       const outcome = await runOutcome(client.workflow.getHandle(wf.workflowId, wf.runId));
-      summary = outcome.summary ? describeSummary(outcome.summary) : '';
+      summary = outcome.summary
+        ? describeSummary(outcome.summary)
+        : outcome.unreadable
+          ? `(summary cannot be read: ${outcome.unreadable})`
+          : '';
       if (!outcome.ok) summary = `${outcome.error ?? 'failed'}${summary ? ` | ${summary}` : ''}`;
+      // Completed, but some branches were left to another run: not a full success.
+      if (outcome.ok && outcome.summary?.skippedBranches.length) status = 'INCOMPLETE';
     } else if (wf.status.name === 'RUNNING') {
       try {
         summary = progressLine(
           await client.workflow.getHandle(wf.workflowId, wf.runId).query<SyncProgress>('progress'),
         );
-      } catch {
-        summary = '(starting)';
+      } catch (err) {
+        summary = isDecodeError(err) ? `(progress cannot be read: ${(err as Error).message})` : '(starting)';
       }
     }
     rows.push({
       workflowId: wf.workflowId,
-      status: wf.status.name,
+      status,
       startTime: wf.startTime,
       closeTime: wf.closeTime,
       summary,

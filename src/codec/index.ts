@@ -20,3 +20,12 @@ export {
   payloadsFromJsonBody,
 } from './json.js';
 export { LOCAL_SECRETS_FILE, localCodecSecrets } from './local.js';
+export {
+  LOCAL_STACK_FILE,
+  type LocalStackInfo,
+  localDataDir,
+  readLocalCodecSecrets,
+  readLocalStackInfo,
+  writeLocalStackInfo,
+} from './local.js';
+export { type ClientSettings, encryptionSwitch, resolveClientSettings } from './client-settings.js';

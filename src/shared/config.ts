@@ -198,11 +198,14 @@ export function loadDynamoConfig(e: Env = process.env): DynamoConfig {
   };
 }
 
+/** Bounds of SYNC_WINDOW_HOURS (and the CLI's --window-hours): 1 hour to a leap year. */
+export const SYNC_WINDOW_HOURS_RANGE = { min: 1, max: 24 * 366 } as const;
+
 /** What a run syncs by default. */
 export function loadSyncDefaults(e: Env = process.env): SyncDefaults {
   return {
     branches: e.SYNC_BRANCHES?.trim() ? parseBranchList(e.SYNC_BRANCHES) : [...DEFAULT_BRANCHES],
-    windowHours: int(e, 'SYNC_WINDOW_HOURS', 24, 1, 24 * 366),
+    windowHours: int(e, 'SYNC_WINDOW_HOURS', 24, SYNC_WINDOW_HOURS_RANGE.min, SYNC_WINDOW_HOURS_RANGE.max),
     branchConcurrency: int(e, 'SYNC_BRANCH_CONCURRENCY', 4, 1, 500),
     salespersonConcurrency: int(e, 'SYNC_SALESPERSON_CONCURRENCY', 16, 1, 500),
   };
