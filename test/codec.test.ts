@@ -31,6 +31,7 @@ import {
 import { type RunningCodecServer, loadCodecServerConfig, startCodecServer } from '../src/codec-server.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { startTimeSkipping } from './helpers/harness.js';
+import { payloadsIn } from './helpers/evidence.js';
 import type { EchoActivities, EchoInput, EchoOutput, echo } from './workflows/echo.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -67,18 +68,6 @@ function assertConfigError(env: Record<string, string>, variable: string, detail
       return true;
     },
   );
-}
-
-/** Every Payload in a history (or any protobuf object), wherever it sits. */
-function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
-  const v = value as { data?: unknown; metadata?: unknown };
-  if (v.data instanceof Uint8Array && v.metadata && typeof v.metadata === 'object') {
-    found.push(v as Payload);
-    return found;
-  }
-  for (const child of Object.values(value)) payloadsIn(child, found);
-  return found;
 }
 
 /** The history as bytes (its protobuf) and as JSON text with every bytes field in base64. */

@@ -7,70 +7,21 @@
  */
 import assert from 'node:assert/strict';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { WorkflowFailedError } from '@temporalio/client';
 import { ExactNumber } from '../src/shared/exact-json.js';
-import type { SyncSummary } from '../src/shared/summary.js';
-import { salesSyncWorkflow } from '../src/workflows/index.js';
 import type { SalesSyncInput } from '../src/workflows/types.js';
 import { type Pipeline, SIM_KEY, useStack } from './helpers/harness.js';
+import { allHistories, captureOutput } from './helpers/evidence.js';
 import { RECEIVER_SECRET, receiver } from './helpers/receiver.js';
-import { ScriptedVendor, oneBranch, saleText, send } from './helpers/scripted-vendor.js';
+import { oneBranch, saleText, send, useScriptedVendors } from './helpers/scripted-vendor.js';
 
 describe('runs against a vendor that is not the simulator (time-skipping server, DynamoDB Local)', function () {
   this.timeout(180_000);
   const stack = useStack('time-skipping');
-  const vendors: ScriptedVendor[] = [];
-  after(() => Promise.all(vendors.map((v) => v.stop())));
-
-  async function scripted(...args: Parameters<typeof ScriptedVendor.start>) {
-    const v = await ScriptedVendor.start(...args);
-    vendors.push(v);
-    return { vendor: v, p: await stack.pipeline({}, { vendorUrl: v.url }) };
-  }
+  const scripted = useScriptedVendors(stack);
 
   let runs = 0;
-  async function run(
-    p: Pipeline,
-    input: SalesSyncInput,
-    workflowId = `hostile-${++runs}-${p.queues.workflows}`,
-  ) {
-    const outcome = await stack.env.client.workflow
-      .execute(salesSyncWorkflow, {
-        taskQueue: p.queues.workflows,
-        workflowId,
-        args: [{ vendorTaskQueue: p.queues.vendor, branches: ['Akron'], window: 'full', ...input }],
-      })
-      .then(
-        (summary) => ({ ok: true as const, summary }),
-        (err: unknown) => {
-          if (!(err instanceof WorkflowFailedError)) throw err;
-          const summary = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as SyncSummary;
-          return { ok: false as const, summary, message: err.cause?.message ?? '' };
-        },
-      );
-    return { ...outcome, workflowId };
-  }
-
-  /** Every history of a run (parent and every child, recursively), as searchable text. */
-  async function histories(...workflowIds: string[]): Promise<string> {
-    const pending = [...workflowIds];
-    const seen = new Set<string>();
-    let text = '';
-    while (pending.length) {
-      const id = pending.pop() as string;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const h = await stack.env.client.workflow.getHandle(id).fetchHistory();
-      for (const e of h.events ?? []) {
-        const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-        if (child) pending.push(child);
-      }
-      text += JSON.stringify(h, (_k, v: unknown) =>
-        v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
-      );
-    }
-    return text;
-  }
+  const run = (p: Pipeline, input: SalesSyncInput) =>
+    p.run({ branches: ['Akron'], window: 'full', ...input }, `hostile-${++runs}-${p.queues.workflows}`);
 
   it('a sale with a number past 2^53 is stored with every digit, and the run succeeds', async () => {
     const { vendor, p } = await scripted(
@@ -134,28 +85,17 @@ describe('runs against a vendor that is not the simulator (time-skipping server,
           ? send(res, 200, `{"result":{"employee_id":42,"sales":[{"id":1,"customer":"${record}","amo`)
           : false,
       );
-      const logged: string[] = [];
-      const original = {
-        out: process.stdout.write.bind(process.stdout),
-        err: process.stderr.write.bind(process.stderr),
-      };
-      const capture = (chunk: string | Uint8Array) => {
-        logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-        return true;
-      };
-      process.stdout.write = capture;
-      process.stderr.write = capture;
-      let r: Awaited<ReturnType<typeof run>>;
-      try {
-        r = await p.withWorkers(() => run(p, {}), 50, { webhookUrl: hook.url, followUpUrl: hook.url });
-      } finally {
-        process.stdout.write = original.out;
-        process.stderr.write = original.err;
-      }
+      const { result: r, output } = await captureOutput(() =>
+        p.withWorkers(() => run(p, {}), 50, { webhookUrl: hook.url, followUpUrl: hook.url }),
+      );
       assert.equal(r.ok, false);
       assert.ok(hook.raw.length > 0, 'the webhook was called (and failed)');
       assert.match(r.summary.notice ?? '', /webhook could not be sent: .*127\.0\.0\.1:\d+ answered 500/);
-      const text = [await histories(r.workflowId), logged.join(''), JSON.stringify(r)].join('\n');
+      const text = [
+        (await allHistories(stack.env.client, r.workflowId)).text,
+        output,
+        JSON.stringify(r),
+      ].join('\n');
       assert.ok(text.includes('Akron'), 'the histories were read');
       assert.ok(!text.includes(RECEIVER_SECRET), 'the webhook URL is in no history, summary or log');
       assert.ok(!text.includes(record), 'no record field is in a history, failure or log');

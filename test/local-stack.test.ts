@@ -19,6 +19,7 @@ import type { Page } from 'puppeteer-core';
 import { ROOT, freePort, stopChild } from '../scripts/stack.js';
 import { LOCAL_SECRETS_FILE } from '../src/codec/index.js';
 import { launchChromium, requireChromium } from './helpers/browser.js';
+import { payloadsIn } from './helpers/evidence.js';
 
 const ENCRYPTED_B64 = Buffer.from('binary/encrypted').toString('base64');
 const README_RUN_ID = 'sales-sync-hourly-2026-11-21T05:00:00Z';
@@ -61,18 +62,6 @@ function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs
 /** The project's CLI exactly as the README writes it: `npm run cli -- ...`. */
 const cli = (args: string[], env: Record<string, string>) =>
   run('npm', ['run', '-s', 'cli', '--', ...args], env);
-
-/** Every Payload in a history, except search attributes (indexed by the server, never encrypted). */
-function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
-  const v = value as { data?: unknown; metadata?: unknown };
-  if (v.data instanceof Uint8Array && v.metadata && typeof v.metadata === 'object') {
-    found.push(v as Payload);
-    return found;
-  }
-  for (const [k, child] of Object.entries(value)) if (k !== 'searchAttributes') payloadsIn(child, found);
-  return found;
-}
 
 /** The text a person sees on the page. */
 const bodyText = (page: Page) => page.evaluate('document.body.innerText') as Promise<string>;

@@ -4,12 +4,11 @@
  * local HTTP receiver standing in for Slack (a real server the notices are POSTed to).
  */
 import assert from 'node:assert/strict';
-import { WorkflowFailedError } from '@temporalio/client';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import type { SyncSummary } from '../src/shared/summary.js';
-import { salesSyncWorkflow } from '../src/workflows/index.js';
 import type { SalesSyncInput } from '../src/workflows/types.js';
 import { type Pipeline, SIM_KEY, useStack } from './helpers/harness.js';
+import { allHistories, captureOutput } from './helpers/evidence.js';
 import { receiver } from './helpers/receiver.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
@@ -19,27 +18,11 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
   const pipeline = stack.pipeline;
 
   let runs = 0;
-  async function run(
+  const run = (
     p: Pipeline,
     input: SalesSyncInput,
     workflowId = `resilience-${++runs}-${p.queues.workflows}`,
-  ) {
-    const outcome = await stack.env.client.workflow
-      .execute(salesSyncWorkflow, {
-        taskQueue: p.queues.workflows,
-        workflowId,
-        args: [{ vendorTaskQueue: p.queues.vendor, ...input }],
-      })
-      .then(
-        (summary) => ({ ok: true as const, summary }),
-        (err: unknown) => {
-          if (!(err instanceof WorkflowFailedError)) throw err;
-          const summary = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as SyncSummary;
-          return { ok: false as const, summary, message: err.cause?.message ?? '' };
-        },
-      );
-    return { ...outcome, workflowId };
-  }
+  ) => p.run(input, workflowId);
 
   it('goes on through 5xx, drops, slow answers, HTML and truncated bodies and bad records; a clean run then stores everything', async () => {
     const p = await pipeline({ slowMs: 8000 });
@@ -202,53 +185,24 @@ describe('faults, notices and secrets (time-skipping server, DynamoDB Local, sim
 
   it('keeps the vendor key out of histories, results, failures, logs and stored items', async () => {
     const p = await pipeline({ employeesPerBranch: 4, salesPerSalesperson: 4 });
-    const logged: string[] = [];
-    const original = {
-      out: process.stdout.write.bind(process.stdout),
-      err: process.stderr.write.bind(process.stderr),
-    };
-    const capture = (chunk: string | Uint8Array) => {
-      logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-      return true;
-    };
-    process.stdout.write = capture;
-    process.stderr.write = capture;
-    let ok: Awaited<ReturnType<typeof run>>;
-    let failed: Awaited<ReturnType<typeof run>>;
-    try {
-      ok = await p.withWorkers(() => run(p, { window: 'full', branches: ['Scranton', 'Atlantis'] }));
+    const { result, output } = await captureOutput(async () => {
+      const ok = await p.withWorkers(() => run(p, { window: 'full', branches: ['Scranton', 'Atlantis'] }));
       p.sim.setFaults({ error5xx: 1 });
-      failed = await p.withWorkers(() => run(p, { window: 'full', branches: ['Nashua'] }));
-    } finally {
-      process.stdout.write = original.out;
-      process.stderr.write = original.err;
-    }
+      const failed = await p.withWorkers(() => run(p, { window: 'full', branches: ['Nashua'] }));
+      return { ok, failed };
+    });
+    const { ok, failed } = result;
     assert.ok(ok.ok && !failed.ok);
     // Every workflow of both runs: the parents and, through their histories, every child.
-    const pending = [ok.workflowId, failed.workflowId];
-    const seen = new Set<string>();
-    let histories = '';
-    while (pending.length) {
-      const id = pending.pop() as string;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const h = await stack.env.client.workflow.getHandle(id).fetchHistory();
-      for (const e of h.events ?? []) {
-        const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-        if (child) pending.push(child);
-      }
-      histories += JSON.stringify(h, (_k, v: unknown) =>
-        v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
-      );
-    }
-    assert.ok(seen.size > 4, `read ${seen.size} histories`);
+    const { text: histories, count } = await allHistories(stack.env.client, ok.workflowId, failed.workflowId);
+    assert.ok(count > 4, `read ${count} histories`);
     assert.ok(histories.length > 1000, 'histories were read');
     assert.ok(
       histories.includes('Scranton'),
       'the histories hold the run data (decoded payloads are searchable)',
     );
     assert.ok(!histories.includes(SIM_KEY), 'the vendor key is in no history');
-    assert.ok(!logged.join('').includes(SIM_KEY), 'the vendor key is in no log line');
+    assert.ok(!output.includes(SIM_KEY), 'the vendor key is in no log line');
     assert.ok(
       !JSON.stringify([ok.summary, failed.summary, failed.ok ? '' : failed.message]).includes(SIM_KEY),
     );

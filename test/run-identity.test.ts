@@ -5,44 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { SyncSummary } from '../src/shared/summary.js';
-import { salesSyncWorkflow } from '../src/workflows/index.js';
 import type { SalesSyncInput } from '../src/workflows/types.js';
 import { type Pipeline, SIM_KEY, useStack } from './helpers/harness.js';
 import { receiver } from './helpers/receiver.js';
-import { ScriptedVendor, oneBranch, saleText } from './helpers/scripted-vendor.js';
+import { oneBranch, saleText, useScriptedVendors } from './helpers/scripted-vendor.js';
 
 describe('run identity: windows, skipped branches, resets (dev server, DynamoDB Local)', function () {
   this.timeout(180_000);
   const stack = useStack('dev-server');
-  const vendors: ScriptedVendor[] = [];
-  after(() => Promise.all(vendors.map((v) => v.stop())));
+  const scripted = useScriptedVendors(stack);
 
-  async function scripted(...args: Parameters<typeof ScriptedVendor.start>) {
-    const v = await ScriptedVendor.start(...args);
-    vendors.push(v);
-    return { vendor: v, p: await stack.pipeline({}, { vendorUrl: v.url }) };
-  }
-
-  async function run(p: Pipeline, input: SalesSyncInput) {
-    const workflowId = `identity-${randomUUID().slice(0, 8)}`;
-    const outcome = await stack.env.client.workflow
-      .execute(salesSyncWorkflow, {
-        taskQueue: p.queues.workflows,
-        workflowId,
-        args: [{ vendorTaskQueue: p.queues.vendor, branches: ['Akron'], searchAttributes: false, ...input }],
-      })
-      .then(
-        (summary) => ({ ok: true as const, summary }),
-        (err: unknown) => {
-          if (!(err instanceof WorkflowFailedError)) throw err;
-          const summary = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as SyncSummary;
-          return { ok: false as const, summary };
-        },
-      );
-    return { ...outcome, workflowId };
-  }
+  const run = (p: Pipeline, input: SalesSyncInput) =>
+    p.run({ branches: ['Akron'], searchAttributes: false, ...input });
 
   it('runs over two windows that end at the same time never skip each other', async () => {
     const { p } = await scripted(oneBranch('7', '42', [saleText('1')]), SIM_KEY, async (req) => {

@@ -4,6 +4,7 @@
  * gets fresh tables and task queues, so tests never see each other's data.
  */
 import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -27,7 +28,10 @@ import { type TaskQueues, taskQueues } from '../../src/shared/task-queues.js';
 import { Store, createDynamoClients, ensureTables, tableNames } from '../../src/store/index.js';
 import { VendorSimulator, type SimOptions } from '../../src/sim/index.js';
 import { VendorClient } from '../../src/vendor/client.js';
+import type { SyncSummary } from '../../src/shared/summary.js';
 import { createWorkers } from '../../src/worker.js';
+import { salesSyncWorkflow } from '../../src/workflows/index.js';
+import type { SalesSyncInput } from '../../src/workflows/types.js';
 
 export const SIM_KEY = 'test-key-7f3a9c';
 
@@ -151,6 +155,28 @@ export class Pipeline {
     });
   }
 
+  /**
+   * Runs the parent workflow on this pipeline's queues and waits for it: the summary whether
+   * the run succeeded or failed (a failed run carries it in its failure's details).
+   */
+  async run(input: SalesSyncInput, workflowId = `run-${randomUUID().slice(0, 8)}`): Promise<RunOutcome> {
+    const outcome = await this.env.client.workflow
+      .execute(salesSyncWorkflow, {
+        taskQueue: this.queues.workflows,
+        workflowId,
+        args: [{ vendorTaskQueue: this.queues.vendor, ...input }],
+      })
+      .then(
+        (summary) => ({ ok: true as const, summary }),
+        (err: unknown) => {
+          if (!(err instanceof WorkflowFailedError)) throw err;
+          const summary = (err.cause as { details?: unknown[] } | undefined)?.details?.[0] as SyncSummary;
+          return { ok: false as const, summary, message: err.cause?.message ?? '' };
+        },
+      );
+    return { ...outcome, workflowId };
+  }
+
   /** Runs `fn` while this test's workers poll, then shuts them down. */
   async withWorkers<T>(fn: () => Promise<T>, pageSize = 50, notify: Partial<NotifyDeps> = {}): Promise<T> {
     const [first, ...rest] = await this.workers(pageSize, notify);
@@ -169,6 +195,11 @@ export class Pipeline {
     this.store.clients.raw.destroy();
   }
 }
+
+/** How a parent run ended, with its summary either way. */
+export type RunOutcome = { workflowId: string; summary: SyncSummary } & (
+  { ok: true } | { ok: false; message: string }
+);
 
 /** Options of one test's pipeline. */
 export interface PipelineOptions {

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Pipeline, Stack } from './harness.js';
 
 /** A request as the server saw it. */
 export interface SeenRequest {
@@ -138,5 +139,21 @@ export function oneBranch(
       [branchId]: [`{"id":${salespersonId},"occupation":"salesperson","name":"Pat Doe"}`],
     },
     sales: { [salespersonId]: sales },
+  };
+}
+
+/**
+ * Registers an `after` hook on the current suite and returns a function that starts a
+ * scripted vendor and a pipeline on `stack` whose workers point at it.
+ */
+export function useScriptedVendors(
+  stack: Stack,
+): (...args: Parameters<typeof ScriptedVendor.start>) => Promise<{ vendor: ScriptedVendor; p: Pipeline }> {
+  const vendors: ScriptedVendor[] = [];
+  after(() => Promise.all(vendors.map((v) => v.stop())));
+  return async (...args) => {
+    const vendor = await ScriptedVendor.start(...args);
+    vendors.push(vendor);
+    return { vendor, p: await stack.pipeline({}, { vendorUrl: vendor.url }) };
   };
 }
