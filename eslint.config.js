@@ -21,7 +21,7 @@ const workflowForbiddenImports = [
   '@temporalio/activity',
   '**/activities/index.js',
   '**/store/*',
-  '**/vendor/client.js',
+  '**/vendor-api/client.js',
   '**/sim/*',
 ];
 

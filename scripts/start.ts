@@ -29,7 +29,7 @@ import {
   codecServerHelp,
   loadCodecServerConfig,
   startCodecServer,
-} from '../src/codec-server.js';
+} from '../src/codec/server.js';
 import { loadConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';

@@ -18,7 +18,7 @@ import { temporalConnectionOptions } from './shared/temporal-options.js';
 import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
 import { Store, createDynamoClients, tableNames } from './store/index.js';
-import { VendorClient } from './vendor/client.js';
+import { VendorClient } from './vendor-api/client.js';
 import { workflowBundle } from './workflow-bundle.js';
 
 /**

@@ -14,8 +14,8 @@ import {
   type SyncSalesPageOutput,
 } from '../src/activities/index.js';
 import { VendorSimulator, type SimOptions } from '../src/sim/index.js';
-import { VendorClient } from '../src/vendor/client.js';
-import { validateRecords } from '../src/vendor/validate.js';
+import { VendorClient } from '../src/vendor-api/client.js';
+import { validateRecords } from '../src/vendor-api/validate.js';
 import { SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
 
 /** The activities log their failures; these tests cause failures on purpose. */

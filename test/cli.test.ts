@@ -12,7 +12,7 @@ import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/stack.js';
-import { main as cli } from '../src/client.js';
+import { main as cli } from '../src/cli/index.js';
 import { finalProgress, progressLine, reportOutcome } from '../src/cli/runs.js';
 import { parseCliTime } from '../src/cli/time.js';
 import { LOCAL_SECRETS_FILE, resolveClientSettings, writeLocalStackInfo } from '../src/codec/index.js';

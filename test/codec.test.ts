@@ -28,7 +28,7 @@ import {
   localCodecSecrets,
   payloadToJson,
 } from '../src/codec/index.js';
-import { type RunningCodecServer, loadCodecServerConfig, startCodecServer } from '../src/codec-server.js';
+import { type RunningCodecServer, loadCodecServerConfig, startCodecServer } from '../src/codec/server.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { startTimeSkipping } from './helpers/harness.js';
 import { payloadsIn } from './helpers/evidence.js';
@@ -622,9 +622,9 @@ describe('payload encryption', function () {
     });
   });
 
-  describe('the codec server process (tsx src/codec-server.ts)', () => {
+  describe('the codec server process (tsx src/codec/server.ts)', () => {
     function run(env: Record<string, string>, untilOutput?: RegExp) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/codec-server.ts'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/codec/server.ts'], {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { backfill, scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
 import { listRuns, runOutcome, startRun } from '../src/cli/runs.js';
-import { main as cli } from '../src/client.js';
+import { main as cli } from '../src/cli/index.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
 import type { SyncSummary } from '../src/shared/summary.js';

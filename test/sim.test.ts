@@ -12,7 +12,7 @@ import {
   parseVendorTimestamp,
   saleSchema,
   salesEnvelope,
-} from '../src/vendor/schemas.js';
+} from '../src/vendor-api/schemas.js';
 import type { Dataset, RetryAfterMode, SaleRecord, SimOptions } from '../src/sim/index.js';
 import {
   BAD_RECORD_KINDS,

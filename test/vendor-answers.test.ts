@@ -14,7 +14,7 @@ import { createActivities, type SyncSalesPageOutput } from '../src/activities/in
 import { ExactNumber } from '../src/shared/exact-json.js';
 import type { Store } from '../src/store/index.js';
 import { upsertIfChanged } from '../src/store/upsert.js';
-import { VendorClient } from '../src/vendor/client.js';
+import { VendorClient } from '../src/vendor-api/client.js';
 import { SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
 import { type Handler, ScriptedVendor, oneBranch, saleText, send } from './helpers/scripted-vendor.js';
 

@@ -14,9 +14,9 @@ import {
 } from '../shared/errors.js';
 import { emptyTableCounts, type Counts, type TableCounts } from '../shared/summary.js';
 import type { SetAside, Store, UpsertResult, WriteContext } from '../store/index.js';
-import { type VendorClient, type VendorPage } from '../vendor/client.js';
-import { type EmployeeRecord, idKey, parseVendorTimestamp } from '../vendor/schemas.js';
-import { validateRecords } from '../vendor/validate.js';
+import { type VendorClient, type VendorPage } from '../vendor-api/client.js';
+import { type EmployeeRecord, idKey, parseVendorTimestamp } from '../vendor-api/schemas.js';
+import { validateRecords } from '../vendor-api/validate.js';
 
 /** What the activities need, built once per worker process (tests pass their own). */
 export interface ActivityDeps {

@@ -1,6 +1,6 @@
 /**
  * Payload encryption for everything the worker and the client send to Temporal, and the
- * pieces the codec server (src/codec-server.ts) shares with them. See config.ts for the
+ * pieces the codec server (src/codec/server.ts) shares with them. See config.ts for the
  * settings and codec.ts for the wire form.
  */
 export { type CodecConfig, DEFAULT_KEY_ID, describeCodecConfig, loadCodecConfig } from './config.js';

@@ -4,7 +4,7 @@
  * form. Nothing else in the project reads process.env for settings.
  */
 import { readFileSync } from 'node:fs';
-import { isInsecureVendorUrl } from '../vendor/client.js';
+import { isInsecureVendorUrl } from '../vendor-api/client.js';
 import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BRANCHES } from './branches.js';

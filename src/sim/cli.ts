@@ -3,7 +3,7 @@
  * kept apart from main so that tests can check it without starting a process.
  */
 import { parseArgs } from 'node:util';
-import { parseVendorTimestamp } from '../vendor/schemas.js';
+import { parseVendorTimestamp } from '../vendor-api/schemas.js';
 import type { BadRecordKind, FaultRates, RetryAfterMode, SimOptions } from './server.js';
 import { BAD_RECORD_KINDS, FAULT_KINDS, RETRY_AFTER_MODES } from './server.js';
 

@@ -3,13 +3,13 @@
  * generated deterministically from a seed, and changed by seeded mutations that report
  * exactly what they changed (so a test can predict what a sync must write).
  */
-import { formatVendorTimestamp } from '../vendor/schemas.js';
+import { formatVendorTimestamp } from '../vendor-api/schemas.js';
 import { Prng } from './prng.js';
 
 /**
  * The records the simulator serves: the contract's fields as plain JSON (ids are safe
  * integers here; the client also takes larger ones). The simulator's tests check them
- * against the client's schemas (src/vendor/schemas.ts).
+ * against the client's schemas (src/vendor-api/schemas.ts).
  */
 export interface BranchRecord {
   [field: string]: unknown;

@@ -6,7 +6,7 @@
  */
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { exactStringify, nestingDepth } from '../shared/exact-json.js';
-import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor/schemas.js';
+import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor-api/schemas.js';
 import type { DynamoClients } from './client.js';
 import { type LogicalTable, TABLE_KEYS, type TableNames } from './tables.js';
 import {

@@ -27,7 +27,7 @@ import { rateLimitFor } from '../../src/shared/config.js';
 import { type TaskQueues, taskQueues } from '../../src/shared/task-queues.js';
 import { Store, createDynamoClients, ensureTables, tableNames } from '../../src/store/index.js';
 import { VendorSimulator, type SimOptions } from '../../src/sim/index.js';
-import { VendorClient } from '../../src/vendor/client.js';
+import { VendorClient } from '../../src/vendor-api/client.js';
 import type { SyncSummary } from '../../src/shared/summary.js';
 import { createWorkers } from '../../src/worker.js';
 import { salesSyncWorkflow } from '../../src/workflows/index.js';

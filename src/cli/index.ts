@@ -4,11 +4,10 @@
  * Settings come from the environment (README, "Configuration").
  */
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { backfill, scheduleHandle, upsertSchedule, OVERLAP_POLICY, CATCHUP_WINDOW } from './cli/schedule.js';
-import { finishProgress, followProgress, listRuns, reportOutcome, runOutcome, startRun } from './cli/runs.js';
-import { TIME_FORMS, parseCliTime } from './cli/time.js';
+import { backfill, scheduleHandle, upsertSchedule, OVERLAP_POLICY, CATCHUP_WINDOW } from './schedule.js';
+import { finishProgress, followProgress, listRuns, reportOutcome, runOutcome, startRun } from './runs.js';
+import { TIME_FORMS, parseCliTime } from './time.js';
 import {
   type ClientSettings,
   dataConverterFor,
@@ -16,19 +15,19 @@ import {
   localDataDir,
   readLocalCodecSecrets,
   resolveClientSettings,
-} from './codec/index.js';
+} from '../codec/index.js';
 import {
   SYNC_WINDOW_HOURS_RANGE,
   loadDynamoConfig,
   loadSyncDefaults,
   loadTemporalConfig,
   parseBranchList,
-} from './shared/config.js';
-import { ConfigError } from './shared/errors.js';
-import { temporalConnectionOptions } from './shared/temporal-options.js';
-import { taskQueues } from './shared/task-queues.js';
-import { createDynamoClients, ensureTables, tableNames } from './store/index.js';
-import type { SalesSyncInput } from './workflows/types.js';
+} from '../shared/config.js';
+import { ConfigError } from '../shared/errors.js';
+import { temporalConnectionOptions } from '../shared/temporal-options.js';
+import { taskQueues } from '../shared/task-queues.js';
+import { createDynamoClients, ensureTables, tableNames } from '../store/index.js';
+import type { SalesSyncInput } from '../workflows/types.js';
 
 /** A mistake in the command line: printed with the command's help, exit code 2. */
 export class UsageError extends Error {
@@ -415,14 +414,4 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`error: ${(err as Error).message}`);
     return 1;
   }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
 }

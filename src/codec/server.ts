@@ -17,7 +17,7 @@
  * expired) and removes the cookie; a new CODEC_SERVER_TOKEN ends every session. Behind https
  * (the request is TLS or carries `X-Forwarded-Proto: https`) the cookie is `Secure`.
  *
- *   npx tsx src/codec-server.ts
+ *   npx tsx src/codec/server.ts
  *
  * Settings: PAYLOAD_ENCRYPTION_KEY (+ _ID, PAYLOAD_DECRYPTION_KEYS) as for the worker,
  * CODEC_SERVER_TOKEN (at least 16 characters), CODEC_CORS_ORIGIN (default
@@ -36,8 +36,8 @@ import {
   loadCodecConfig,
   payloadToJson,
   payloadsFromJsonBody,
-} from './codec/index.js';
-import { ConfigError } from './shared/errors.js';
+} from './index.js';
+import { ConfigError } from '../shared/errors.js';
 
 export const DEFAULT_CORS_ORIGIN = 'http://127.0.0.1:8233';
 export const DEFAULT_CODEC_SERVER_PORT = 8888;
