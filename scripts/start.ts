@@ -30,7 +30,7 @@ import {
   loadCodecServerConfig,
   startCodecServer,
 } from '../src/codec/server.js';
-import { loadConfig } from '../src/shared/config.js';
+import { loadConfig, loadLocalStackConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
@@ -51,26 +51,6 @@ schedule until Ctrl-C.
 Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_LOCAL_PORT (8000), SIM_PORT (8080).
 State: DATA_DIR (default .data/): temporal.db and dynamodb/.
 Simulator size: SIM_SEED, SIM_BRANCHES, SIM_EMPLOYEES_PER_BRANCH, SIM_SALES_PER_SALESPERSON.`;
-
-function port(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new ConfigError(
-      `${name}=${JSON.stringify(raw)} is not a port: expected an integer from 1 to 65535.`,
-    );
-  return n;
-}
-
-function count(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0)
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a whole number >= 0.`);
-  return n;
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -114,12 +94,8 @@ async function main(): Promise<number> {
 
   try {
     // Validate what we can before starting anything.
-    const localTemporal = !env.TEMPORAL_ADDRESS?.trim();
-    const localDynamo =
-      !env.DYNAMODB_ENDPOINT?.trim() &&
-      !env.AWS_ENDPOINT_URL_DYNAMODB?.trim() &&
-      env.USE_AWS_DYNAMODB !== 'true';
-    const localVendor = !env.VENDOR_API_URL?.trim();
+    const stack = loadLocalStackConfig(env);
+    const { temporal: localTemporal, dynamo: localDynamo, vendor: localVendor } = stack.local;
     // Encryption is on by default: never create the schedule or start a run with plain payloads
     // in a deployment that may encrypt, unless PAYLOAD_ENCRYPTION=off says so.
     const encryption = encryptionSwitch(env);
@@ -129,25 +105,11 @@ async function main(): Promise<number> {
       throw new ConfigError(
         `TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS?.trim()} is set, so the schedule and runs go to that deployment, and payloads are encrypted by default: set PAYLOAD_ENCRYPTION_KEY and PAYLOAD_ENCRYPTION_KEY_ID to its workers' values (and CODEC_SERVER_TOKEN for the codec server), or PAYLOAD_ENCRYPTION=off if it does not encrypt.`,
       );
-    const ports = {
-      temporal: port('TEMPORAL_PORT', 7233),
-      ui: port('TEMPORAL_UI_PORT', 8233),
-      dynamo: port('DYNAMODB_LOCAL_PORT', 8000),
-      sim: port('SIM_PORT', 8080),
-    };
+    const ports = stack.ports;
 
     if (localVendor) {
-      const key = env.VENDOR_API_KEY?.trim() || 'local-sim-key';
-      sim = await VendorSimulator.start({
-        port: ports.sim,
-        apiKeys: [key],
-        quota: Number(env.VENDOR_QUOTA_RPS ?? 20),
-        latencyMs: count('SIM_LATENCY_MS', 20),
-        seed: count('SIM_SEED', 1),
-        branches: count('SIM_BRANCHES', 13),
-        employeesPerBranch: count('SIM_EMPLOYEES_PER_BRANCH', 12),
-        salesPerSalesperson: count('SIM_SALES_PER_SALESPERSON', 20),
-      }).catch((err: Error) => {
+      const { apiKey: key, ...size } = stack.sim;
+      sim = await VendorSimulator.start({ port: ports.sim, apiKeys: [key], ...size }).catch((err: Error) => {
         throw new ConfigError(`${err.message} (vendor simulator, SIM_PORT=${ports.sim})`);
       });
       overrides.VENDOR_API_URL = sim.url;
@@ -160,7 +122,7 @@ async function main(): Promise<number> {
       overrides.DYNAMODB_ENDPOINT = dynamo.endpoint;
       console.log(`DynamoDB Local     ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})`);
     }
-    let uiUrl = env.TEMPORAL_UI_URL?.trim() || undefined;
+    let uiUrl = stack.uiUrl;
     // Payload encryption: locally a key and a codec-server token are generated once and kept
     // in DATA_DIR; elsewhere PAYLOAD_ENCRYPTION_KEY / CODEC_SERVER_TOKEN come from the environment.
     if (localTemporal && encryption === 'on') Object.assign(overrides, localCodecSecrets(dataDir, env));

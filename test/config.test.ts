@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../src/shared/config.js';
+import { loadConfig, loadLocalStackConfig, loadTemporalConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 
 const base = { VENDOR_API_URL: 'http://127.0.0.1:8080', VENDOR_API_KEY: 'k-123' };
@@ -41,7 +41,17 @@ describe('configuration', () => {
     ],
     [{ SYNC_BRANCHES: ' , ' }, /SYNC_BRANCHES is empty/],
     [{ TEMPORAL_TLS: 'maybe' }, /TEMPORAL_TLS="maybe" is not valid: expected true or false/],
-    [{ TEMPORAL_TLS_CERT_PATH: '/x.pem' }, /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together/],
+    [
+      { TEMPORAL_TLS_CLIENT_CERT_PATH: '/x.pem' },
+      /TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together/,
+    ],
+    [
+      {
+        TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent/c.pem',
+        TEMPORAL_TLS_CLIENT_KEY_PATH: '/nonexistent/k.pem',
+      },
+      /TEMPORAL_TLS_CLIENT_CERT_PATH=\/nonexistent\/c.pem cannot be read \(ENOENT\)/,
+    ],
     [{ NOTIFY_WEBHOOK_URL: 'hooks.slack.com/x' }, /NOTIFY_WEBHOOK_URL=.* expected an http\(s\) URL/],
     [{ NOTIFY_SNS_TOPIC_ARN: 'alerts' }, /NOTIFY_SNS_TOPIC_ARN="alerts" is not valid: expected a topic ARN/],
     [
@@ -68,6 +78,71 @@ describe('configuration', () => {
     );
     assert.doesNotThrow(() => loadConfig({ ...base, VENDOR_API_URL: 'https://vendor.example.com' }));
     assert.doesNotThrow(() => loadConfig({ ...base, VENDOR_API_URL: 'http://localhost:8080' }));
+  });
+
+  it("reads Temporal's standard variables and temporal.toml profiles (@temporalio/envconfig)", () => {
+    const cloud = loadConfig({
+      ...base,
+      TEMPORAL_ADDRESS: 'acme.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'acme.a1b2c',
+      TEMPORAL_API_KEY: 'cloud-key',
+    }).temporal;
+    assert.equal(cloud.address, 'acme.a1b2c.tmprl.cloud:7233');
+    assert.equal(cloud.namespace, 'acme.a1b2c');
+    assert.equal(cloud.connection.apiKey, 'cloud-key');
+    assert.ok(cloud.connection.tls, 'an API key implies TLS');
+
+    const dir = mkdtempSync(join(tmpdir(), 'temporal-toml-'));
+    const toml = join(dir, 'temporal.toml');
+    writeFileSync(
+      toml,
+      '[profile.prod]\naddress = "temporal.internal:7233"\nnamespace = "sales"\n[profile.prod.tls]\ndisabled = false\n',
+    );
+    const prod = loadConfig({ ...base, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod' }).temporal;
+    assert.equal(prod.address, 'temporal.internal:7233');
+    assert.equal(prod.namespace, 'sales');
+    assert.ok(prod.connection.tls);
+  });
+
+  it('still reads the old TLS names, with a deprecation message naming the standard ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pem-'));
+    for (const f of ['c.pem', 'k.pem']) writeFileSync(join(dir, f), 'pem');
+    const warnings: string[] = [];
+    const t = loadTemporalConfig(
+      { TEMPORAL_TLS_CERT_PATH: join(dir, 'c.pem'), TEMPORAL_TLS_KEY_PATH: join(dir, 'k.pem') },
+      (m) => warnings.push(m),
+    );
+    assert.ok(t.connection.tls && typeof t.connection.tls === 'object' && t.connection.tls.clientCertPair);
+    assert.deepEqual(warnings, [
+      "TEMPORAL_TLS_CERT_PATH is deprecated: rename it to TEMPORAL_TLS_CLIENT_CERT_PATH (Temporal's standard name, also read by the Temporal CLI).",
+      "TEMPORAL_TLS_KEY_PATH is deprecated: rename it to TEMPORAL_TLS_CLIENT_KEY_PATH (Temporal's standard name, also read by the Temporal CLI).",
+    ]);
+  });
+
+  it('reads the local stack with the same parsers: ports, the simulator size, the quota', () => {
+    const d = loadLocalStackConfig({});
+    assert.deepEqual(d.ports, { temporal: 7233, ui: 8233, dynamo: 8000, sim: 8080 });
+    assert.deepEqual(d.local, { temporal: true, dynamo: true, vendor: true });
+    assert.equal(
+      loadLocalStackConfig({ SIM_PORT: '0' }).ports.sim,
+      0,
+      'SIM_PORT=0 picks a free port, as for npm run sim',
+    );
+    assert.equal(loadLocalStackConfig({ TEMPORAL_ADDRESS: 'x:7233' }).local.temporal, false);
+    for (const [env, message] of [
+      [
+        { VENDOR_QUOTA_RPS: 'fast' },
+        /VENDOR_QUOTA_RPS="fast" is not valid: expected a number greater than 0/,
+      ],
+      [{ TEMPORAL_PORT: '0' }, /TEMPORAL_PORT="0" is not valid: expected an integer from 1 to 65535/],
+      [{ SIM_PORT: '70000' }, /SIM_PORT="70000" is not valid: expected an integer from 0 to 65535/],
+      [{ SIM_BRANCHES: '1e3' }, /SIM_BRANCHES="1e3" is not valid/],
+    ] as const) {
+      assert.throws(
+        () => loadLocalStackConfig(env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
+    }
   });
 
   it('reads the vendor key from a file (as a secrets store mounts it), and never puts it in a message', () => {

@@ -15,7 +15,12 @@ import {
 import { emptyTableCounts, type Counts, type TableCounts } from '../shared/summary.js';
 import type { SetAside, Store, UpsertResult, WriteContext } from '../store/index.js';
 import { type VendorClient, type VendorPage } from '../vendor-api/client.js';
-import { type EmployeeRecord, idKey, parseVendorTimestamp } from '../vendor-api/schemas.js';
+import {
+  type EmployeeRecord,
+  formatVendorTimestamp,
+  idKey,
+  parseVendorTimestamp,
+} from '../vendor-api/schemas.js';
 import { validateRecords } from '../vendor-api/validate.js';
 
 /** What the activities need, built once per worker process (tests pass their own). */
@@ -88,11 +93,6 @@ export interface SyncSalesPageOutput {
 export const MIN_RATE_LIMIT_DELAY_MS = 1000;
 /** Longest wait honoured from a Retry-After header. */
 export const MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000;
-
-/** Vendor timestamp (`YYYY-MM-DD HH:MM:SS`, UTC) of an ISO instant. */
-export function toVendorTimestamp(iso: string): string {
-  return new Date(iso).toISOString().slice(0, 19).replace('T', ' ');
-}
 
 /**
  * Drops sales whose timestamp is readable and outside the window, before validation: a
@@ -302,7 +302,10 @@ export function createActivities(deps: ActivityDeps) {
       alive(async () => {
         const ctx = writeContext();
         const window = input.window
-          ? { from: toVendorTimestamp(input.window.from), to: toVendorTimestamp(input.window.to) }
+          ? {
+              from: formatVendorTimestamp(Date.parse(input.window.from)),
+              to: formatVendorTimestamp(Date.parse(input.window.to)),
+            }
           : null;
         const page = await fetchPage(
           ctx,

@@ -4,22 +4,24 @@
  * form. Nothing else in the project reads process.env for settings.
  */
 import { readFileSync } from 'node:fs';
+import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
 import { isInsecureVendorUrl } from '../vendor-api/client.js';
 import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BRANCHES } from './branches.js';
 
-/** Where Temporal is and how to authenticate to it (dev server, self-hosted cluster or Temporal Cloud). */
+/**
+ * Where Temporal is and how to authenticate to it (dev server, self-hosted cluster or Temporal
+ * Cloud), read by `@temporalio/envconfig` from Temporal's standard variables (TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE)
+ * and the `temporal.toml` profiles the Temporal CLI shares.
+ */
 export interface TemporalConfig {
   address: string;
   namespace: string;
-  /** Temporal Cloud API key; implies TLS. */
-  apiKey?: string;
-  tls: boolean;
-  tlsCertPath?: string;
-  tlsKeyPath?: string;
+  /** Options for `Connection.connect` / `NativeConnection.connect` (address, TLS, API key). */
+  connection: ClientConnectConfig['connectionOptions'];
 }
-
 /** The vendor API. `apiKey` is a secret: never log it, never put it in workflow data. */
 export interface VendorConfig {
   url: string;
@@ -95,11 +97,27 @@ function str(env: Env, name: string, fallback?: string): string {
   throw new ConfigError(`${name} is not set. Set it in the environment (see README, "Configuration").`);
 }
 
+/** A whole number from `min` to `max` in plain decimal, or undefined: the one integer parser of every setting. */
+export function parseInteger(raw: string, min: number, max: number): number | undefined {
+  const t = raw.trim();
+  if (!/^-?\d+$/.test(t)) return undefined;
+  const n = Number(t);
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+/** A finite number (decimal or exponent form) that `ok` accepts, or undefined: the one number parser. */
+export function parseNumber(raw: string, ok: (n: number) => boolean = () => true): number | undefined {
+  const t = raw.trim();
+  if (t === '') return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) && ok(n) ? n : undefined;
+}
+
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
+  const n = parseInteger(raw, min, max);
+  if (n === undefined) {
     throw new ConfigError(
       `${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}.`,
     );
@@ -110,8 +128,8 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 function positiveNumber(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
+  const n = parseNumber(raw, (x) => x > 0);
+  if (n === undefined) {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a number greater than 0.`);
   }
   return n;
@@ -168,23 +186,69 @@ function vendorKey(env: Env): string {
   return str(env, 'VENDOR_API_KEY');
 }
 
-/** Temporal settings alone (the CLI needs no vendor key). */
-export function loadTemporalConfig(e: Env = process.env): TemporalConfig {
-  const apiKey = e.TEMPORAL_API_KEY?.trim() || undefined;
-  const tlsCertPath = e.TEMPORAL_TLS_CERT_PATH?.trim() || undefined;
-  const tlsKeyPath = e.TEMPORAL_TLS_KEY_PATH?.trim() || undefined;
-  if (Boolean(tlsCertPath) !== Boolean(tlsKeyPath)) {
+/** This project's earlier names for Temporal's standard TLS variables: still read, with a warning. */
+const DEPRECATED_TEMPORAL_NAMES: Record<string, string> = {
+  TEMPORAL_TLS_CERT_PATH: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  TEMPORAL_TLS_KEY_PATH: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+};
+
+/** Temporal settings alone (the CLI needs no vendor key). `warn` hears about deprecated names. */
+export function loadTemporalConfig(
+  e: Env = process.env,
+  warn: (message: string) => void = (m) => console.warn(m),
+): TemporalConfig {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e)) if (v !== undefined) env[k] = v;
+  for (const [old, standard] of Object.entries(DEPRECATED_TEMPORAL_NAMES)) {
+    if (!env[old]?.trim()) continue;
+    if (env[standard]?.trim()) {
+      throw new ConfigError(
+        `${old} and ${standard} are both set: keep ${standard} (Temporal's standard name) only.`,
+      );
+    }
+    warn(
+      `${old} is deprecated: rename it to ${standard} (Temporal's standard name, also read by the Temporal CLI).`,
+    );
+    env[standard] = env[old];
+    delete env[old];
+  }
+  bool(env, 'TEMPORAL_TLS', false); // envconfig reads it; a typo must not pass silently
+  const cert = env.TEMPORAL_TLS_CLIENT_CERT_PATH?.trim();
+  const key = env.TEMPORAL_TLS_CLIENT_KEY_PATH?.trim();
+  if (Boolean(cert) !== Boolean(key)) {
     throw new ConfigError(
-      'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both (mTLS) or neither.',
+      'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together: set both (mTLS) or neither.',
     );
   }
+  for (const name of [
+    'TEMPORAL_TLS_CLIENT_CERT_PATH',
+    'TEMPORAL_TLS_CLIENT_KEY_PATH',
+    'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  ]) {
+    const path = env[name]?.trim();
+    if (!path) continue;
+    try {
+      readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(
+        `${name}=${path} cannot be read (${(err as NodeJS.ErrnoException).code}): point it at a readable PEM file.`,
+      );
+    }
+  }
+  let loaded: ClientConnectConfig;
+  try {
+    loaded = loadClientConnectConfig({ overrideEnvVars: env });
+  } catch (err) {
+    throw new ConfigError(
+      `the Temporal connection settings cannot be read: ${(err as Error).message}. Check TEMPORAL_* variables, TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (or ~/.config/temporalio/temporal.toml).`,
+      { cause: err },
+    );
+  }
+  const address = loaded.connectionOptions.address ?? '127.0.0.1:7233';
   return {
-    address: str(e, 'TEMPORAL_ADDRESS', '127.0.0.1:7233'),
-    namespace: str(e, 'TEMPORAL_NAMESPACE', 'default'),
-    apiKey,
-    tls: bool(e, 'TEMPORAL_TLS', Boolean(apiKey || tlsCertPath)),
-    tlsCertPath,
-    tlsKeyPath,
+    address,
+    namespace: loaded.namespace ?? 'default',
+    connection: { ...loaded.connectionOptions, address },
   };
 }
 
@@ -284,5 +348,55 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       maxCachedWorkflows: int(e, 'WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 2, 100_000),
     },
     taskQueueSuffix: e.TASK_QUEUE_SUFFIX?.trim() ?? '',
+  };
+}
+
+/** The local stack (`npm start`): what it starts itself, on which ports, and the simulator's size. */
+export interface LocalStackConfig {
+  /** Which parts run locally: each is local unless its production setting is given. */
+  local: { temporal: boolean; dynamo: boolean; vendor: boolean };
+  /** TEMPORAL_PORT, TEMPORAL_UI_PORT, DYNAMODB_LOCAL_PORT, SIM_PORT (0: a free port). */
+  ports: { temporal: number; ui: number; dynamo: number; sim: number };
+  /** The simulator npm start serves: VENDOR_QUOTA_RPS and SIM_*. */
+  sim: {
+    apiKey: string;
+    quota: number;
+    latencyMs: number;
+    seed: number;
+    branches: number;
+    employeesPerBranch: number;
+    salesPerSalesperson: number;
+  };
+  /** TEMPORAL_UI_URL: where the Web UI is reached, when not the dev server's own. */
+  uiUrl?: string;
+}
+
+/** The local stack's settings, read and validated like every other setting. */
+export function loadLocalStackConfig(e: Env = process.env): LocalStackConfig {
+  const port = (name: string, fallback: number, min = 1) => int(e, name, fallback, min, 65535);
+  const count = (name: string, fallback: number) => int(e, name, fallback, 0, 1_000_000);
+  return {
+    local: {
+      temporal: !e.TEMPORAL_ADDRESS?.trim() && !e.TEMPORAL_PROFILE?.trim(),
+      dynamo:
+        !e.DYNAMODB_ENDPOINT?.trim() && !e.AWS_ENDPOINT_URL_DYNAMODB?.trim() && e.USE_AWS_DYNAMODB !== 'true',
+      vendor: !e.VENDOR_API_URL?.trim(),
+    },
+    ports: {
+      temporal: port('TEMPORAL_PORT', 7233),
+      ui: port('TEMPORAL_UI_PORT', 8233),
+      dynamo: port('DYNAMODB_LOCAL_PORT', 8000),
+      sim: port('SIM_PORT', 8080, 0),
+    },
+    sim: {
+      apiKey: e.VENDOR_API_KEY?.trim() || 'local-sim-key',
+      quota: positiveNumber(e, 'VENDOR_QUOTA_RPS', 20),
+      latencyMs: count('SIM_LATENCY_MS', 20),
+      seed: count('SIM_SEED', 1),
+      branches: count('SIM_BRANCHES', 13),
+      employeesPerBranch: count('SIM_EMPLOYEES_PER_BRANCH', 12),
+      salesPerSalesperson: count('SIM_SALES_PER_SALESPERSON', 20),
+    },
+    uiUrl: e.TEMPORAL_UI_URL?.trim() || undefined,
   };
 }

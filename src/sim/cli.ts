@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseVendorTimestamp } from '../vendor-api/schemas.js';
 import type { BadRecordKind, FaultRates, RetryAfterMode, SimOptions } from './server.js';
 import { BAD_RECORD_KINDS, FAULT_KINDS, RETRY_AFTER_MODES } from './server.js';
+import { parseInteger, parseNumber } from '../shared/config.js';
 
 /** A bad flag or environment value; its message names the flag or variable and the expected form. */
 export class UsageError extends Error {
@@ -43,9 +44,8 @@ function int(
   set: (n: number, into: Partial<SimOptions>) => void,
 ): FlagSpec['apply'] {
   return (value, into) => {
-    if (!/^-?\d+$/.test(value.trim())) return false;
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min || n > max) return false;
+    const n = parseInteger(value, min, max);
+    if (n === undefined) return false;
     set(n, into);
     return true;
   };
@@ -56,9 +56,8 @@ function num(
   set: (n: number, into: Partial<SimOptions>) => void,
 ): FlagSpec['apply'] {
   return (value, into) => {
-    if (value.trim() === '') return false;
-    const n = Number(value);
-    if (!Number.isFinite(n) || !ok(n)) return false;
+    const n = parseNumber(value, ok);
+    if (n === undefined) return false;
     set(n, into);
     return true;
   };
