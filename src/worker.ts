@@ -93,7 +93,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
 }
 
 /** Builds the activities' dependencies from configuration. */
-export function buildActivities(config: Config) {
+function buildActivities(config: Config) {
   const clients = createDynamoClients(config.dynamo);
   const store = new Store(clients, tableNames(config.dynamo.tablePrefix, config.dynamo.tableSuffix));
   const vendor = new VendorClient({

@@ -30,7 +30,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
 const WORKFLOWS_PATH = join(SRC, 'workflows', 'index.ts');
 /** Where bundles are kept (ignored by git). */
-export const BUNDLE_DIR = join(ROOT, '.build');
+const BUNDLE_DIR = join(ROOT, '.build');
 
 /** Files under `dir`, recursively, sorted. */
 function filesUnder(dir: string): string[] {
@@ -43,7 +43,7 @@ function filesUnder(dir: string): string[] {
  * A fingerprint of what the bundle is built from: every file under src/ (workflows import
  * shared modules) and the lockfile (the SDK and webpack versions).
  */
-export function sourceFingerprint(): string {
+function sourceFingerprint(): string {
   const hash = createHash('sha256');
   for (const file of [...filesUnder(SRC), join(ROOT, 'package-lock.json')]) {
     if (!existsSync(file)) continue;
@@ -53,7 +53,7 @@ export function sourceFingerprint(): string {
 }
 
 /** Path of the bundle for the current sources. */
-export function bundlePath(): string {
+function bundlePath(): string {
   return join(BUNDLE_DIR, `workflows-${sourceFingerprint()}.js`);
 }
 

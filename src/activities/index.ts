@@ -92,14 +92,14 @@ export interface SyncSalesPageOutput {
 /** Shortest wait after a 429, whatever Retry-After said: `0` or no header must never mean a tight loop. */
 export const MIN_RATE_LIMIT_DELAY_MS = 1000;
 /** Longest wait honoured from a Retry-After header. */
-export const MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000;
+const MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000;
 
 /**
  * Drops sales whose timestamp is readable and outside the window, before validation: a
  * server that ignores from/to must not make an old malformed sale be set aside (and
  * notified) every hour. A sale whose timestamp cannot be read stays, and is judged.
  */
-export function inWindowOnly(records: unknown[], window: { from: string; to: string }): unknown[] {
+function inWindowOnly(records: unknown[], window: { from: string; to: string }): unknown[] {
   const from = parseVendorTimestamp(window.from) ?? -Infinity;
   const to = parseVendorTimestamp(window.to) ?? Infinity;
   return records.filter((r) => {

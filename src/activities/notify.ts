@@ -40,12 +40,12 @@ export interface FollowUpInput {
 }
 
 /** Records set aside over all tables. */
-export function setAsideCount(s: SyncSummary): number {
+function setAsideCount(s: SyncSummary): number {
   return s.counts.branches.setAside + s.counts.salespersons.setAside + s.counts.sales.setAside;
 }
 
 /** The notice's text, one line of headline and one of summary. */
-export function noticeText(input: NotifyRunInput): string {
+function noticeText(input: NotifyRunInput): string {
   const headline =
     input.status === 'failed'
       ? `:rotating_light: Sales sync ${input.workflowId} FAILED: ${input.reason ?? 'see the run'}`

@@ -355,7 +355,7 @@ function commandHelp(name: string, c: Command): string {
 }
 
 /** The list of commands. */
-export function generalHelp(): string {
+function generalHelp(): string {
   return [
     'usage: npm run cli -- COMMAND [options]      (COMMAND --help for details)',
     '',

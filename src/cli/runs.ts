@@ -8,7 +8,7 @@ import { manualRunId } from '../shared/ids.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attributes.js';
 import { describeSummary, type SyncSummary } from '../shared/summary.js';
 import type { TaskQueues } from '../shared/task-queues.js';
-import type { salesSyncWorkflow } from '../workflows/index.js';
+import { progressQuery, salesSyncWorkflow } from '../workflows/index.js';
 import type { SalesSyncInput, SyncProgress } from '../workflows/types.js';
 
 /** Starts a parent run now. Its ID names the window end, so the same window is never started twice at once. */
@@ -27,7 +27,7 @@ export async function startRun(
       : input.branches
         ? input.branches.join(', ')
         : 'default branches';
-  return client.workflow.start('salesSyncWorkflow', {
+  return client.workflow.start(salesSyncWorkflow, {
     taskQueue: queues.workflows,
     workflowId: id,
     args: [{ vendorTaskQueue: queues.vendor, ...input, ...(full ? {} : { windowEnd }) }],
@@ -36,7 +36,7 @@ export async function startRun(
       ...(full ? [] : [{ key: SYNC_WINDOW_END, value: new Date(windowEnd) }]),
     ],
     staticSummary: `Manual sales sync (${branches}) ${full ? 'full resync' : `window ending ${windowEnd}`}`,
-  }) as Promise<WorkflowHandle<typeof salesSyncWorkflow>>;
+  });
 }
 
 /** How a run ended, as every command reports it. */
@@ -151,7 +151,7 @@ export async function followProgress(
     const desc = await handle.describe();
     if (desc.status.name !== 'RUNNING') break;
     try {
-      const p = await handle.query<SyncProgress>('progress');
+      const p = await handle.query(progressQuery);
       const line = progressLine(p);
       if (out.isTTY)
         out.write(
@@ -178,7 +178,7 @@ export function finishProgress(outcome: RunOutcome, out: NodeJS.WriteStream = pr
 }
 
 /** Whether `err` says a payload could not be decoded (a missing or wrong key). */
-export function isDecodeError(err: unknown): boolean {
+function isDecodeError(err: unknown): boolean {
   const text = `${(err as Error)?.message ?? ''} ${String((err as { cause?: Error })?.cause?.message ?? '')}`;
   return err instanceof PayloadDecryptionError || /Unknown encoding|Cannot decrypt a payload/.test(text);
 }
@@ -195,7 +195,7 @@ export interface RunRow {
 /** The most recent parent runs, newest first, with their summaries when finished. */
 export async function listRuns(client: Client, limit = 10): Promise<RunRow[]> {
   const rows: RunRow[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'salesSyncWorkflow'` })) {
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${salesSyncWorkflow.name}'` })) {
     let summary = '';
     let status = wf.status.name as string;
     if (wf.status.name === 'COMPLETED' || wf.status.name === 'FAILED') {
@@ -210,9 +210,7 @@ export async function listRuns(client: Client, limit = 10): Promise<RunRow[]> {
       if (outcome.ok && outcome.summary?.skippedBranches.length) status = 'INCOMPLETE';
     } else if (wf.status.name === 'RUNNING') {
       try {
-        summary = progressLine(
-          await client.workflow.getHandle(wf.workflowId, wf.runId).query<SyncProgress>('progress'),
-        );
+        summary = progressLine(await client.workflow.getHandle(wf.workflowId, wf.runId).query(progressQuery));
       } catch (err) {
         summary = isDecodeError(err) ? `(progress cannot be read: ${(err as Error).message})` : '(starting)';
       }

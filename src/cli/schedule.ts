@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import { SCHEDULE_ID } from '../shared/ids.js';
 import type { TaskQueues } from '../shared/task-queues.js';
+import { salesSyncWorkflow } from '../workflows/index.js';
 import type { SalesSyncInput } from '../workflows/types.js';
 
 /** What the schedule runs and how. */
@@ -43,7 +44,7 @@ function scheduleOptions(s: ScheduleSettings): ScheduleOptions {
     spec: { intervals: [{ every: `${every}m` }] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'salesSyncWorkflow',
+      workflowType: salesSyncWorkflow,
       // Temporal appends the scheduled time: sales-sync-hourly-2026-11-21T05:00:00Z.
       workflowId: s.scheduleId ?? SCHEDULE_ID,
       taskQueue: s.queues.workflows,

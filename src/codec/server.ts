@@ -39,13 +39,13 @@ import {
 } from './index.js';
 import { ConfigError } from '../shared/errors.js';
 
-export const DEFAULT_CORS_ORIGIN = 'http://127.0.0.1:8233';
-export const DEFAULT_CODEC_SERVER_PORT = 8888;
+const DEFAULT_CORS_ORIGIN = 'http://127.0.0.1:8233';
+const DEFAULT_CODEC_SERVER_PORT = 8888;
 /** Largest request body accepted (413 above it). */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SESSION_COOKIE = 'codec_session';
 /** How long a browser session lasts (checked by the server, not only the browser's Max-Age). */
-export const SESSION_SECONDS = 8 * 3600;
+const SESSION_SECONDS = 8 * 3600;
 const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Namespace';
 const MIN_TOKEN_CHARS = 16;
 

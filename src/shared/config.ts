@@ -292,7 +292,7 @@ export function rateLimitFor(quotaRps: number, headroomPercent = DEFAULT_QUOTA_H
 }
 
 /** Vendor settings (the worker needs them; the key is a secret). */
-export function loadVendorConfig(e: Env = process.env): VendorConfig {
+function loadVendorConfig(e: Env = process.env): VendorConfig {
   const quotaRps = positiveNumber(e, 'VENDOR_QUOTA_RPS', 20);
   const headroom = int(e, 'VENDOR_QUOTA_HEADROOM_PERCENT', DEFAULT_QUOTA_HEADROOM_PERCENT, 0, 50);
   const vendorUrl = url(e, 'VENDOR_API_URL');
@@ -320,7 +320,7 @@ export function loadVendorConfig(e: Env = process.env): VendorConfig {
 }
 
 /** Notification settings: NOTIFY_WEBHOOK_URL, NOTIFY_SNS_TOPIC_ARN, NOTIFY_SET_ASIDE_THRESHOLD, FOLLOW_UP_WEBHOOK_URL. */
-export function loadNotifyConfig(e: Env = process.env): NotifyConfig {
+function loadNotifyConfig(e: Env = process.env): NotifyConfig {
   const arn = e.NOTIFY_SNS_TOPIC_ARN?.trim() || undefined;
   if (arn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn)) {
     throw new ConfigError(

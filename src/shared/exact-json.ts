@@ -91,7 +91,7 @@ export function numberOf(text: string): number | ExactNumber {
 }
 
 /** Largest number of significant digits DynamoDB keeps. */
-export const DYNAMO_NUMBER_DIGITS = 38;
+const DYNAMO_NUMBER_DIGITS = 38;
 
 /**
  * Why DynamoDB cannot store this number exactly, or undefined when it can: at most 38

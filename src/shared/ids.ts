@@ -10,10 +10,10 @@
 export const SCHEDULE_ID = 'sales-sync-hourly';
 
 /** Prefix of every workflow this project starts. */
-export const WORKFLOW_ID_PREFIX = 'sales-sync';
+const WORKFLOW_ID_PREFIX = 'sales-sync';
 
 /** Window end as it appears in IDs: ISO to the second, UTC (`2026-11-21T05:00:00Z`), or `full` for a full resync. */
-export function windowTag(windowEnd: string | null): string {
+function windowTag(windowEnd: string | null): string {
   return windowEnd ? `${new Date(windowEnd).toISOString().slice(0, 19)}Z` : 'full';
 }
 

@@ -74,7 +74,7 @@ export function emptyCounts(): Counts {
 }
 
 /** Adds `b` into `a` (mutates and returns `a`). */
-export function addTableCounts(a: TableCounts, b: TableCounts): TableCounts {
+function addTableCounts(a: TableCounts, b: TableCounts): TableCounts {
   a.fetched += b.fetched;
   a.inserted += b.inserted;
   a.updated += b.updated;

@@ -4,7 +4,7 @@
  * (`maxTaskQueueActivitiesPerSecond`) is the vendor's quota, so the quota holds across
  * any number of workers.
  */
-export const DEFAULT_WORKFLOW_TASK_QUEUE = 'sales-sync-workflows';
+const DEFAULT_WORKFLOW_TASK_QUEUE = 'sales-sync-workflows';
 export const DEFAULT_VENDOR_TASK_QUEUE = 'sales-sync-vendor';
 
 /** The pair of queues one deployment uses (tests use fresh ones per test). */

@@ -71,7 +71,7 @@ function list(value: string): string[] {
 }
 
 /** Parses "kind=rate,kind=rate"; undefined when malformed. */
-export function parseFaults(value: string): Partial<FaultRates> | undefined {
+function parseFaults(value: string): Partial<FaultRates> | undefined {
   const rates: Partial<FaultRates> = {};
   for (const item of list(value)) {
     const [kind, rate, ...rest] = item.split('=');
@@ -85,7 +85,7 @@ export function parseFaults(value: string): Partial<FaultRates> | undefined {
 }
 
 /** Parses epoch ms, "YYYY-MM-DD HH:MM:SS" (UTC) or an ISO 8601 instant; undefined when none fits. */
-export function parseInstant(value: string): number | undefined {
+function parseInstant(value: string): number | undefined {
   if (/^\d+$/.test(value)) return Number(value);
   const vendor = parseVendorTimestamp(value);
   if (vendor !== undefined) return vendor;

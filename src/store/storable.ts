@@ -8,7 +8,7 @@ import { NumberValue } from '@aws-sdk/lib-dynamodb';
 import { ExactNumber, dynamoNumberProblem } from '../shared/exact-json.js';
 
 /** DynamoDB's item size limit, bytes (attribute names and values). */
-export const MAX_ITEM_BYTES = 400 * 1024;
+const MAX_ITEM_BYTES = 400 * 1024;
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 

@@ -59,7 +59,7 @@ export function isInsecureVendorUrl(url: string): boolean {
 }
 
 /** Parses a Retry-After header: seconds (integer or fractional) or an HTTP date. Undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
+function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
   if (header === null || header.trim() === '') return undefined;
   const secs = Number(header.trim());
   if (Number.isFinite(secs)) return Math.max(0, secs * 1000);

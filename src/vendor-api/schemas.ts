@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ExactNumber, idDigits } from '../shared/exact-json.js';
 
 /** `YYYY-MM-DD HH:MM:SS`, UTC, and a real calendar instant. */
-export const VENDOR_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+const VENDOR_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
 /** Parses a vendor timestamp to epoch milliseconds, or returns undefined when it is not a real instant. */
 export function parseVendorTimestamp(value: string): number | undefined {
@@ -29,7 +29,7 @@ export function formatVendorTimestamp(ms: number): string {
  * A vendor id: a non-negative integer of up to 38 digits, as a JSON number. Ids beyond 2^53
  * arrive as ExactNumber (parseExactJson) and keep every digit; keys are its decimal digits.
  */
-export const vendorId = z.custom<number | ExactNumber>((v) => idDigits(v) !== undefined, {
+const vendorId = z.custom<number | ExactNumber>((v) => idDigits(v) !== undefined, {
   message: 'not a non-negative integer id of at most 38 digits',
 });
 

@@ -17,7 +17,7 @@ export interface Validated<T> {
  * Deepest nesting a record may have. DynamoDB stores at most 32 levels (the record itself is
  * one); deeper records are set aside here, before anything walks them recursively.
  */
-export const MAX_RECORD_DEPTH = 32;
+const MAX_RECORD_DEPTH = 32;
 
 /**
  * Validates each record against the schema of its kind, then sets aside every record

@@ -11,7 +11,7 @@ import { VENDOR_HEARTBEAT_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from '../shared
  * a 429 overrides the next delay with the vendor's Retry-After (see toFailure); other 4xx
  * are non-retryable. Ten attempts span about 8 minutes before a list is declared failed.
  */
-export const VENDOR_RETRY: RetryPolicy = {
+const VENDOR_RETRY: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '60s',

@@ -45,7 +45,7 @@ const HOUR_MS = 3_600_000;
  * schedule sets TemporalScheduledStartTime, also on backfills), so a backfill of a past hour
  * syncs that past window; a run started by hand ends its window at `windowEnd` or its start.
  */
-export function resolveWindow(input: SalesSyncInput): SyncWindow | null {
+function resolveWindow(input: SalesSyncInput): SyncWindow | null {
   if (input.window === 'full') return null;
   if (input.window && input.window !== 'default') return input.window;
   const info = workflowInfo();
