@@ -257,7 +257,9 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
         const first = await startRun(stack.env.client, p.queues, { branches: ['Akron'], windowEnd });
         // Run B starts while A's branch child for Akron runs: B finds its ID taken.
         await until('run A syncing Akron', 30_000, async () => {
-          const child = stack.env.client.workflow.getHandle('sales-sync/2026-06-01T10:00:00Z/24h/branch/Akron');
+          const child = stack.env.client.workflow.getHandle(
+            'sales-sync/2026-06-01T10:00:00Z/24h/branch/Akron',
+          );
           return (await child.describe().catch(() => undefined))?.status.name === 'RUNNING'
             ? true
             : undefined;
