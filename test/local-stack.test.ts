@@ -2,7 +2,7 @@
  * The local stack as a new user meets it: `npm start` (scripts/start.ts, on free ports and a
  * fresh DATA_DIR), then what the README and the printed hint say to do:
  * - the project's CLI (`list`, `progress`, `run`) with no setting of its own;
- * - every Temporal CLI example of the README's Operations block, as written;
+ * - every Temporal CLI example of the Operations page's block (docs/operations.md), as written;
  * - a client without the key, pointed at this encrypting deployment, refuses to start anything,
  *   and the histories hold no plaintext payload;
  * - the Web UI in headless Chromium: sign in at the codec server, set the UI's codec endpoint,
@@ -154,12 +154,12 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
     assert.equal(encodingOf(input[0] as Payload), 'binary/encrypted');
   });
 
-  it("every Temporal CLI example of the README's Operations block runs as written and prints decoded payloads", async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('every Temporal CLI example of the Operations page (docs/operations.md) runs as written and prints decoded payloads', async () => {
+    const operations = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
     const block = /```sh\n((?:(?!```)[\s\S])*temporal schedule trigger(?:(?!```)[\s\S])*)```/.exec(
-      readme,
+      operations,
     )?.[1];
-    assert.ok(block, 'the README has the Temporal CLI block');
+    assert.ok(block, 'docs/operations.md has the Temporal CLI block');
     const lines = block
       .replace(/\\\n\s*/g, ' ')
       .split('\n')
@@ -175,7 +175,7 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
     });
     const results: Record<string, Ran> = {};
     for (const command of commands) {
-      // The README's example run ID stands for a real one.
+      // The page's example run ID stands for a real one.
       const script = `set -euo pipefail\n${setup.join('\n')}\n${command.replaceAll(README_RUN_ID, firstRun)}`;
       const r = await run('bash', ['-c', script], env);
       assert.equal(r.code, 0, `${command}\n${r.out}\n${r.err}`);
