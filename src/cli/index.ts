@@ -7,7 +7,6 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { backfill, scheduleHandle, upsertSchedule, OVERLAP_POLICY, CATCHUP_WINDOW } from './schedule.js';
 import { finishProgress, followProgress, listRuns, reportOutcome, runOutcome, startRun } from './runs.js';
-import { TIME_FORMS, parseCliTime } from './time.js';
 import {
   type ClientSettings,
   dataConverterFor,
@@ -16,102 +15,12 @@ import {
   readLocalCodecSecrets,
   resolveClientSettings,
 } from '../codec/index.js';
-import {
-  SYNC_WINDOW_HOURS_RANGE,
-  loadDynamoConfig,
-  loadSyncDefaults,
-  loadTemporalConfig,
-  parseBranchList,
-} from '../shared/config.js';
+import { loadDynamoConfig, loadTemporalConfig } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { temporalConnectionOptions } from '../shared/temporal-options.js';
 import { taskQueues } from '../shared/task-queues.js';
 import { createDynamoClients, ensureTables, tableNames } from '../store/index.js';
-import type { SalesSyncInput } from '../workflows/types.js';
-
-/** A mistake in the command line: printed with the command's help, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-interface Command {
-  usage: string;
-  help: string;
-  options: Record<string, { type: 'string' | 'boolean'; help: string }>;
-  /** Positional arguments it takes, by name (none when absent): anything more is a usage error. */
-  positionals?: string[];
-  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
-}
-
-const branchesOption = {
-  type: 'string',
-  help: 'comma-separated exact branch names, or "all" for every branch the vendor lists (default: SYNC_BRANCHES or the 13 original branches)',
-} as const;
-
-function isoOption(values: Record<string, unknown>, name: string): Date {
-  const raw = values[name];
-  if (typeof raw !== 'string')
-    throw new UsageError(`--${name} is required (an ISO time such as 2026-11-20T00:00:00Z).`);
-  const date = parseCliTime(raw);
-  if (!date) throw new UsageError(`--${name}=${raw} is not a time: use ${TIME_FORMS}.`);
-  return date;
-}
-
-/** A whole number option within [min, max]; `fallback` when absent. */
-function intOption(
-  values: Record<string, unknown>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const raw = values[name] as string | boolean | undefined;
-  if (raw === undefined) return fallback;
-  const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new UsageError(
-      `--${name}=${String(raw)} is not valid: expected a whole number from ${min} to ${max}.`,
-    );
-  return n;
-}
-
-function syncInput(values: Record<string, string | boolean | undefined>): SalesSyncInput {
-  const d = loadSyncDefaults();
-  let branches = d.branches;
-  if (typeof values.branches === 'string') {
-    try {
-      branches = parseBranchList(values.branches, '--branches');
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
-  const input: SalesSyncInput = {
-    branches,
-    windowHours: d.windowHours,
-    branchConcurrency: d.branchConcurrency,
-    salespersonConcurrency: d.salespersonConcurrency,
-  };
-  if (values.full) {
-    const windowed = ['window-end', 'window-hours'].filter((o) => values[o] !== undefined);
-    if (windowed.length)
-      throw new UsageError(
-        `--full syncs every sale, so ${windowed.map((o) => `--${o}`).join(' and ')} cannot go with it: drop one or the other.`,
-      );
-    input.window = 'full';
-  }
-  if (values['window-end'] !== undefined) input.windowEnd = isoOption(values, 'window-end').toISOString();
-  input.windowHours = intOption(
-    values,
-    'window-hours',
-    d.windowHours,
-    SYNC_WINDOW_HOURS_RANGE.min,
-    SYNC_WINDOW_HOURS_RANGE.max,
-  );
-  return input;
-}
+import { type Command, UsageError, branchesOption, intOption, isoOption, syncInput } from './options.js';
 
 /** The client's settings: the codec (required unless PAYLOAD_ENCRYPTION=off) and Temporal's address. */
 function clientSettings(): ClientSettings & { temporal: ReturnType<typeof loadTemporalConfig> } {
