@@ -2,9 +2,40 @@
  * The simulator's data: branches, their employees and the salespersons' sales,
  * generated deterministically from a seed, and changed by seeded mutations that report
  * exactly what they changed (so a test can predict what a sync must write).
+ *
+ * Generation is here; the mutations are in mutation.ts and the names, products and
+ * customers both draw from in vocabulary.ts. This file re-exports their public names.
  */
 import { formatVendorTimestamp } from '../vendor-api/schemas.js';
+import type { MutationOptions, MutationReport } from './mutation.js';
+import { mutateDataset } from './mutation.js';
 import { Prng } from './prng.js';
+import {
+  BRANCH_NAMES,
+  BRANCH_STATES,
+  CUSTOMERS,
+  FIRST_NAMES,
+  HOUR_MS,
+  LAST_NAMES,
+  OTHER_OCCUPATIONS,
+  PRODUCTS,
+  SALESPERSON,
+  byId,
+  checkInt,
+  extraValue,
+  formatCents,
+  stripUndefined,
+} from './vocabulary.js';
+
+export { BRANCH_NAMES, SALESPERSON, stripUndefined } from './vocabulary.js';
+export type {
+  BranchChange,
+  DepartureChange,
+  MutationOptions,
+  MutationReport,
+  SaleChange,
+  TransferChange,
+} from './mutation.js';
 
 /**
  * The records the simulator serves: the contract's fields as plain JSON (ids are safe
@@ -33,123 +64,6 @@ export interface SaleRecord {
   quantity: number;
   customer: string;
 }
-import { DEFAULT_BRANCHES } from '../shared/branches.js';
-
-/** The first branch names, in this order: the 13 branches the original pipeline synced. */
-export const BRANCH_NAMES: readonly string[] = DEFAULT_BRANCHES;
-
-const BRANCH_STATES: readonly string[] = [
-  'PA',
-  'OH',
-  'NY',
-  'NY',
-  'NY',
-  'NY',
-  'NY',
-  'NY',
-  'NH',
-  'MA',
-  'CT',
-  'NY',
-  'NY',
-];
-
-/** The occupation that makes an employee a salesperson (the contract compares it exactly). */
-export const SALESPERSON = 'salesperson';
-
-const OTHER_OCCUPATIONS: readonly string[] = [
-  'accountant',
-  'data engineer',
-  'receptionist',
-  'warehouse',
-  'customer service',
-  'quality assurance',
-  'human resources',
-  'supplier relations',
-];
-
-const FIRST_NAMES: readonly string[] = [
-  'Michael',
-  'Dwight',
-  'Jim',
-  'Pam',
-  'Ryan',
-  'Andy',
-  'Angela',
-  'Kevin',
-  'Oscar',
-  'Stanley',
-  'Phyllis',
-  'Meredith',
-  'Creed',
-  'Kelly',
-  'Toby',
-  'Darryl',
-  'Erin',
-  'Gabe',
-  'Holly',
-  'Karen',
-];
-
-const LAST_NAMES: readonly string[] = [
-  'Scott',
-  'Schrute',
-  'Halpert',
-  'Beesly',
-  'Howard',
-  'Bernard',
-  'Martin',
-  'Malone',
-  'Martinez',
-  'Hudson',
-  'Vance',
-  'Palmer',
-  'Bratton',
-  'Kapoor',
-  'Flenderson',
-  'Philbin',
-  'Hannon',
-  'Lewis',
-  'Flax',
-  'Filippelli',
-];
-
-/** Product name and unit price in cents. */
-const PRODUCTS: readonly (readonly [string, number])[] = [
-  ['copy paper A4', 1499],
-  ['copy paper letter', 1399],
-  ['cardstock', 2250],
-  ['envelopes #10', 899],
-  ['legal pads', 1200],
-  ['sticky notes', 650],
-  ['toner cartridge', 7990],
-  ['printer paper ream', 549],
-];
-
-const CUSTOMERS: readonly string[] = [
-  'Blue Cross',
-  'Lackawanna County',
-  'Harper Collins',
-  'Apex Technology',
-  'Dunmore High School',
-  'Vance Refrigeration',
-  'Stone & Sons',
-  'Prince Family Paper',
-  'Scranton White Pages',
-  'Hammermill',
-];
-
-const STREETS: readonly string[] = [
-  'Slough Ave',
-  'Main St',
-  'Elm St',
-  'Commerce Blvd',
-  'Lake Rd',
-  'Park Ave',
-];
-
-const HOUR_MS = 3_600_000;
-
 /** What the generated data looks like; every field has a default (see DEFAULT_DATASET_OPTIONS). */
 export interface DatasetOptions {
   /** Seed of the data generator: the same seed and options give deep-equal data. */
@@ -181,81 +95,6 @@ export const DEFAULT_DATASET_OPTIONS: Readonly<Omit<DatasetOptions, 'anchorTime'
   salesSpanHours: 20,
 };
 
-/** Counts of each change `Dataset.mutate` applies; every count defaults to 1. */
-export interface MutationOptions {
-  /** Seed of this mutation's choices. Default: derived from the dataset seed and the mutation number. */
-  seed: number;
-  /** Epoch ms; new sales get timestamps in [now - 1 h, now). Default: Date.now(). */
-  now: number;
-  /** Sales added to salespersons who are under at least one branch. */
-  newSales: number;
-  /** Existing sales whose amount and quantity change (same id). */
-  correctedSales: number;
-  /** Salespersons added to another branch. */
-  transfers: number;
-  /** (employee, branch) memberships removed; the employee's sales stay reachable under /sales. */
-  departures: number;
-  /** Branches whose location or one extra field changes. */
-  branchChanges: number;
-  /** A transferred salesperson stays listed under the old branch too ("for a while, under both"). Default true. */
-  keepUnderOld: boolean;
-}
-
-/** A sale that a mutation added or corrected. */
-export interface SaleChange {
-  saleId: number;
-  employeeId: number;
-}
-
-/** A salesperson a mutation added to `toBranchId` (and removed from `fromBranchId` unless keepUnderOld). */
-export interface TransferChange {
-  employeeId: number;
-  fromBranchId: number;
-  toBranchId: number;
-  /** Whether the employee is still listed under `fromBranchId`. */
-  keptUnderOld: boolean;
-}
-
-/** An employee a mutation removed from one branch's list. */
-export interface DepartureChange {
-  employeeId: number;
-  branchId: number;
-}
-
-/** A branch record whose fields changed, with the names of the changed fields. */
-export interface BranchChange {
-  branchId: number;
-  /** Changed field names, sorted: "location", "extra_N", and "employees" when the head count changed. */
-  fields: string[];
-}
-
-/**
- * Exactly what one mutation changed. Every other record is left deep-equal:
- * - `newSales`: sale ids that did not exist before (appended to that salesperson's list);
- * - `correctedSales`: existing sale ids whose amount and quantity changed (nothing else);
- * - `transfers`: employee records added under `toBranchId` (a copy of the record under
- *   `fromBranchId`), and removed from `fromBranchId` when `keptUnderOld` is false;
- * - `departures`: employee records removed from `branchId`;
- * - `branchChanges`: every branch record that differs, once each, sorted by id. This
- *   includes branches whose only change is the `employees` head count, which is kept
- *   equal to the length of the branch's employee list after transfers and departures.
- */
-export interface MutationReport {
-  seed: number;
-  now: number;
-  newSales: SaleChange[];
-  correctedSales: SaleChange[];
-  transfers: TransferChange[];
-  departures: DepartureChange[];
-  branchChanges: BranchChange[];
-}
-
-function checkInt(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-}
-
 /** Fills in defaults and rejects out-of-range options with an error naming the option. */
 export function resolveDatasetOptions(options: Partial<DatasetOptions> = {}): DatasetOptions {
   const given = stripUndefined(options);
@@ -285,29 +124,6 @@ export function resolveDatasetOptions(options: Partial<DatasetOptions> = {}): Da
     throw new RangeError(`salesSpanHours must be a positive number, got ${String(resolved.salesSpanHours)}`);
   }
   return resolved;
-}
-
-/** Drops keys whose value is undefined so that they do not override defaults in a spread. */
-export function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function formatCents(cents: number): string {
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
-
-function parseCents(amount: string): number {
-  return Math.round(Number(amount) * 100);
-}
-
-function extraValue(prng: Prng): string {
-  return `x-${prng.int(0, 0xffffff).toString(16).padStart(6, '0')}`;
-}
-
-function byId(a: { id: number }, b: { id: number }): number {
-  return a.id - b.id;
 }
 
 /**
@@ -463,153 +279,13 @@ export class Dataset {
    */
   mutate(options: Partial<MutationOptions> = {}): MutationReport {
     this.#mutations += 1;
-    const opts: MutationOptions = {
-      seed: this.options.seed * 7919 + this.#mutations,
-      now: Date.now(),
-      newSales: 1,
-      correctedSales: 1,
-      transfers: 1,
-      departures: 1,
-      branchChanges: 1,
-      keepUnderOld: true,
-      ...stripUndefined(options),
-    };
-    for (const key of ['newSales', 'correctedSales', 'transfers', 'departures', 'branchChanges'] as const) {
-      checkInt(key, opts[key], 0);
-    }
-    checkInt('now', opts.now, 0);
-    const prng = new Prng(opts.seed, 2);
-    const report: MutationReport = {
-      seed: opts.seed,
-      now: opts.now,
-      newSales: [],
-      correctedSales: [],
-      transfers: [],
-      departures: [],
-      branchChanges: [],
-    };
-    const changedFields = new Map<number, Set<string>>();
-    const markBranch = (branchId: number, field: string): void => {
-      const set = changedFields.get(branchId) ?? new Set<string>();
-      set.add(field);
-      changedFields.set(branchId, set);
-    };
-    const listOf = (branchId: number): EmployeeRecord[] => {
-      const list = this.employeesByBranch.get(branchId);
-      if (!list) throw new Error(`internal: branch ${branchId} has no employee list`);
-      return list;
-    };
-    const branchIds = this.branches.map((b) => b.id);
-
-    // Transfers first, so that departures can exclude the salespersons just moved (one change per employee keeps the report unambiguous).
-    const movable = [...this.salesBySalesperson.keys()]
-      .map((id) => ({ id, under: this.branchesOf(id) }))
-      .filter((c) => c.under.length > 0 && c.under.length < branchIds.length);
-    const touched = new Set<number>();
-    for (const candidate of prng.sample(movable, opts.transfers)) {
-      const fromBranchId = prng.pick(candidate.under);
-      const toBranchId = prng.pick(branchIds.filter((id) => !candidate.under.includes(id)));
-      const fromList = listOf(fromBranchId);
-      const record = fromList.find((e) => e.id === candidate.id);
-      if (!record) throw new Error(`internal: employee ${candidate.id} not under branch ${fromBranchId}`);
-      const toList = listOf(toBranchId);
-      toList.push(structuredClone(record));
-      toList.sort(byId);
-      if (!opts.keepUnderOld) fromList.splice(fromList.indexOf(record), 1);
-      touched.add(candidate.id);
-      report.transfers.push({
-        employeeId: candidate.id,
-        fromBranchId,
-        toBranchId,
-        keptUnderOld: opts.keepUnderOld,
-      });
-    }
-
-    const memberships: DepartureChange[] = [];
-    for (const [branchId, employees] of this.employeesByBranch) {
-      for (const e of employees) if (!touched.has(e.id)) memberships.push({ employeeId: e.id, branchId });
-    }
-    const departing: DepartureChange[] = [];
-    const departingEmployees = new Set<number>();
-    for (const m of prng.sample(memberships, memberships.length)) {
-      if (departing.length >= opts.departures) break;
-      if (departingEmployees.has(m.employeeId)) continue;
-      departing.push(m);
-      departingEmployees.add(m.employeeId);
-    }
-    for (const d of departing) {
-      const list = listOf(d.branchId);
-      list.splice(
-        list.findIndex((e) => e.id === d.employeeId),
-        1,
-      );
-      report.departures.push(d);
-    }
-
-    // Corrections pick among sales that existed before this mutation, so a sale is never both new and corrected.
-    const existing = this.allSales();
-    const ownerOf = new Map<number, number>();
-    for (const [employeeId, sales] of this.salesBySalesperson)
-      for (const s of sales) ownerOf.set(s.id, employeeId);
-    for (const sale of prng.sample(existing, opts.correctedSales)) {
-      const quantity = sale.quantity + prng.int(1, 9);
-      const cents = parseCents(sale.amount) + prng.int(1, 5000);
-      sale.quantity = quantity;
-      sale.amount = formatCents(cents);
-      report.correctedSales.push({ saleId: sale.id, employeeId: ownerOf.get(sale.id) ?? -1 });
-    }
-
-    const listed = [...this.salesBySalesperson.keys()].filter((id) => this.branchesOf(id).length > 0);
-    const lowS = Math.ceil((opts.now - HOUR_MS) / 1000);
-    const highS = Math.ceil(opts.now / 1000) - 1;
-    for (let n = 0; n < opts.newSales && listed.length > 0; n++) {
-      const employeeId = prng.pick(listed);
-      const [product, unitCents] = prng.pick(PRODUCTS);
-      const quantity = prng.int(1, 40);
-      const saleId = this.#nextSaleId;
-      this.#nextSaleId += prng.int(1, 4);
-      const sale: SaleRecord = {
-        id: saleId,
-        transaction_timestamp: formatVendorTimestamp(prng.int(lowS, highS) * 1000),
-        amount: formatCents(unitCents * quantity),
-        product,
-        quantity,
-        customer: prng.pick(CUSTOMERS),
-      };
-      for (let k = 1; k <= this.options.extraFields; k++) sale[`extra_${k}`] = extraValue(prng);
-      const sales = this.salesBySalesperson.get(employeeId) ?? [];
-      sales.push(sale);
-      this.salesBySalesperson.set(employeeId, sales);
-      report.newSales.push({ saleId, employeeId });
-    }
-
-    for (const branch of prng.sample(this.branches, opts.branchChanges)) {
-      const extraKeys = Object.keys(branch).filter((k) => k.startsWith('extra_'));
-      if (extraKeys.length > 0 && prng.chance(0.5)) {
-        const key = prng.pick(extraKeys);
-        let value = extraValue(prng);
-        while (value === branch[key]) value = extraValue(prng);
-        branch[key] = value;
-        markBranch(branch.id, key);
-      } else {
-        const city = branch.location.split(', ').slice(-2).join(', ');
-        let location = `${prng.int(1, 9999)} ${prng.pick(STREETS)}, ${city}`;
-        while (location === branch.location) location = `${prng.int(1, 9999)} ${prng.pick(STREETS)}, ${city}`;
-        branch.location = location;
-        markBranch(branch.id, 'location');
-      }
-    }
-
-    for (const branch of this.branches) {
-      const count = listOf(branch.id).length;
-      if (branch.employees !== count) {
-        branch.employees = count;
-        markBranch(branch.id, 'employees');
-      }
-    }
-    report.branchChanges = [...changedFields.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([branchId, fields]) => ({ branchId, fields: [...fields].sort() }));
+    const { report, nextSaleId } = mutateDataset(
+      this,
+      options,
+      this.options.seed * 7919 + this.#mutations,
+      this.#nextSaleId,
+    );
+    this.#nextSaleId = nextSaleId;
     return report;
   }
 }

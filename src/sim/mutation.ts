@@ -1,0 +1,250 @@
+/**
+ * Seeded changes to the simulator's data (new and corrected sales, transfers, departures,
+ * branch changes) and the report of exactly what changed, so that a test can predict what
+ * a sync must write. Dataset.mutate is the way in.
+ */
+import { formatVendorTimestamp } from '../vendor-api/schemas.js';
+import type { Dataset, EmployeeRecord, SaleRecord } from './dataset.js';
+import { Prng } from './prng.js';
+import {
+  CUSTOMERS,
+  HOUR_MS,
+  PRODUCTS,
+  STREETS,
+  byId,
+  checkInt,
+  extraValue,
+  formatCents,
+  parseCents,
+  stripUndefined,
+} from './vocabulary.js';
+
+/** Counts of each change `Dataset.mutate` applies; every count defaults to 1. */
+export interface MutationOptions {
+  /** Seed of this mutation's choices. Default: derived from the dataset seed and the mutation number. */
+  seed: number;
+  /** Epoch ms; new sales get timestamps in [now - 1 h, now). Default: Date.now(). */
+  now: number;
+  /** Sales added to salespersons who are under at least one branch. */
+  newSales: number;
+  /** Existing sales whose amount and quantity change (same id). */
+  correctedSales: number;
+  /** Salespersons added to another branch. */
+  transfers: number;
+  /** (employee, branch) memberships removed; the employee's sales stay reachable under /sales. */
+  departures: number;
+  /** Branches whose location or one extra field changes. */
+  branchChanges: number;
+  /** A transferred salesperson stays listed under the old branch too ("for a while, under both"). Default true. */
+  keepUnderOld: boolean;
+}
+
+/** A sale that a mutation added or corrected. */
+export interface SaleChange {
+  saleId: number;
+  employeeId: number;
+}
+
+/** A salesperson a mutation added to `toBranchId` (and removed from `fromBranchId` unless keepUnderOld). */
+export interface TransferChange {
+  employeeId: number;
+  fromBranchId: number;
+  toBranchId: number;
+  /** Whether the employee is still listed under `fromBranchId`. */
+  keptUnderOld: boolean;
+}
+
+/** An employee a mutation removed from one branch's list. */
+export interface DepartureChange {
+  employeeId: number;
+  branchId: number;
+}
+
+/** A branch record whose fields changed, with the names of the changed fields. */
+export interface BranchChange {
+  branchId: number;
+  /** Changed field names, sorted: "location", "extra_N", and "employees" when the head count changed. */
+  fields: string[];
+}
+
+/**
+ * Exactly what one mutation changed. Every other record is left deep-equal:
+ * - `newSales`: sale ids that did not exist before (appended to that salesperson's list);
+ * - `correctedSales`: existing sale ids whose amount and quantity changed (nothing else);
+ * - `transfers`: employee records added under `toBranchId` (a copy of the record under
+ *   `fromBranchId`), and removed from `fromBranchId` when `keptUnderOld` is false;
+ * - `departures`: employee records removed from `branchId`;
+ * - `branchChanges`: every branch record that differs, once each, sorted by id. This
+ *   includes branches whose only change is the `employees` head count, which is kept
+ *   equal to the length of the branch's employee list after transfers and departures.
+ */
+export interface MutationReport {
+  seed: number;
+  now: number;
+  newSales: SaleChange[];
+  correctedSales: SaleChange[];
+  transfers: TransferChange[];
+  departures: DepartureChange[];
+  branchChanges: BranchChange[];
+}
+
+/**
+ * Applies seeded random changes to `data` and returns exactly what changed, with the next
+ * free sale id (see Dataset.mutate). `defaultSeed` is the seed when `options` names none.
+ */
+export function mutateDataset(
+  data: Dataset,
+  options: Partial<MutationOptions>,
+  defaultSeed: number,
+  firstSaleId: number,
+): { report: MutationReport; nextSaleId: number } {
+  let nextSaleId = firstSaleId;
+  const opts: MutationOptions = {
+    seed: defaultSeed,
+    now: Date.now(),
+    newSales: 1,
+    correctedSales: 1,
+    transfers: 1,
+    departures: 1,
+    branchChanges: 1,
+    keepUnderOld: true,
+    ...stripUndefined(options),
+  };
+  for (const key of ['newSales', 'correctedSales', 'transfers', 'departures', 'branchChanges'] as const) {
+    checkInt(key, opts[key], 0);
+  }
+  checkInt('now', opts.now, 0);
+  const prng = new Prng(opts.seed, 2);
+  const report: MutationReport = {
+    seed: opts.seed,
+    now: opts.now,
+    newSales: [],
+    correctedSales: [],
+    transfers: [],
+    departures: [],
+    branchChanges: [],
+  };
+  const changedFields = new Map<number, Set<string>>();
+  const markBranch = (branchId: number, field: string): void => {
+    const set = changedFields.get(branchId) ?? new Set<string>();
+    set.add(field);
+    changedFields.set(branchId, set);
+  };
+  const listOf = (branchId: number): EmployeeRecord[] => {
+    const list = data.employeesByBranch.get(branchId);
+    if (!list) throw new Error(`internal: branch ${branchId} has no employee list`);
+    return list;
+  };
+  const branchIds = data.branches.map((b) => b.id);
+
+  // Transfers first, so that departures can exclude the salespersons just moved (one change per employee keeps the report unambiguous).
+  const movable = [...data.salesBySalesperson.keys()]
+    .map((id) => ({ id, under: data.branchesOf(id) }))
+    .filter((c) => c.under.length > 0 && c.under.length < branchIds.length);
+  const touched = new Set<number>();
+  for (const candidate of prng.sample(movable, opts.transfers)) {
+    const fromBranchId = prng.pick(candidate.under);
+    const toBranchId = prng.pick(branchIds.filter((id) => !candidate.under.includes(id)));
+    const fromList = listOf(fromBranchId);
+    const record = fromList.find((e) => e.id === candidate.id);
+    if (!record) throw new Error(`internal: employee ${candidate.id} not under branch ${fromBranchId}`);
+    const toList = listOf(toBranchId);
+    toList.push(structuredClone(record));
+    toList.sort(byId);
+    if (!opts.keepUnderOld) fromList.splice(fromList.indexOf(record), 1);
+    touched.add(candidate.id);
+    report.transfers.push({
+      employeeId: candidate.id,
+      fromBranchId,
+      toBranchId,
+      keptUnderOld: opts.keepUnderOld,
+    });
+  }
+
+  const memberships: DepartureChange[] = [];
+  for (const [branchId, employees] of data.employeesByBranch) {
+    for (const e of employees) if (!touched.has(e.id)) memberships.push({ employeeId: e.id, branchId });
+  }
+  const departing: DepartureChange[] = [];
+  const departingEmployees = new Set<number>();
+  for (const m of prng.sample(memberships, memberships.length)) {
+    if (departing.length >= opts.departures) break;
+    if (departingEmployees.has(m.employeeId)) continue;
+    departing.push(m);
+    departingEmployees.add(m.employeeId);
+  }
+  for (const d of departing) {
+    const list = listOf(d.branchId);
+    list.splice(
+      list.findIndex((e) => e.id === d.employeeId),
+      1,
+    );
+    report.departures.push(d);
+  }
+
+  // Corrections pick among sales that existed before this mutation, so a sale is never both new and corrected.
+  const existing = data.allSales();
+  const ownerOf = new Map<number, number>();
+  for (const [employeeId, sales] of data.salesBySalesperson)
+    for (const s of sales) ownerOf.set(s.id, employeeId);
+  for (const sale of prng.sample(existing, opts.correctedSales)) {
+    const quantity = sale.quantity + prng.int(1, 9);
+    const cents = parseCents(sale.amount) + prng.int(1, 5000);
+    sale.quantity = quantity;
+    sale.amount = formatCents(cents);
+    report.correctedSales.push({ saleId: sale.id, employeeId: ownerOf.get(sale.id) ?? -1 });
+  }
+
+  const listed = [...data.salesBySalesperson.keys()].filter((id) => data.branchesOf(id).length > 0);
+  const lowS = Math.ceil((opts.now - HOUR_MS) / 1000);
+  const highS = Math.ceil(opts.now / 1000) - 1;
+  for (let n = 0; n < opts.newSales && listed.length > 0; n++) {
+    const employeeId = prng.pick(listed);
+    const [product, unitCents] = prng.pick(PRODUCTS);
+    const quantity = prng.int(1, 40);
+    const saleId = nextSaleId;
+    nextSaleId += prng.int(1, 4);
+    const sale: SaleRecord = {
+      id: saleId,
+      transaction_timestamp: formatVendorTimestamp(prng.int(lowS, highS) * 1000),
+      amount: formatCents(unitCents * quantity),
+      product,
+      quantity,
+      customer: prng.pick(CUSTOMERS),
+    };
+    for (let k = 1; k <= data.options.extraFields; k++) sale[`extra_${k}`] = extraValue(prng);
+    const sales = data.salesBySalesperson.get(employeeId) ?? [];
+    sales.push(sale);
+    data.salesBySalesperson.set(employeeId, sales);
+    report.newSales.push({ saleId, employeeId });
+  }
+
+  for (const branch of prng.sample(data.branches, opts.branchChanges)) {
+    const extraKeys = Object.keys(branch).filter((k) => k.startsWith('extra_'));
+    if (extraKeys.length > 0 && prng.chance(0.5)) {
+      const key = prng.pick(extraKeys);
+      let value = extraValue(prng);
+      while (value === branch[key]) value = extraValue(prng);
+      branch[key] = value;
+      markBranch(branch.id, key);
+    } else {
+      const city = branch.location.split(', ').slice(-2).join(', ');
+      let location = `${prng.int(1, 9999)} ${prng.pick(STREETS)}, ${city}`;
+      while (location === branch.location) location = `${prng.int(1, 9999)} ${prng.pick(STREETS)}, ${city}`;
+      branch.location = location;
+      markBranch(branch.id, 'location');
+    }
+  }
+
+  for (const branch of data.branches) {
+    const count = listOf(branch.id).length;
+    if (branch.employees !== count) {
+      branch.employees = count;
+      markBranch(branch.id, 'employees');
+    }
+  }
+  report.branchChanges = [...changedFields.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([branchId, fields]) => ({ branchId, fields: [...fields].sort() }));
+  return { report, nextSaleId };
+}
