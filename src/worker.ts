@@ -13,7 +13,7 @@ import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
 import { type CodecConfig, dataConverterFor, describeCodecConfig, loadCodecConfig } from './codec/index.js';
 import { type NotifyActivities, createNotifyActivities } from './activities/notify.js';
-import { type Config, DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig } from './shared/config.js';
+import { type Config, DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig, loadLogLevel } from './shared/config.js';
 import { temporalConnectionOptions } from './shared/temporal-options.js';
 import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
@@ -28,9 +28,7 @@ import { workflowBundle } from './workflow-bundle.js';
  * workflows and activities on separate queues on purpose), and the core's note that a server
  * does not advertise a capability (the time-skipping test server, at every worker start).
  */
-export function installRuntimeLogging(
-  level: LogLevel = (process.env.WORKER_LOG_LEVEL?.toUpperCase() as LogLevel) || 'WARN',
-): void {
+export function installRuntimeLogging(level: LogLevel = loadLogLevel()): void {
   const expected =
     /^No (activities|workflows) registered|did not advertise the activity_failure_include_heartbeat capability/;
   Runtime.install({

@@ -40,6 +40,10 @@ describe('configuration', () => {
       /VENDOR_API_URL=http:\/\/vendor.example.com is plain http to a host other than loopback.*VENDOR_ALLOW_INSECURE_HTTP=true/,
     ],
     [{ SYNC_BRANCHES: ' , ' }, /SYNC_BRANCHES is empty/],
+    [
+      { WORKER_LOG_LEVEL: 'loud' },
+      /WORKER_LOG_LEVEL="loud" is not valid: expected one of TRACE, DEBUG, INFO, WARN, ERROR/,
+    ],
     [{ TEMPORAL_TLS: 'maybe' }, /TEMPORAL_TLS="maybe" is not valid: expected true or false/],
     [
       { TEMPORAL_TLS_CLIENT_CERT_PATH: '/x.pem' },

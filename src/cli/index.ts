@@ -15,7 +15,7 @@ import {
   readLocalCodecSecrets,
   resolveClientSettings,
 } from '../codec/index.js';
-import { loadDynamoConfig, loadTemporalConfig } from '../shared/config.js';
+import { loadDynamoConfig, loadTaskQueueSuffix, loadTemporalConfig } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { temporalConnectionOptions } from '../shared/temporal-options.js';
 import { taskQueues } from '../shared/task-queues.js';
@@ -60,7 +60,7 @@ async function followAndReport(handle: WorkflowHandle): Promise<number> {
   return report.code;
 }
 
-const queues = () => taskQueues(process.env.TASK_QUEUE_SUFFIX?.trim() ?? '');
+const queues = () => taskQueues(loadTaskQueueSuffix());
 
 const commands: Record<string, Command> = {
   'schedule create': {

@@ -1,7 +1,10 @@
 /**
  * Every setting, read once from the environment and validated at start. A bad or missing
  * value stops the process with a ConfigError that names the variable and the expected
- * form. Nothing else in the project reads process.env for settings.
+ * form. The one exception is payload encryption (src/codec/config.ts and client-settings.ts):
+ * the codec server runs alone and needs only those, and they are read just as strictly. Every
+ * number of every setting goes through parseInteger or parseNumber below, the simulator's
+ * command line included.
  */
 import { readFileSync } from 'node:fs';
 import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
@@ -42,6 +45,8 @@ export interface VendorConfig {
 /** DynamoDB: the endpoint and region follow the usual AWS configuration unless set here. */
 export interface DynamoConfig {
   endpoint?: string;
+  /** AWS credentials are configured (AWS_ACCESS_KEY_ID or AWS_PROFILE); else DynamoDB Local gets dummy ones. */
+  hasCredentials?: boolean;
   region: string;
   tablePrefix: string;
   tableSuffix: string;
@@ -75,6 +80,8 @@ export interface WorkerConfig {
    * branch concurrency x (salesperson concurrency + 1) + 1 workflows open (69 by default).
    */
   maxCachedWorkflows: number;
+  /** WORKER_LOG_LEVEL: how much the Temporal runtime logs. */
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 /** All settings. */
@@ -257,6 +264,7 @@ export function loadDynamoConfig(e: Env = process.env): DynamoConfig {
   return {
     endpoint: e.DYNAMODB_ENDPOINT?.trim() ? url(e, 'DYNAMODB_ENDPOINT') : undefined,
     region: str(e, 'AWS_REGION', e.AWS_DEFAULT_REGION?.trim() || 'us-east-1'),
+    hasCredentials: Boolean(e.AWS_ACCESS_KEY_ID?.trim() || e.AWS_PROFILE?.trim()),
     tablePrefix: e.TABLE_PREFIX ?? 'sales-sync-',
     tableSuffix: e.TABLE_SUFFIX ?? '',
   };
@@ -346,8 +354,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     notify: loadNotifyConfig(e),
     worker: {
       maxCachedWorkflows: int(e, 'WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 2, 100_000),
+      logLevel: loadLogLevel(e),
     },
-    taskQueueSuffix: e.TASK_QUEUE_SUFFIX?.trim() ?? '',
+    taskQueueSuffix: loadTaskQueueSuffix(e),
   };
 }
 
@@ -399,4 +408,24 @@ export function loadLocalStackConfig(e: Env = process.env): LocalStackConfig {
     },
     uiUrl: e.TEMPORAL_UI_URL?.trim() || undefined,
   };
+}
+
+/** Levels WORKER_LOG_LEVEL takes (the Temporal runtime's). */
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** WORKER_LOG_LEVEL: how much the Temporal runtime logs (default WARN). */
+export function loadLogLevel(e: Env = process.env): (typeof LOG_LEVELS)[number] {
+  const raw = e.WORKER_LOG_LEVEL?.trim();
+  if (!raw) return 'WARN';
+  const level = LOG_LEVELS.find((l) => l === raw.toUpperCase());
+  if (!level)
+    throw new ConfigError(
+      `WORKER_LOG_LEVEL=${JSON.stringify(raw)} is not valid: expected one of ${LOG_LEVELS.join(', ')}.`,
+    );
+  return level;
+}
+
+/** TASK_QUEUE_SUFFIX: a suffix of both task queues, to run parallel environments in one namespace. */
+export function loadTaskQueueSuffix(e: Env = process.env): string {
+  return e.TASK_QUEUE_SUFFIX?.trim() ?? '';
 }

@@ -44,7 +44,7 @@ export interface DynamoClients {
 export function createDynamoClients(cfg: DynamoConfig): DynamoClients {
   const local =
     cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
-  const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE);
+  const hasCredentials = cfg.hasCredentials ?? false;
   const raw = new DynamoDBClient({
     region: cfg.region,
     ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
