@@ -23,6 +23,7 @@ import { runOutcome, startRun } from '../src/cli/runs.js';
 import { dataConverterFor, describeCodecConfig, loadCodecConfig } from '../src/codec/index.js';
 import { describeSummary, itemsWritten, type SyncSummary } from '../src/shared/summary.js';
 import { taskQueues } from '../src/shared/task-queues.js';
+import { type RequestsNeeded, expectedRecords, requestsNeeded } from '../src/sim/expected.js';
 import { type Dataset, type MutationReport, type SimCounters, VendorSimulator } from '../src/sim/index.js';
 import {
   type DynamoClients,
@@ -241,61 +242,10 @@ function isDefault(s: Settings): boolean {
 // What the dataset needs: requests and items
 // ---------------------------------------------------------------------------------------
 
-/** The fewest vendor requests a full sync of `names` needs: one lookup per branch, every page of every list once. */
-interface MinimumRequests {
-  branchLookups: number;
-  employeePages: number;
-  salesPages: number;
-  total: number;
-  /** Sales pages the pipeline's design fetches: once per (branch, salesperson) listing, so a salesperson listed under two branches (a transfer) is fetched twice. */
-  salesPagesPerListing: number;
-  salespersonListings: number;
-  uniqueSalespersons: number;
-}
-
-function minimumRequests(ds: Dataset, names: string[], pageSize: number): MinimumRequests {
-  const pages = (n: number) => Math.max(1, Math.ceil(n / pageSize));
-  let employeePages = 0;
-  let salesPagesPerListing = 0;
-  let listings = 0;
-  const unique = new Set<number>();
-  for (const name of names) {
-    const branch = ds.branchByName(name);
-    if (!branch) continue;
-    employeePages += pages(ds.employeesByBranch.get(branch.id)?.length ?? 0);
-    for (const sp of ds.salespersonsOf(branch.id)) {
-      listings++;
-      unique.add(sp.id);
-      salesPagesPerListing += pages(ds.salesBySalesperson.get(sp.id)?.length ?? 0);
-    }
-  }
-  let salesPages = 0;
-  for (const id of unique) salesPages += pages(ds.salesBySalesperson.get(id)?.length ?? 0);
-  const branchLookups = names.length;
-  return {
-    branchLookups,
-    employeePages,
-    salesPages,
-    total: branchLookups + employeePages + salesPages,
-    salesPagesPerListing,
-    salespersonListings: listings,
-    uniqueSalespersons: unique.size,
-  };
-}
-
 /** The items the tables must hold after a full sync: `table|key` -> content hash (as the store computes it). */
 function expectedItems(ds: Dataset, names: string[]): Map<string, string> {
   const items = new Map<string, string>();
-  for (const name of names) {
-    const branch = ds.branchByName(name);
-    if (!branch) continue;
-    items.set(`branches|${branch.id}`, contentHash(branch));
-    for (const sp of ds.salespersonsOf(branch.id)) {
-      items.set(`salespersons|${sp.id}|${branch.id}`, contentHash(sp));
-      for (const sale of ds.salesBySalesperson.get(sp.id) ?? [])
-        items.set(`sales|${sale.id}|${sp.id}`, contentHash(sale));
-    }
-  }
+  for (const e of expectedRecords(ds, names)) items.set(`${e.table}|${e.key}`, contentHash(e.record));
   return items;
 }
 
@@ -517,7 +467,7 @@ interface RunResult {
     made: number;
     byPath: SimCounters['requests'];
     byStatus: SimCounters['byStatus'];
-    minimum: MinimumRequests;
+    minimum: RequestsNeeded;
     /** Pages the run fetched per its summary (retries not counted). */
     pagesInSummary: number | null;
     /** Requests beyond the pages the run fetched: retried attempts. */
@@ -986,7 +936,7 @@ async function main(): Promise<number> {
       const changedDiff = changedItems(before, expected);
       const itemsChanged =
         kind === 'first' ? expected.size : kind === 'second' ? 0 : (changedFromReport ?? 0);
-      const minimum = minimumRequests(sim.dataset, branchNames, cfg.pageSize);
+      const minimum = requestsNeeded(sim.dataset, branchNames, cfg.pageSize);
 
       console.log(
         `\n=== ${kind} run: ${n(minimum.total)} requests needed, bound ${s1(minimum.total / cfg.quota)} s ===`,
