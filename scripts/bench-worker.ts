@@ -12,7 +12,6 @@
  * `{ type: 'stop' }` (shut down, send a final report, exit). Losing the parent (the IPC
  * channel closes) also shuts the worker down, so a killed benchmark leaves nothing behind.
  */
-import { readFileSync } from 'node:fs';
 import { NativeConnection } from '@temporalio/worker';
 import { loadCodecConfig } from '../src/codec/index.js';
 import { loadConfig } from '../src/shared/config.js';
@@ -20,6 +19,7 @@ import { ConfigError } from '../src/shared/errors.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import type { StoreStats } from '../src/store/index.js';
 import { createWorkersFromConfig, installRuntimeLogging, runWorkers } from '../src/worker.js';
+import { procStatusKb } from './lib/proc.js';
 
 /** What a worker process reports to the benchmark. */
 export interface WorkerReport {
@@ -42,15 +42,6 @@ export interface WorkerReport {
 /** Messages the benchmark sends to a worker. */
 export type WorkerCommand = { type: 'stats' } | { type: 'stop' };
 
-function statusKb(field: 'VmHWM' | 'VmRSS'): number | null {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 async function main(): Promise<void> {
   if (!process.send)
     throw new Error('bench-worker must be started by scripts/bench.ts (it needs an IPC channel)');
@@ -68,8 +59,8 @@ async function main(): Promise<void> {
       pid: process.pid,
       store: structuredClone(store.clients.stats),
       maxRssKb: usage.maxRSS,
-      vmHwmKb: statusKb('VmHWM'),
-      vmRssKb: statusKb('VmRSS'),
+      vmHwmKb: procStatusKb('self', 'VmHWM'),
+      vmRssKb: procStatusKb('self', 'VmRSS'),
       memory: process.memoryUsage(),
       cpuUserUs: usage.userCPUTime,
       cpuSystemUs: usage.systemCPUTime,

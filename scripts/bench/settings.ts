@@ -1,0 +1,199 @@
+/**
+ * The benchmark's settings: its command line (parseSettings, HELP), the defaults the targets
+ * are stated for, the scale preset, and the targets' thresholds.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from '../stack.js';
+
+/** Temporal's hard limit and warning threshold of a workflow history, in events. */
+export const TEMPORAL_HISTORY_LIMIT = 51_200;
+export const TEMPORAL_HISTORY_WARNING = 10_240;
+export const WALL_FACTOR = 1.15;
+export const MEMORY_LIMIT_MB = 400;
+
+export const RUN_KINDS = ['first', 'second', 'mutated'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+export const DEFAULTS = {
+  branches: 20,
+  salespersons: 30,
+  sales: 100,
+  pageSize: 20,
+  quota: 20,
+  latencyMs: 50,
+  workers: 1,
+  seed: 1,
+};
+/** The history/scale check: 200 branches x 50 salespersons, one page of sales each, quota raised. */
+export const SCALE = { branches: 200, salespersons: 50, sales: 1, quota: 200 };
+
+export const HELP = `usage: npm run bench -- [options]
+
+Starts Temporal (dev server, in memory), DynamoDB Local (in memory) and the vendor
+simulator on free ports, runs worker processes, and measures three full runs:
+  first    into empty tables
+  second   nothing changed (must write nothing)
+  mutated  after ~1% of the sales changed (plus 2 transfers and 2 branch changes)
+Prints a table per run and PASS/FAIL per target; writes the figures to a JSON file.
+
+Dataset
+  --branches N            branches (default ${DEFAULTS.branches})
+  --salespersons N        salespersons per branch (default ${DEFAULTS.salespersons}); each branch has
+                          2N employees (salespersonShare 0.5)
+  --sales N               sales per salesperson (default ${DEFAULTS.sales})
+  --seed N                data seed (default ${DEFAULTS.seed})
+Vendor
+  --page-size N           page size asked for every list (default ${DEFAULTS.pageSize})
+  --quota N               vendor quota, requests/s (simulator and task-queue limit; default ${DEFAULTS.quota})
+  --latency-ms N          simulator latency per request (default ${DEFAULTS.latencyMs})
+Pipeline
+  --workers N             worker processes on the same task queues (default ${DEFAULTS.workers})
+  --branch-concurrency N, --salesperson-concurrency N
+                          override the workflow defaults (4 and 16)
+Experiments
+  --plain-payloads        no payload encryption (by default payloads are encrypted as in npm start)
+  --quota-headroom P      VENDOR_QUOTA_HEADROOM_PERCENT of the workers (default 10): the task
+                          queue dispatches at quota x (1 - P/100); the bound stays R/quota
+  --worker-node-options=S NODE_OPTIONS of the worker processes (note the "="; the benchmark's own
+                          NODE_OPTIONS are not passed on), e.g.
+                          --worker-node-options=--max-old-space-size=320
+  --temporal-dynamic-config KEY=VALUE
+                          dynamic config of the dev server (repeatable), e.g.
+                          matching.numTaskqueueReadPartitions=4 (the default is 1: see stack.ts)
+Benchmark
+  --runs LIST             comma-separated subset of first,second,mutated (default all; first is
+                          always needed, it fills the tables)
+  --scale                 the history/scale check: ${SCALE.branches} branches x ${SCALE.salespersons} salespersons,
+                          ${SCALE.sales} sale each, quota ${SCALE.quota}/s, --runs first (explicit flags still win)
+  --out FILE              JSON results (default bench-results/bench-<timestamp>.json)
+  --help                  this text
+
+Targets (at the default settings): first and mutated runs take at most ${WALL_FACTOR} x R/Q
+(R: requests needed, Q: quota); no 429 in any run; requests made = requests needed; the
+second run makes no DynamoDB write; the mutated run writes exactly the items that changed;
+no workflow history above ${TEMPORAL_HISTORY_WARNING.toLocaleString('en-US')} events; every worker under ${MEMORY_LIMIT_MB} MB peak RSS.`;
+
+export class UsageError extends Error {}
+
+/** Everything one benchmark invocation is configured with. */
+export interface Settings {
+  branches: number;
+  salespersons: number;
+  sales: number;
+  seed: number;
+  pageSize: number;
+  quota: number;
+  latencyMs: number;
+  workers: number;
+  branchConcurrency: number | undefined;
+  salespersonConcurrency: number | undefined;
+  runs: RunKind[];
+  scale: boolean;
+  /** Payloads unencrypted (the main job encrypts them with a generated key; so does the benchmark by default). */
+  plainPayloads: boolean;
+  /** VENDOR_QUOTA_HEADROOM_PERCENT of the workers when it differs from the default. */
+  quotaHeadroom: number | undefined;
+  /** NODE_OPTIONS of the worker processes (e.g. --max-old-space-size=256). */
+  workerNodeOptions: string | undefined;
+  /** Extra `--dynamic-config-value KEY=VALUE` for the Temporal dev server. */
+  temporalDynamicConfig: string[];
+  out: string;
+}
+
+export function parseSettings(argv: string[]): Settings | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      branches: { type: 'string' },
+      salespersons: { type: 'string' },
+      sales: { type: 'string' },
+      seed: { type: 'string' },
+      'page-size': { type: 'string' },
+      quota: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      workers: { type: 'string' },
+      'branch-concurrency': { type: 'string' },
+      'salesperson-concurrency': { type: 'string' },
+      runs: { type: 'string' },
+      scale: { type: 'boolean' },
+      'plain-payloads': { type: 'boolean' },
+      'worker-node-options': { type: 'string' },
+      'quota-headroom': { type: 'string' },
+      'temporal-dynamic-config': { type: 'string', multiple: true },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const scale = values.scale ?? false;
+  const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new UsageError(`--${name} ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const optional = (name: string, raw: string | undefined): number | undefined =>
+    raw === undefined ? undefined : int(name, raw, 0, 1, 500);
+  const runs = (values.runs ?? (scale ? 'first' : RUN_KINDS.join(',')))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const r of runs)
+    if (!(RUN_KINDS as readonly string[]).includes(r))
+      throw new UsageError(`--runs: unknown run ${JSON.stringify(r)}; expected first, second, mutated`);
+  if (!runs.includes('first')) throw new UsageError('--runs must include first (it fills the tables)');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    branches: int('branches', values.branches, scale ? SCALE.branches : DEFAULTS.branches, 1, 100_000),
+    salespersons: int(
+      'salespersons',
+      values.salespersons,
+      scale ? SCALE.salespersons : DEFAULTS.salespersons,
+      1,
+      100_000,
+    ),
+    sales: int('sales', values.sales, scale ? SCALE.sales : DEFAULTS.sales, 0, 1_000_000),
+    seed: int('seed', values.seed, DEFAULTS.seed, 0, 2 ** 31),
+    pageSize: int('page-size', values['page-size'], DEFAULTS.pageSize, 1, 500),
+    quota: int('quota', values.quota, scale ? SCALE.quota : DEFAULTS.quota, 1, 100_000),
+    latencyMs: int('latency-ms', values['latency-ms'], DEFAULTS.latencyMs, 0, 60_000),
+    workers: int('workers', values.workers, DEFAULTS.workers, 1, 64),
+    branchConcurrency: optional('branch-concurrency', values['branch-concurrency']),
+    salespersonConcurrency: optional('salesperson-concurrency', values['salesperson-concurrency']),
+    runs: RUN_KINDS.filter((k) => runs.includes(k)),
+    scale,
+    plainPayloads: values['plain-payloads'] ?? false,
+    workerNodeOptions: values['worker-node-options'],
+    quotaHeadroom:
+      values['quota-headroom'] === undefined
+        ? undefined
+        : int('quota-headroom', values['quota-headroom'], 0, 0, 50),
+    temporalDynamicConfig: (values['temporal-dynamic-config'] ?? []).map((kv) => {
+      if (!/^[A-Za-z0-9_.]+=\S+$/.test(kv))
+        throw new UsageError(`--temporal-dynamic-config ${JSON.stringify(kv)}: expected KEY=VALUE`);
+      return kv;
+    }),
+    out: resolve(values.out ?? join(ROOT, 'bench-results', `bench-${stamp}.json`)),
+  };
+}
+
+/** True when the settings are the issue's default benchmark (targets are stated for these). */
+export function isDefault(s: Settings): boolean {
+  return (
+    s.branchConcurrency === undefined &&
+    s.salespersonConcurrency === undefined &&
+    s.workerNodeOptions === undefined &&
+    !s.plainPayloads &&
+    s.quotaHeadroom === undefined &&
+    s.temporalDynamicConfig.length === 0 &&
+    s.branches === DEFAULTS.branches &&
+    s.salespersons === DEFAULTS.salespersons &&
+    s.sales === DEFAULTS.sales &&
+    s.pageSize === DEFAULTS.pageSize &&
+    s.quota === DEFAULTS.quota &&
+    s.latencyMs === DEFAULTS.latencyMs
+  );
+}
