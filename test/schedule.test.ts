@@ -10,20 +10,15 @@ import { main as cli } from '../src/cli/index.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
 import type { SyncSummary } from '../src/shared/summary.js';
+import { waitFor } from '../scripts/lib/poll.js';
 import { useStack } from './helpers/harness.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 const HOUR = 3_600_000;
 
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+/** Polls every 300 ms (the dev server's visibility is eventually consistent). */
+const until = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>) =>
+  waitFor(what, timeoutMs, fn, 300);
 
 describe('schedule and quota (dev server, DynamoDB Local, simulator)', function () {
   this.timeout(240_000);
