@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { parseVendorTimestamp, saleSchema } from '../src/vendor-api/schemas.js';
 import type { Dataset, SaleRecord } from '../src/sim/index.js';
+import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { BRANCH_NAMES, generateDataset } from '../src/sim/index.js';
 import { ANCHOR, HOUR, field, get, listOf, useSimulators } from './helpers/sim-client.js';
 
@@ -10,21 +11,7 @@ describe('simulator dataset', () => {
     const ds = generateDataset({ anchorTime: ANCHOR });
     assert.deepEqual(
       ds.branches.map((b) => b.branch_name),
-      [
-        'Scranton',
-        'Akron',
-        'Buffalo',
-        'Rochester',
-        'Syracuse',
-        'Utica',
-        'Binghamton',
-        'Albany',
-        'Nashua',
-        'Pittsfield',
-        'Stamford',
-        'Yonkers',
-        'New York',
-      ],
+      [...DEFAULT_BRANCHES], // the 13 branches of the original pipeline, in its order
     );
     assert.deepEqual(
       BRANCH_NAMES,
