@@ -24,20 +24,16 @@ import {
   localDataDir,
   writeLocalStackInfo,
 } from '../src/codec/index.js';
-import {
-  type RunningCodecServer,
-  codecServerHelp,
-  loadCodecServerConfig,
-  startCodecServer,
-} from '../src/codec/server.js';
+import { codecServerHelp, loadCodecServerConfig, startCodecServer } from '../src/codec/server.js';
 import { loadConfig, loadLocalStackConfig } from '../src/shared/config.js';
+import { StopList } from './lib/stop-list.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import { ensureTables } from '../src/store/index.js';
 import { VendorSimulator } from '../src/sim/index.js';
 import { createWorkersFromConfig, installRuntimeLogging, runWorkers } from '../src/worker.js';
-import { startDynamoLocal, startTemporalDevServer, type RunningProcess } from './stack.js';
+import { startDynamoLocal, startTemporalDevServer } from './stack.js';
 
 const HELP = `usage: npm start [-- --once]
 
@@ -65,13 +61,11 @@ async function main(): Promise<number> {
   // The AWS SDK is pinned to a release that supports Node 20 (README, "Requirements").
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const dataDir = localDataDir(env);
-  const started: RunningProcess[] = [];
-  let sim: VendorSimulator | undefined;
-  let codecServer: RunningCodecServer | undefined;
+  // Everything this process starts, stopped in reverse order (Ctrl-C, --once, or a failure).
+  const stops = new StopList();
   const stopAll = async () => {
-    await sim?.stop();
-    await codecServer?.stop();
-    await Promise.all(started.reverse().map((p) => p.stop()));
+    const errors = await stops.stopAll();
+    if (errors.length) console.error(`while stopping: ${errors.join('; ')}`);
   };
   const overrides: Record<string, string> = {};
   // Ctrl-C (or SIGTERM) at any moment stops everything this process started, then exits.
@@ -109,16 +103,19 @@ async function main(): Promise<number> {
 
     if (localVendor) {
       const { apiKey: key, ...size } = stack.sim;
-      sim = await VendorSimulator.start({ port: ports.sim, apiKeys: [key], ...size }).catch((err: Error) => {
-        throw new ConfigError(`${err.message} (vendor simulator, SIM_PORT=${ports.sim})`);
-      });
+      const sim = await VendorSimulator.start({ port: ports.sim, apiKeys: [key], ...size }).catch(
+        (err: Error) => {
+          throw new ConfigError(`${err.message} (vendor simulator, SIM_PORT=${ports.sim})`);
+        },
+      );
+      stops.add('vendor simulator', () => sim.stop());
       overrides.VENDOR_API_URL = sim.url;
       if (!env.VENDOR_API_KEY_FILE?.trim()) overrides.VENDOR_API_KEY = key;
       console.log(`vendor simulator   ${sim.url}`);
     }
     if (localDynamo) {
       const dynamo = await startDynamoLocal({ port: ports.dynamo, dataDir: join(dataDir, 'dynamodb') });
-      started.push(dynamo);
+      stops.add('DynamoDB Local', () => dynamo.stop());
       overrides.DYNAMODB_ENDPOINT = dynamo.endpoint;
       console.log(`DynamoDB Local     ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})`);
     }
@@ -136,13 +133,14 @@ async function main(): Promise<number> {
       const origins = [
         ...new Set([...(localTemporal ? localUi : []), ...(uiUrl ? [uiUrl] : []), ...configured]),
       ];
-      codecServer = await startCodecServer({
+      const codecServer = await startCodecServer({
         codec: new EncryptionCodec(codec),
         token: srv.token,
         corsOrigin: origins,
         port: srv.port,
         host: srv.host,
       });
+      stops.add('codec server', () => codecServer.stop());
       codecUrl = codecServer.url;
       console.log(`codec server       ${codecServer.url} (${describeCodecConfig(codec)})`);
       for (const line of codecServerHelp(codecServer.url, origins)) console.log(`                   ${line}`);
@@ -156,7 +154,7 @@ async function main(): Promise<number> {
         uiPort: ports.ui,
         dbFile: join(dataDir, 'temporal.db'),
       });
-      started.push(temporal);
+      stops.add('Temporal dev server', () => temporal.stop());
       overrides.TEMPORAL_ADDRESS = temporal.address;
       uiUrl = temporal.uiUrl;
       console.log(`Temporal           ${temporal.address} (state in ${join(dataDir, 'temporal.db')})`);
