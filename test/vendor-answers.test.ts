@@ -172,6 +172,35 @@ describe('vendor answers, one attempt at a time (scripted vendor, DynamoDB Local
     assert.equal(q[0]?.kind, 'body');
   });
 
+  it('sets aside as a body an envelope with a key twice (two employee ids, two sales lists)', async () => {
+    const { store, syncSales } = await setup([], (req, res) =>
+      req.path === '/sales'
+        ? send(
+            res,
+            200,
+            `{"result":{"employee_id":43,"sales":[${saleText('1')}],"employee_id":42,"sales":[]}}`,
+          )
+        : false,
+    );
+    const f = await failureOf(syncSales());
+    assert.equal(f.type, 'VendorBadBody');
+    assert.match(f.message, /ambiguous \/sales envelope \(the key "employee_id" appears twice/);
+    assert.equal((await store.scanAll('sales')).length, 0);
+  });
+
+  it('keeps a long set-aside record whole up to the limit, emoji included, and reasons that quote odd field names', async () => {
+    const store = await freshStore(dynamo);
+    const raw = `${'x'.repeat(15_999)}😀${'y'.repeat(100)}`;
+    const n = await store.quarantine(
+      [
+        { kind: 'body', reason: 'a body', raw, request: '/sales?salespersonsID=42' },
+        { kind: 'sale', reason: 'field \uD800: bad', raw: { id: 1 }, request: '/sales?salespersonsID=42' },
+      ],
+      { workflowId: 'wf', runId: 'run' },
+    );
+    assert.equal(n, 2);
+  });
+
   it('never follows a redirect to another origin: the key stays home, and the request is not retried', async () => {
     const elsewhere = await ScriptedVendor.start(oneBranch(BRANCH, SP, []), 'not-the-key');
     vendors.push(elsewhere);

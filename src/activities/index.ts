@@ -228,7 +228,7 @@ export function createActivities(deps: ActivityDeps) {
         request,
       })),
     ];
-    if (setAside.length) await store.quarantine(setAside, ctx);
+    if (setAside.length) await store.quarantine(setAside, ctx, { signal: attemptSignal() });
     const { inserted, updated, unchanged } = written;
     return { ...emptyTableCounts(), fetched, setAside: setAside.length, inserted, updated, unchanged };
   }

@@ -17,8 +17,10 @@ export class ExactNumber {
   readonly negative: boolean;
   /** Significant digits without leading or trailing zeros ('' for zero). */
   readonly digits: string;
-  /** Value = digits x 10^scale. */
+  /** Value = digits x 10^scale (a double: exact up to 2^53, ordered beyond). */
   readonly scale: number;
+  /** The scale's exact decimal text, for the canonical form. */
+  readonly scaleText: string;
 
   constructor(text: string) {
     const d = decimalOf(text);
@@ -27,6 +29,7 @@ export class ExactNumber {
     this.negative = d.negative;
     this.digits = d.digits;
     this.scale = d.scale;
+    this.scaleText = d.scaleText;
   }
 
   /** True when the value has no fractional part. */
@@ -36,7 +39,7 @@ export class ExactNumber {
 
   /** A canonical form: equal values give equal text (`-123e4`), used for hashes and comparison. */
   get canonical(): string {
-    return this.digits === '' ? '0' : `${this.negative ? '-' : ''}${this.digits}e${this.scale}`;
+    return this.digits === '' ? '0' : `${this.negative ? '-' : ''}${this.digits}e${this.scaleText}`;
   }
 
   toJSON(): string {
@@ -52,6 +55,7 @@ interface Decimal {
   negative: boolean;
   digits: string;
   scale: number;
+  scaleText: string;
 }
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
@@ -62,18 +66,17 @@ function decimalOf(text: string): Decimal | undefined {
   if (!m) return undefined;
   const int = m[1] ?? '';
   const frac = (m[2] ?? '').slice(1);
-  const exp = m[3] ? Number(m[3].slice(1)) : 0;
-  if (!Number.isSafeInteger(exp)) return { negative: text.startsWith('-'), digits: '1', scale: exp };
-  let digits = (int + frac).replace(/^0+/, '');
-  let scale = exp - frac.length;
-  const trimmed = digits.replace(/0+$/, '');
-  scale += digits.length - trimmed.length;
-  digits = trimmed;
-  return { negative: text.startsWith('-') && digits !== '', digits, scale: digits === '' ? 0 : scale };
+  const all = (int + frac).replace(/^0+/, '');
+  const digits = all.replace(/0+$/, '');
+  if (digits === '') return { negative: false, digits: '', scale: 0, scaleText: '0' };
+  // The exponent may have any number of digits: exact as a BigInt, ordered as a double.
+  const exp = m[3] ? BigInt(m[3].slice(1)) : 0n;
+  const scale = exp - BigInt(frac.length) + BigInt(all.length - digits.length);
+  return { negative: text.startsWith('-'), digits, scale: Number(scale), scaleText: String(scale) };
 }
 
 function sameDecimal(a: Decimal, b: Decimal): boolean {
-  return a.negative === b.negative && a.digits === b.digits && a.scale === b.scale;
+  return a.negative === b.negative && a.digits === b.digits && a.scaleText === b.scaleText;
 }
 
 /** The number of a JSON number token: a double when it holds the value exactly, else an ExactNumber. */
@@ -128,6 +131,8 @@ export function idDigits(value: unknown): string | undefined {
 
 /** Objects (and arrays) that hold, at any depth, something a record cannot be trusted with. */
 const problems = new WeakMap<object, string>();
+/** Objects that themselves have a duplicate or `__proto__` key (not only somewhere inside). */
+const ownProblems = new WeakMap<object, string>();
 
 /**
  * Why a parsed value cannot be trusted as sent, or undefined: an object with the same key
@@ -135,6 +140,14 @@ const problems = new WeakMap<object, string>();
  */
 export function parseProblem(value: unknown): string | undefined {
   return typeof value === 'object' && value !== null ? problems.get(value) : undefined;
+}
+
+/**
+ * Why this object itself (not something inside it) cannot be trusted as sent, or undefined:
+ * for envelopes, where a record's problem inside must not condemn the whole answer.
+ */
+export function ownParseProblem(value: unknown): string | undefined {
+  return typeof value === 'object' && value !== null ? ownProblems.get(value) : undefined;
 }
 
 /** A JSON text that does not parse; `position` is the offset of the first bad character. */
@@ -205,6 +218,10 @@ export function parseExactJson(text: string): unknown {
       i = q + 1;
     }
   };
+  const markOwnProblem = (container: object, problem: string) => {
+    if (!ownProblems.has(container)) ownProblems.set(container, problem);
+    markProblem(container, problem);
+  };
   const markProblem = (container: object, problem: string) => {
     if (!problems.has(container)) problems.set(container, problem);
   };
@@ -222,10 +239,10 @@ export function parseExactJson(text: string): unknown {
     else {
       const key = top.key as string;
       if (top.seen.has(key))
-        markProblem(top.value, `the key ${JSON.stringify(key)} appears twice in one object`);
+        markOwnProblem(top.value, `the key ${JSON.stringify(key)} appears twice in one object`);
       top.seen.add(key);
       if (key === '__proto__') {
-        markProblem(top.value, 'a key named "__proto__" cannot be kept as data');
+        markOwnProblem(top.value, 'a key named "__proto__" cannot be kept as data');
         Object.defineProperty(top.value, key, {
           value,
           enumerable: true,

@@ -6,6 +6,7 @@
  */
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { exactStringify, nestingDepth } from '../shared/exact-json.js';
+import { truncateText, wellFormedText } from './storable.js';
 import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor-api/schemas.js';
 import type { DynamoClients } from './client.js';
 import { type LogicalTable, TABLE_KEYS, type TableNames } from './tables.js';
@@ -187,22 +188,31 @@ export class Store {
    * fragment, so the same bad record seen again by a later run is not stored twice.
    * Returns how many entries were new.
    */
-  async quarantine(entries: SetAside[], ctx: WriteContext): Promise<number> {
+  async quarantine(entries: SetAside[], ctx: WriteContext, options: UpsertOptions = {}): Promise<number> {
     const byKey = new Map<string, UpsertItem>();
     for (const e of entries) {
-      const raw = rawText(e.raw);
-      const stored = raw.length > RAW_LIMIT ? `${raw.slice(0, RAW_LIMIT)}…(${raw.length} chars)` : raw;
-      const content = { kind: e.kind, reason: e.reason, raw: stored };
+      const stored = truncateText(rawText(e.raw), RAW_LIMIT);
+      // A reason can quote a vendor's field name, which may hold half a surrogate pair.
+      const content = { kind: e.kind, reason: wellFormedText(e.reason), raw: stored };
       const hash = contentHash(content);
       byKey.set(hash, {
         key: { quarantine_id: `${e.kind}#${hash.slice(0, 32)}` },
         hash,
-        item: { ...content, request: e.request, ...provenance(ctx) },
+        item: { ...content, request: wellFormedText(e.request), ...provenance(ctx) },
       });
     }
     const items = [...byKey.values()];
     if (items.length === 0) return 0;
-    const r = await upsertIfChanged(this.clients, this.names.quarantine, this.keyNames('quarantine'), items);
+    const r = await upsertIfChanged(
+      this.clients,
+      this.names.quarantine,
+      this.keyNames('quarantine'),
+      items,
+      options,
+    );
+    // Never lose a set-aside record quietly: the attempt fails and is retried instead.
+    const first = r.rejected[0];
+    if (first) throw new Error(`the quarantine table refused ${r.rejected.length} entries: ${first.reason}`);
     return r.inserted;
   }
 

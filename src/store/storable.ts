@@ -16,6 +16,18 @@ const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const wellFormed = (s: string) => !LONE_SURROGATE.test(s);
 
+/** The text with every lone surrogate replaced by U+FFFD: for the pipeline's own texts (reasons). */
+export function wellFormedText(s: string): string {
+  return s.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+}
+
+/** At most `limit` UTF-16 units of `s`, never cutting a surrogate pair in half. */
+export function truncateText(s: string, limit: number): string {
+  if (s.length <= limit) return s;
+  const end = /[\uD800-\uDBFF]/.test(s.charAt(limit - 1)) ? limit - 1 : limit;
+  return `${s.slice(0, end)}…(${s.length} chars)`;
+}
+
 /** Bytes DynamoDB counts for a number: about one per two significant digits, plus one. */
 function numberBytes(v: number | ExactNumber): number {
   const digits = (v instanceof ExactNumber ? v.digits : String(Math.abs(v)).replace(/[.e+-]|^0+/g, ''))

@@ -7,7 +7,7 @@
  */
 import ky, { type KyInstance } from 'ky';
 import type { z } from 'zod';
-import { JsonSyntaxError, parseExactJson } from '../shared/exact-json.js';
+import { JsonSyntaxError, ownParseProblem, parseExactJson } from '../shared/exact-json.js';
 import {
   ConfigError,
   VendorBadBodyError,
@@ -157,6 +157,16 @@ export class VendorClient {
         body.request,
         body.text,
         { cause },
+      );
+    }
+    // A duplicate key in the envelope (two `employee_id`s, two `sales` lists): which one is meant?
+    const envelopeProblem =
+      ownParseProblem(json) ?? ownParseProblem((json as { result?: unknown } | null)?.result);
+    if (envelopeProblem) {
+      throw new VendorBadBodyError(
+        `vendor answered 200 on ${body.request} with an ambiguous ${path} envelope (${envelopeProblem}); the body was set aside`,
+        body.request,
+        body.text,
       );
     }
     const parsed = envelope.safeParse(json);

@@ -40,6 +40,19 @@ export function childSearchAttributes(
   return pairs;
 }
 
+/**
+ * The run ID a branch's salesperson children fall back to when their usual ID is taken by this
+ * branch's own earlier run: this run's, when it is a reset (`temporal workflow reset`), else
+ * the one carried across continue-as-new from a reset earlier in the chain, else none. This
+ * run's own reset wins: an older one's IDs are taken by then.
+ */
+export function resetRunIdOf(
+  info: { runId: string; originalExecutionRunId: string },
+  carried: string | undefined,
+): string | undefined {
+  return info.runId !== info.originalExecutionRunId ? info.runId : carried;
+}
+
 /** Syncs one branch and its salespersons' sales. */
 export async function branchSyncWorkflow(input: BranchSyncInput): Promise<BranchSyncOutput> {
   const acts = vendorActivities(input.vendorTaskQueue);
@@ -119,8 +132,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
   // A reset of this branch (`temporal workflow reset`) is a request to sync it again: its
   // children must not be mistaken for another branch's (see startSalesperson).
   const info = workflowInfo();
-  const resetRunId =
-    input.resume?.resetRunId ?? (info.runId !== info.originalExecutionRunId ? info.runId : undefined);
+  const resetRunId = resetRunIdOf(info, input.resume?.resetRunId);
   const startSalesperson = async (employeeId: string) => {
     const options = (workflowId: string) => ({
       workflowId,
