@@ -210,6 +210,13 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
+  /** Options of every store call of this attempt: it stops writing once Temporal gives the attempt up. */
+  const signal = () => ({ signal: attemptSignal() });
+
+  /** The records of `records` the store did not refuse. */
+  const storedOnly = <R>(records: R[], written: UpsertResult): R[] =>
+    records.filter((r) => !written.rejected.some((x) => x.source === r));
+
   /** Sets aside what validation and the store refused; returns the page's counts for one table. */
   async function countsOf(
     kind: SetAside['kind'],
@@ -228,12 +235,10 @@ export function createActivities(deps: ActivityDeps) {
         request,
       })),
     ];
-    if (setAside.length) await store.quarantine(setAside, ctx, { signal: attemptSignal() });
+    if (setAside.length) await store.quarantine(setAside, ctx, signal());
     const { inserted, updated, unchanged } = written;
     return { ...emptyTableCounts(), fetched, setAside: setAside.length, inserted, updated, unchanged };
   }
-
-  const signal = () => ({ signal: attemptSignal() });
 
   return {
     /** `/branches?branch=NAME`, then upserts the branch. */
@@ -246,7 +251,7 @@ export function createActivities(deps: ActivityDeps) {
         const matches = good.filter((b) => b.branch_name === input.name);
         const written = await store.upsertBranches(matches, ctx, signal());
         const branches = await countsOf('branch', page.request, bad, page.records.length, written, ctx);
-        const stored = matches.find((m) => !written.rejected.some((r) => r.source === m));
+        const [stored] = storedOnly(matches, written);
         return {
           branch: stored ? { id: idKey(stored.id), name: stored.branch_name } : null,
           counts: { branches },
@@ -262,9 +267,7 @@ export function createActivities(deps: ActivityDeps) {
         const written = await store.upsertBranches(good, ctx, signal());
         const branches = await countsOf('branch', page.request, bad, page.records.length, written, ctx);
         return {
-          branches: good
-            .filter((b) => !written.rejected.some((r) => r.source === b))
-            .map((b) => ({ id: idKey(b.id), name: b.branch_name })),
+          branches: storedOnly(good, written).map((b) => ({ id: idKey(b.id), name: b.branch_name })),
           nextPageToken: page.nextPageToken,
           counts: { branches },
         };

@@ -5,7 +5,7 @@
  * hook in here.
  */
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { exactStringify, nestingDepth } from '../shared/exact-json.js';
+import { exactStringify, idDigits, nestingDepth } from '../shared/exact-json.js';
 import { truncateText, wellFormedText } from './storable.js';
 import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor-api/schemas.js';
 import type { DynamoClients } from './client.js';
@@ -58,16 +58,7 @@ function attributeClash(record: Record<string, unknown>, key: Record<string, str
   for (const [name, value] of Object.entries(key)) {
     if (!Object.hasOwn(record, name)) continue;
     const v = record[name];
-    const same =
-      typeof v === 'string'
-        ? v === value
-        : (() => {
-            try {
-              return idKey(v as never) === value;
-            } catch {
-              return false;
-            }
-          })();
+    const same = typeof v === 'string' ? v === value : idDigits(v) === value;
     if (!same)
       return `the field ${name}=${exactStringify(v).slice(0, 40)} contradicts the key ${name}=${value} the record was reached by`;
   }
