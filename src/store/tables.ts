@@ -52,6 +52,10 @@ function definition(table: LogicalTable, name: string): CreateTableCommandInput 
       { AttributeName: keys.pk, KeyType: 'HASH' },
       ...(keys.sk ? [{ AttributeName: keys.sk, KeyType: 'RANGE' as const }] : []),
     ],
+    // The change feed reads every insert and update of the synced tables (docs/change-feed.md).
+    ...(table === 'quarantine'
+      ? {}
+      : { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const } }),
   };
 }
 

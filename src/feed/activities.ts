@@ -1,0 +1,223 @@
+/**
+ * The change feed's activities. `listShards` lists the shards of every stream of a table;
+ * `readShard` reads one shard from the workflow's checkpoint, buffers events like Firehose
+ * (count, bytes, time), writes the batch as one gzip NDJSON object, applies it to PostgreSQL and
+ * returns only the new checkpoint and counts. An attempt lost mid-batch (worker killed,
+ * PostgreSQL down) is retried from the same checkpoint: it writes the object of the same name
+ * again and applies the same events again, which changes nothing (src/sql/apply.ts).
+ */
+import { Context } from '@temporalio/activity';
+import {
+  DescribeStreamCommand,
+  type DescribeStreamCommandOutput,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  ListStreamsCommand,
+  type ListStreamsCommandOutput,
+  type _Record,
+} from '@aws-sdk/client-dynamodb-streams';
+import type pg from 'pg';
+import type { DynamoConfig } from '../shared/config.js';
+import { applyBatch } from '../sql/apply.js';
+import type { TableNames } from '../store/tables.js';
+import { type ChangeEvent, type FeedTable, type StreamRecordLike, toChangeEvent } from './events.js';
+import { type ChangeObjectStore, encodeBatch, eventBytes, objectKey } from './objects.js';
+import type { FeedActivities, FeedSettings, ReadResult, ShardInfo } from './types.js';
+
+/** What the activities use, built once per worker. */
+export interface FeedDeps {
+  streams: DynamoDBStreamsClient;
+  names: TableNames;
+  objects: ChangeObjectStore;
+  /** Key prefix of the change objects (`changes/`). */
+  prefix: string;
+  pool: pg.Pool;
+  /** Pause between two reads of a shard that returned nothing (ms). */
+  pollMs?: number;
+}
+
+/** A Streams client on the DynamoDB endpoint (DynamoDB Local serves both APIs on one port). */
+export function createStreamsClient(cfg: DynamoConfig): DynamoDBStreamsClient {
+  const local = cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
+  return new DynamoDBStreamsClient({
+    region: cfg.region,
+    ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
+    ...(local && !cfg.hasCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    maxAttempts: 5,
+  });
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** When the change was made, ms: the sync's write time when the item carries it, else DynamoDB's. */
+function changeTime(e: ChangeEvent): number {
+  return Date.parse(e.writtenAt ?? '') || Date.parse(e.changedAt);
+}
+
+function errorName(err: unknown): string {
+  return (err as { name?: string } | null)?.name ?? '';
+}
+
+/** Every shard of every stream of the table, oldest stream first. */
+async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]> {
+  const streams: { arn: string; label: string }[] = [];
+  let start: string | undefined;
+  do {
+    const out: ListStreamsCommandOutput = await deps.streams.send(
+      new ListStreamsCommand({ TableName: deps.names[table], ExclusiveStartStreamArn: start }),
+    );
+    for (const s of out.Streams ?? []) if (s.StreamArn) streams.push({ arn: s.StreamArn, label: s.StreamLabel ?? '' });
+    start = out.LastEvaluatedStreamArn;
+  } while (start);
+  streams.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const shards: ShardInfo[] = [];
+  for (const s of streams) {
+    let from: string | undefined;
+    do {
+      let out: DescribeStreamCommandOutput;
+      try {
+        out = await deps.streams.send(new DescribeStreamCommand({ StreamArn: s.arn, ExclusiveStartShardId: from }));
+      } catch (err) {
+        if (errorName(err) === 'ResourceNotFoundException') break; // the stream expired meanwhile
+        throw err;
+      }
+      for (const sh of out.StreamDescription?.Shards ?? []) {
+        if (!sh.ShardId) continue;
+        shards.push({
+          stream: s.arn,
+          id: sh.ShardId,
+          ...(sh.ParentShardId ? { parent: sh.ParentShardId } : {}),
+          closed: sh.SequenceNumberRange?.EndingSequenceNumber !== undefined,
+        });
+      }
+      from = out.StreamDescription?.LastEvaluatedShardId;
+    } while (from);
+  }
+  return shards;
+}
+
+/** A shard iterator after `after` (or at the shard's oldest record); `trimmed` when `after` is no longer kept. */
+async function iteratorFor(
+  deps: FeedDeps,
+  stream: string,
+  shard: string,
+  after: string | undefined,
+): Promise<{ iterator?: string; trimmed: boolean }> {
+  const get = async (type: 'AFTER_SEQUENCE_NUMBER' | 'TRIM_HORIZON') =>
+    (
+      await deps.streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: stream,
+          ShardId: shard,
+          ShardIteratorType: type,
+          ...(type === 'AFTER_SEQUENCE_NUMBER' ? { SequenceNumber: after } : {}),
+        }),
+      )
+    ).ShardIterator;
+  try {
+    return { iterator: await get(after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON'), trimmed: false };
+  } catch (err) {
+    if (errorName(err) === 'ResourceNotFoundException') return { trimmed: false }; // shard or stream gone
+    if (errorName(err) !== 'TrimmedDataAccessException' || !after) throw err;
+    return { iterator: await get('TRIM_HORIZON'), trimmed: true };
+  }
+}
+
+/** Reads one shard into one batch (see the module comment); records never leave this function but in the object and PostgreSQL. */
+async function readShard(
+  deps: FeedDeps,
+  input: { table: FeedTable; stream: string; shard: string; after?: string; settings: FeedSettings },
+  heartbeat: () => void,
+  signal: AbortSignal | undefined,
+): Promise<ReadResult> {
+  const { table, stream, shard, settings } = input;
+  const started = Date.now();
+  const { iterator: first, trimmed } = await iteratorFor(deps, stream, shard, input.after);
+  const empty = { events: 0, applied: 0, deadLettered: 0, lagMs: 0, trimmed };
+  if (!first) return { ...empty, done: true };
+  const batch: ChangeEvent[] = [];
+  let bytes = 0;
+  let firstAt = 0;
+  let iterator: string | undefined = first;
+  /** The oldest change seen but left for the next batch. */
+  let waiting: ChangeEvent | undefined;
+  for (;;) {
+    heartbeat();
+    signal?.throwIfAborted();
+    const out: GetRecordsCommandOutput = await deps.streams.send(
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(1000, settings.maxEvents - batch.length) }),
+      { abortSignal: signal },
+    );
+    const records: _Record[] = out.Records ?? [];
+    for (const r of records) {
+      const e = toChangeEvent(table, shard, r as StreamRecordLike);
+      const size = eventBytes(e);
+      if (batch.length > 0 && (batch.length >= settings.maxEvents || bytes + size > settings.maxBytes)) {
+        waiting = e;
+        break;
+      }
+      if (batch.length === 0) firstAt = Date.now();
+      batch.push(e);
+      bytes += size;
+    }
+    iterator = out.NextShardIterator;
+    const full = waiting !== undefined || batch.length >= settings.maxEvents || bytes >= settings.maxBytes;
+    if (!iterator || full) break;
+    const now = Date.now();
+    if (batch.length > 0 && now - firstAt >= settings.maxSeconds * 1000) break;
+    if (batch.length === 0 && now - started >= settings.idleSeconds * 1000) break;
+    if (records.length === 0) await sleep(deps.pollMs ?? 1000, signal);
+  }
+  const done = iterator === undefined && waiting === undefined;
+  // The oldest change not yet applied: one left over, else the next one the shard holds.
+  if (!waiting && iterator && batch.length > 0) {
+    const peek = await deps.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
+    const r = peek.Records?.[0];
+    if (r) waiting = toChangeEvent(table, shard, r as StreamRecordLike);
+  }
+  const lagMs = waiting ? Math.max(0, Date.now() - changeTime(waiting)) : 0;
+  const last = batch.at(-1);
+  if (!last) return { ...empty, done, lagMs };
+  const key = objectKey(deps.prefix, table, batch[0] as ChangeEvent);
+  await deps.objects.put(key, encodeBatch(batch));
+  heartbeat();
+  const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs }, batch);
+  return {
+    lastSeq: last.seq,
+    events: batch.length,
+    objectKey: key,
+    applied: r.applied,
+    deadLettered: r.deadLettered,
+    done,
+    lagMs,
+    trimmed,
+  };
+}
+
+/** The activities, bound to their dependencies. */
+export function createFeedActivities(deps: FeedDeps): FeedActivities {
+  return {
+    listShards: (table) => listShards(deps, table),
+    readShard: async (input) => {
+      const ctx = Context.current();
+      // Heartbeats also while PostgreSQL or the object store are slow to answer.
+      const timer = setInterval(() => ctx.heartbeat(), 5000);
+      try {
+        return await readShard(deps, input, () => ctx.heartbeat(), ctx.cancellationSignal);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}

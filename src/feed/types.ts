@@ -1,0 +1,96 @@
+/**
+ * What the change-feed workflow and its activities exchange: stream positions, settings and
+ * counts, never records (they stay in the activities, the change objects and PostgreSQL).
+ * No I/O here: the workflow imports it.
+ */
+import type { FeedTable } from './events.js';
+
+/** Firehose-like buffering of one table's batches (FEED_BATCH_*), and how long an idle read waits. */
+export interface FeedSettings {
+  /** A batch is written when it holds this many events (FEED_BATCH_MAX_EVENTS). */
+  maxEvents: number;
+  /** ... or this many bytes of NDJSON (FEED_BATCH_MAX_BYTES). */
+  maxBytes: number;
+  /** ... or when its first event has waited this long (FEED_BATCH_MAX_SECONDS). */
+  maxSeconds: number;
+  /** A read that finds nothing returns after this long, so the workflow lists shards again. */
+  idleSeconds: number;
+}
+
+/** A shard the stream lists. `closed`: it has an ending sequence number (it takes no new records). */
+export interface ShardInfo {
+  stream: string;
+  id: string;
+  parent?: string;
+  closed: boolean;
+}
+
+/** The workflow's position in one shard. */
+export interface ShardState {
+  stream: string;
+  id: string;
+  parent?: string;
+  /** Sequence number of the last event delivered and applied; undefined: from the shard's start. */
+  after?: string;
+  /** Read to its end (a closed shard). */
+  done: boolean;
+}
+
+/** What one read of a shard did. */
+export interface ReadResult {
+  /** Sequence number of the last event of the batch; undefined when there was none. */
+  lastSeq?: string;
+  events: number;
+  objectKey?: string;
+  applied: number;
+  deadLettered: number;
+  /** The shard has no more records (closed and read to its end, or gone). */
+  done: boolean;
+  /** Age of the oldest change in this shard not yet applied, ms (0: caught up). */
+  lagMs: number;
+  /** The checkpoint was older than the stream keeps (24 h): reading went on from the oldest record kept. */
+  trimmed: boolean;
+}
+
+/** Counts since the consumer started (carried across continue-as-new). */
+export interface FeedTotals {
+  events: number;
+  batches: number;
+  applied: number;
+  deadLettered: number;
+  trimmed: number;
+}
+
+/** Everything the workflow carries: positions and counts. */
+export interface FeedState {
+  shards: ShardState[];
+  totals: FeedTotals;
+  /** Age of the oldest change not yet applied, ms, at the last read. */
+  lagMs: number;
+  lastBatchAt?: string;
+}
+
+/** Input of the change-feed workflow. */
+export interface ChangeFeedInput {
+  table: FeedTable;
+  settings: FeedSettings;
+  /** Carried over by continue-as-new. */
+  state?: FeedState;
+}
+
+/** What the workflow's `feedStatus` query answers. */
+export interface FeedStatus extends FeedState {
+  table: FeedTable;
+}
+
+/** Activities of the change feed (src/feed/activities.ts). */
+export interface FeedActivities {
+  listShards(table: FeedTable): Promise<ShardInfo[]>;
+  readShard(input: {
+    table: FeedTable;
+    stream: string;
+    shard: string;
+    after?: string;
+    settings: FeedSettings;
+  }): Promise<ReadResult>;
+}

@@ -1,0 +1,114 @@
+/**
+ * The change feed's worker and consumers: one Temporal worker on the task queue
+ * `sales-sync-feed` runs the consumer workflows and their activities, and one consumer
+ * workflow per table (`sales-sync-feed/<table>`) is started if it is not running. Used by the
+ * local stack (`npm start`), the tests and the benchmark.
+ */
+import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import type { DynamoClients } from '../store/client.js';
+import type { TableNames } from '../store/tables.js';
+import { workflowBundle } from '../workflow-bundle.js';
+import { changeFeedWorkflow } from '../workflows/change-feed.js';
+import { createFeedActivities, createStreamsClient } from './activities.js';
+import { FEED_TABLES, type FeedTable } from './events.js';
+import type { ChangeObjectStore } from './objects.js';
+import type { FeedSettings } from './types.js';
+import type { DynamoConfig } from '../shared/config.js';
+
+/** The feed's task queue (workflows and activities), with the deployment's suffix. */
+export function feedTaskQueue(suffix = ''): string {
+  return `sales-sync-feed${suffix}`;
+}
+
+/** ID of a table's consumer workflow. */
+export function feedWorkflowId(table: FeedTable, suffix = ''): string {
+  return `sales-sync-feed${suffix}/${table}`;
+}
+
+export interface FeedWorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  dynamo: DynamoConfig;
+  names: TableNames;
+  objects: ChangeObjectStore;
+  prefix: string;
+  pool: pg.Pool;
+  dataConverter?: DataConverter;
+  pollMs?: number;
+}
+
+/** The feed's worker (workflows and activities on one queue). */
+export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> {
+  const streams = createStreamsClient(setup.dynamo);
+  const activities = createFeedActivities({
+    streams,
+    names: setup.names,
+    objects: setup.objects,
+    prefix: setup.prefix,
+    pool: setup.pool,
+    ...(setup.pollMs ? { pollMs: setup.pollMs } : {}),
+  });
+  return Worker.create({
+    connection: setup.connection,
+    namespace: setup.namespace,
+    taskQueue: setup.taskQueue,
+    dataConverter: setup.dataConverter,
+    workflowBundle: await workflowBundle(),
+    activities,
+    maxCachedWorkflows: 20,
+  });
+}
+
+/** Starts each table's consumer unless it runs already; returns the IDs started now. */
+export async function startFeedWorkflows(
+  client: Client,
+  taskQueue: string,
+  settings: FeedSettings,
+  suffix = '',
+): Promise<string[]> {
+  const started: string[] = [];
+  for (const table of FEED_TABLES) {
+    const workflowId = feedWorkflowId(table, suffix);
+    try {
+      await client.workflow.start(changeFeedWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [{ table, settings }],
+        staticSummary: `Change feed of ${table}: DynamoDB stream -> change objects -> PostgreSQL`,
+      });
+      started.push(workflowId);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+  return started;
+}
+
+/** Streams of the synced tables, enabled where a table has none (tables created before the feed). */
+export async function ensureStreams(clients: DynamoClients, names: TableNames): Promise<string[]> {
+  const enabled: string[] = [];
+  for (const table of FEED_TABLES) {
+    const t = (await clients.raw.send(new DescribeTableCommand({ TableName: names[table] }))).Table;
+    const spec = t?.StreamSpecification;
+    if (spec?.StreamEnabled) {
+      if (spec.StreamViewType !== 'NEW_AND_OLD_IMAGES')
+        throw new Error(
+          `the stream of ${names[table]} has view type ${spec.StreamViewType}: the change feed needs NEW_AND_OLD_IMAGES (disable the stream and start again)`,
+        );
+      continue;
+    }
+    await clients.raw.send(
+      new UpdateTableCommand({
+        TableName: names[table],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
+    );
+    enabled.push(names[table]);
+  }
+  return enabled;
+}

@@ -1,0 +1,128 @@
+/**
+ * The durable consumer of one table's DynamoDB stream (`sales-sync-feed/<table>`): runs for ever,
+ * keeping its checkpoint (per shard: the last sequence number delivered and applied) in
+ * workflow state and continuing as new with it, so a killed worker or a restarted server
+ * resumes where it was. Records never enter its history: the activities read the stream, write
+ * the change objects and apply them; the workflow sees positions and counts only.
+ *
+ * Shards: a shard is read once its parent is read to its end (or the parent is no longer
+ * listed: expired), and the shards of an older stream of the table (streams disabled and
+ * enabled again) before those of a newer one, so a key's changes are applied in the order
+ * DynamoDB made them. Eligible shards are read in parallel. A closed shard read to its end is
+ * done and forgotten once the stream no longer lists it.
+ */
+import {
+  type ActivityOptions,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+} from '@temporalio/workflow';
+import type {
+  ChangeFeedInput,
+  FeedActivities,
+  FeedState,
+  FeedStatus,
+  ReadResult,
+  ShardInfo,
+  ShardState,
+} from '../feed/types.js';
+import { historyFull } from './common.js';
+
+/** The consumer's position, counts and lag. */
+export const feedStatusQuery = defineQuery<FeedStatus>('feedStatus');
+
+/** Retried for ever (an outage of PostgreSQL, the object store or DynamoDB is waited out), backing off to 10 s. */
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' } as const;
+
+function activities(settings: ChangeFeedInput['settings']): FeedActivities {
+  const list = proxyActivities<FeedActivities>({ startToCloseTimeout: '2m', retry });
+  const read = proxyActivities<FeedActivities>({
+    // Buffering time, plus the idle wait, plus writing and applying one batch.
+    startToCloseTimeout: `${settings.maxSeconds + settings.idleSeconds + 300}s`,
+    // A lost worker is noticed within 30 s and the batch is read again from the checkpoint.
+    heartbeatTimeout: '30s',
+    retry,
+  } satisfies ActivityOptions);
+  return { listShards: list.listShards, readShard: read.readShard };
+}
+
+/** Merges a fresh listing into the positions: new shards added, done shards no longer listed dropped. */
+export function mergeShards(known: ShardState[], listed: ShardInfo[]): ShardState[] {
+  const listedIds = new Set(listed.map((s) => s.id));
+  const kept = known.filter((s) => listedIds.has(s.id) || !s.done);
+  const knownIds = new Set(kept.map((s) => s.id));
+  for (const s of listed) {
+    if (knownIds.has(s.id)) continue;
+    kept.push({ stream: s.stream, id: s.id, ...(s.parent ? { parent: s.parent } : {}), done: false });
+  }
+  return kept;
+}
+
+/** The shards to read now: not done, parent done or unknown, and no older stream with a shard left. */
+export function eligibleShards(shards: ShardState[]): ShardState[] {
+  const byId = new Map(shards.map((s) => [s.id, s]));
+  const streams = [...new Set(shards.map((s) => s.stream))];
+  const firstOpenStream = streams.find((st) => shards.some((s) => s.stream === st && !s.done));
+  return shards.filter(
+    (s) => !s.done && s.stream === firstOpenStream && !(s.parent !== undefined && byId.get(s.parent)?.done === false),
+  );
+}
+
+function describe(status: FeedStatus): string {
+  const t = status.totals;
+  return `${status.table}: ${t.events} changes in ${t.batches} objects, ${t.applied} rows applied, ${t.deadLettered} dead-lettered; lag ${Math.round(status.lagMs / 1000)} s`;
+}
+
+/** Consumes one table's stream for ever. */
+export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never> {
+  const { table, settings } = input;
+  const state: FeedState = input.state ?? {
+    shards: [],
+    totals: { events: 0, batches: 0, applied: 0, deadLettered: 0, trimmed: 0 },
+    lagMs: 0,
+  };
+  setHandler(feedStatusQuery, () => ({ table, ...state }));
+  const acts = activities(settings);
+  let relist = true;
+  for (;;) {
+    if (relist) state.shards = mergeShards(state.shards, await acts.listShards(table));
+    const eligible = eligibleShards(state.shards);
+    if (eligible.length === 0) {
+      // No stream yet, or nothing readable: look again later.
+      await sleep(`${settings.idleSeconds}s`);
+      relist = true;
+      continue;
+    }
+    const results = await Promise.all(
+      eligible.map(async (s) => {
+        const r: ReadResult = await acts.readShard({
+          table,
+          stream: s.stream,
+          shard: s.id,
+          ...(s.after ? { after: s.after } : {}),
+          settings,
+        });
+        if (r.lastSeq) s.after = r.lastSeq;
+        if (r.done) s.done = true;
+        return r;
+      }),
+    );
+    const t = state.totals;
+    for (const r of results) {
+      t.events += r.events;
+      t.applied += r.applied;
+      t.deadLettered += r.deadLettered;
+      if (r.objectKey) t.batches++;
+      if (r.trimmed) t.trimmed++;
+    }
+    state.lagMs = Math.max(0, ...results.map((r) => r.lagMs));
+    if (results.some((r) => r.objectKey)) state.lastBatchAt = new Date().toISOString();
+    setCurrentDetails(describe({ table, ...state }));
+    // A shard ended, or every read came back empty: the stream may have new shards.
+    relist = results.some((r) => r.done) || results.every((r) => r.events === 0);
+    if (historyFull()) await continueAsNew<typeof changeFeedWorkflow>({ table, settings, state });
+  }
+}

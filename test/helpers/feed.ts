@@ -1,0 +1,134 @@
+/**
+ * The change feed on real servers for the tests: one PostgreSQL per suite (a fresh database per
+ * test, migrated), the feed worker on a fresh task queue, the consumer workflows, and the change
+ * objects in the object store.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import { type LocalPostgres, startPostgres } from '../../scripts/lib/postgres.js';
+import { freePort } from '../../scripts/stack.js';
+import type { ChangeEvent } from '../../src/feed/events.js';
+import { folderObjectStore } from '../../src/feed/fs-store.js';
+import { type ChangeObjectStore, decodeBatch } from '../../src/feed/objects.js';
+import type { FeedSettings } from '../../src/feed/types.js';
+import { createFeedWorker, feedTaskQueue, startFeedWorkflows } from '../../src/feed/worker.js';
+import { copyDifferences } from '../../src/sql/compare.js';
+import { createPool, migrate } from '../../src/sql/db.js';
+import { waitFor } from '../../scripts/lib/poll.js';
+import type { Pipeline, Stack } from './harness.js';
+
+/** Short buffers, so tests see batches in seconds. */
+export const TEST_FEED_SETTINGS: FeedSettings = { maxEvents: 500, maxBytes: 5 * 1024 * 1024, maxSeconds: 1, idleSeconds: 2 };
+
+/** One test's feed: its database, object store, worker and consumers. */
+export class Feed {
+  worker?: Worker;
+  private running?: Promise<void>;
+  constructor(
+    readonly p: Pipeline,
+    readonly pool: pg.Pool,
+    readonly url: string,
+    readonly objects: ChangeObjectStore,
+    readonly suffix: string,
+    readonly settings: FeedSettings,
+    readonly dynamoEndpoint: string,
+  ) {}
+
+  get taskQueue(): string {
+    return feedTaskQueue(this.suffix);
+  }
+
+  /** Starts the feed worker (in this process) and the consumers. */
+  async start(): Promise<void> {
+    this.worker = await createFeedWorker({
+      connection: this.p.env.nativeConnection,
+      namespace: this.p.env.namespace ?? 'default',
+      taskQueue: this.taskQueue,
+      dynamo: { endpoint: this.dynamoEndpoint, region: 'us-east-1', tablePrefix: '', tableSuffix: '' },
+      names: this.p.store.names,
+      objects: this.objects,
+      prefix: 'changes/',
+      pool: this.pool,
+      pollMs: 200,
+    });
+    this.running = this.worker.run();
+    await startFeedWorkflows(this.p.env.client, this.taskQueue, this.settings, this.suffix);
+  }
+
+  async stopWorker(): Promise<void> {
+    this.worker?.shutdown();
+    await this.running;
+    this.worker = undefined;
+  }
+
+  /** Waits until PostgreSQL equals DynamoDB field by field (or fails with the differences). */
+  async caughtUp(timeoutMs = 60_000): Promise<void> {
+    let last: string[] = [];
+    await waitFor(
+      'the SQL copy to equal DynamoDB',
+      timeoutMs,
+      async () => {
+        last = await copyDifferences(this.p.store, this.pool);
+        return last.length === 0 ? true : undefined;
+      },
+      500,
+      () => `the SQL copy still differs after ${timeoutMs} ms: ${last.slice(0, 5).join('; ')}`,
+    );
+  }
+
+  /** Every event of every change object, with its object key. */
+  async events(): Promise<(ChangeEvent & { object: string })[]> {
+    const out: (ChangeEvent & { object: string })[] = [];
+    for (const key of await this.objects.list('changes/'))
+      for (const e of decodeBatch(await this.objects.get(key))) out.push({ ...e, object: key });
+    return out;
+  }
+}
+
+/** Registers hooks: PostgreSQL for the suite; `feed(p)` makes a test's feed, stopped after the suite. */
+export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTINGS) {
+  let pg: LocalPostgres | undefined;
+  const feeds: Feed[] = [];
+  const dirs: string[] = [];
+  before(async () => {
+    pg = await startPostgres({ port: await freePort() });
+  });
+  // Each test's worker stops after it, before the suite's Temporal server does.
+  afterEach(async () => {
+    for (const f of feeds.splice(0)) {
+      await f.stopWorker();
+      await f.pool.end();
+    }
+  });
+  after(async () => {
+    await pg?.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    get postgres(): LocalPostgres {
+      if (!pg) throw new Error('PostgreSQL is not started');
+      return pg;
+    },
+    async feed(p: Pipeline, opts: { start?: boolean } = {}): Promise<Feed> {
+      if (!pg) throw new Error('PostgreSQL is not started');
+      const db = `t_${randomUUID().slice(0, 8)}`;
+      const admin = createPool(pg.url, 1);
+      await admin.query(`CREATE DATABASE ${db}`);
+      await admin.end();
+      const url = pg.url.replace(/\/[^/]+$/, `/${db}`);
+      const pool = createPool(url);
+      await migrate(pool);
+      const dir = mkdtempSync(join(tmpdir(), 'changes-'));
+      dirs.push(dir);
+      const suffix = `-${randomUUID().slice(0, 8)}`;
+      const f = new Feed(p, pool, url, folderObjectStore(dir), suffix, settings, stack.dynamo.endpoint);
+      feeds.push(f);
+      if (opts.start !== false) await f.start();
+      return f;
+    },
+  };
+}
