@@ -3,28 +3,238 @@
  * (the consumers run for ever), PostgreSQL, and the object store.
  */
 import assert from 'node:assert/strict';
+import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { spawnWorker, workerEnv } from '../scripts/worker-command.js';
+import { compareSeq } from '../src/feed/events.js';
+import { decodeBatch } from '../src/feed/objects.js';
+import { feedWorkflowId } from '../src/feed/worker.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
-import { useStack } from './helpers/harness.js';
-import { useFeed } from './helpers/feed.js';
+import { applyBatch } from '../src/sql/apply.js';
+import { copyDifferences } from '../src/sql/compare.js';
+import { feedStatusQuery } from '../src/workflows/change-feed.js';
+import { type Feed, useFeed } from './helpers/feed.js';
+import { type Pipeline, useStack } from './helpers/harness.js';
+import { waitFor } from '../scripts/lib/poll.js';
+
+const ALL = { window: 'full' as const, branches: [...DEFAULT_BRANCHES] };
+
+/** content_hash of every item, by table and key. */
+async function hashes(p: Pipeline): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const table of ['branches', 'salespersons', 'sales'] as const)
+    for (const item of await p.store.scanAll(table)) {
+      const key = Object.entries(item)
+        .filter(([k]) => ['branch_id', 'employee_id', 'sale_id'].includes(k) && !(table === 'sales' && k === 'branch_id'))
+        .filter(([k]) => table !== 'branches' || k === 'branch_id')
+        .sort()
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join('|');
+      out.set(`${table}:${key}`, String(item.content_hash));
+    }
+  return out;
+}
+
+const eventKey = (e: { table: string; key: Record<string, string> }) =>
+  `${e.table}:${Object.entries(e.key)
+    .sort()
+    .map(([k, v]) => `${k}=${v}`)
+    .join('|')}`;
+
+/** Asserts no change appears in two objects (a retried batch overwrote, it did not add). */
+function assertNoDuplicates(events: { shard: string; seq: string; object: string }[]): void {
+  const seen = new Map<string, string>();
+  for (const e of events) {
+    const id = `${e.shard}/${e.seq}`;
+    assert.ok(!seen.has(id), `change ${id} is in ${seen.get(id)} and ${e.object}`);
+    seen.set(id, e.object);
+  }
+}
 
 describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -> PostgreSQL)', function () {
-  this.timeout(240_000);
+  this.timeout(300_000);
   const stack = useStack('dev-server', { seed: 13, employeesPerBranch: 3, salesPerSalesperson: 4 });
   const feeds = useFeed(stack);
+
+  /** The events not in `before` (objects are listed by table and hour, not in time order). */
+  async function changesSince(f: Feed, before: { shard: string; seq: string }[]) {
+    const old = new Set(before.map((e) => `${e.shard}/${e.seq}`));
+    return (await f.events()).filter((e) => !old.has(`${e.shard}/${e.seq}`));
+  }
 
   it('after a run the PostgreSQL tables equal the DynamoDB tables field by field; an unchanged run adds no event', async () => {
     const p = await stack.pipeline();
     const f = await feeds.feed(p);
-    await p.withWorkers(() => p.run({ window: 'full', branches: [...DEFAULT_BRANCHES] }));
+    await p.withWorkers(() => p.run(ALL));
     await f.caughtUp();
     const first = await f.events();
-    const items = (await p.store.scanAll('branches')).length + (await p.store.scanAll('salespersons')).length + (await p.store.scanAll('sales')).length;
-    assert.equal(first.length, items, 'one INSERT event per item');
-    assert.ok(first.every((e) => e.op === 'INSERT' && e.run && e.window?.startsWith('full-')));
-    await p.withWorkers(() => p.run({ window: 'full', branches: [...DEFAULT_BRANCHES] }));
-    // Long enough for a batch to be cut and applied had anything changed.
+    assert.equal(first.length, (await hashes(p)).size, 'one event per item');
+    assert.ok(first.every((e) => e.op === 'INSERT' && e.run && e.workflow && e.window?.startsWith('full-') && e.new && !e.old));
+    assertNoDuplicates(first);
+    for (const e of first) assert.match(e.object, /^changes\/(branches|salespersons|sales)\/\d{4}\/\d{2}\/\d{2}\/\d{2}\//);
+    await p.withWorkers(() => p.run(ALL));
+    // Longer than a batch takes to be cut and applied, had anything changed.
     await new Promise((r) => setTimeout(r, 4000));
     assert.equal((await f.events()).length, first.length, 'an unchanged run produced change events');
     await f.caughtUp();
+    const status = await stack.env.client.workflow.getHandle(feedWorkflowId('sales', f.suffix)).query(feedStatusQuery);
+    assert.equal(status.totals.events, first.filter((e) => e.table === 'sales').length);
+    assert.equal(status.lagMs, 0);
+  });
+
+  it('after a mutation the change objects hold exactly the changed items (new and old images) and the rows follow', async () => {
+    const p = await stack.pipeline();
+    const f = await feeds.feed(p);
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    const before = await hashes(p);
+    const n = await f.events();
+    p.sim.mutate({ seed: 3, newSales: 3, correctedSales: 3, transfers: 1, departures: 1, branchChanges: 1 });
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    const after = await hashes(p);
+    const changed = [...after].filter(([k, h]) => before.get(k) !== h).map(([k]) => k);
+    assert.ok(changed.length >= 7, `${changed.length} items changed`);
+    const events = await changesSince(f, n);
+    assert.deepEqual(events.map(eventKey).sort(), changed.sort(), 'the events are exactly the changed items');
+    for (const e of events) {
+      const k = eventKey(e);
+      if (before.has(k)) {
+        assert.equal(e.op, 'MODIFY');
+        assert.equal(e.old?.content_hash, before.get(k));
+      } else assert.equal(e.op, 'INSERT');
+      assert.equal(e.new?.content_hash, after.get(k));
+    }
+  });
+
+  it('a replayed, duplicated or older event never moves a row back', async () => {
+    const p = await stack.pipeline();
+    const f = await feeds.feed(p);
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    p.sim.mutate({ seed: 4, newSales: 1, correctedSales: 4, transfers: 0, departures: 0, branchChanges: 2 });
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    await f.stopWorker();
+    // Every object applied again, newest first (the worst order), some twice.
+    const keys = (await f.objects.list('changes/')).reverse();
+    for (const key of [...keys, ...keys.slice(0, 3)]) {
+      const events = decodeBatch(await f.objects.get(key));
+      const first = events[0];
+      assert.ok(first);
+      const r = await applyBatch(f.pool, { objectKey: key, table: first.table, shard: first.shard, lagMs: 0 }, events);
+      assert.equal(r.applied, 0, `${key} moved rows`);
+    }
+    // An older version of a corrected row, alone, after the newer one.
+    const modified = (await f.events()).filter((e) => e.op === 'MODIFY' && e.table === 'sales');
+    assert.ok(modified.length > 0);
+    const older = { ...(modified[0] as (typeof modified)[0]), op: 'MODIFY' as const, seq: '1', new: modified[0]?.old };
+    const r = await applyBatch(f.pool, { objectKey: 'test/older', table: 'sales', shard: older.shard, lagMs: 0 }, [older]);
+    assert.equal(r.applied, 0);
+    assert.deepEqual(await copyDifferences(p.store, f.pool), []);
+    // The versions are the stream's sequence numbers of the last changes.
+    const { rows } = await f.pool.query<{ version: string }>('SELECT version::text FROM sales');
+    const maxSeq = modified.map((e) => e.seq).sort(compareSeq).at(-1) as string;
+    assert.ok(rows.some((row) => compareSeq(row.version, maxSeq) === 0));
+  });
+
+  it('a poisoned event lands in the dead letter with the reason while the rest flow', async () => {
+    const p = await stack.pipeline();
+    const f = await feeds.feed(p);
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    // Someone writes an item by hand whose amount is not a number; the next sync's changes follow it.
+    await p.store.clients.raw.send(
+      new PutItemCommand({
+        TableName: p.store.names.sales,
+        Item: {
+          sale_id: { S: '999999' },
+          employee_id: { S: '1' },
+          id: { N: '999999' },
+          amount: { S: 'twelve dollars' },
+          transaction_timestamp: { S: '2026-01-01 00:00:00' },
+        },
+      }),
+    );
+    p.sim.mutate({ seed: 6, newSales: 3, correctedSales: 2, transfers: 0, departures: 0, branchChanges: 0 });
+    await p.withWorkers(() => p.run(ALL));
+    const dead = await waitFor('the dead letter', 60_000, async () => {
+      const { rows } = await f.pool.query<{ key: Record<string, string>; reason: string; object_key: string }>(
+        'SELECT key, reason, object_key FROM feed_dead_letter',
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    assert.equal(dead.length, 1);
+    assert.deepEqual(dead[0]?.key, { sale_id: '999999', employee_id: '1' });
+    assert.match(dead[0]?.reason ?? '', /numeric/);
+    await waitFor('the other changes', 60_000, async () => {
+      const d = await copyDifferences(p.store, f.pool);
+      return d.length === 1 ? d : undefined;
+    }).then((d) => assert.match(d[0] ?? '', /sales 999999\|1: an item without a row/));
+  });
+
+  it('a stream disabled and enabled again: the closed shard is read to its end, then the new stream', async () => {
+    const p = await stack.pipeline();
+    const f = await feeds.feed(p);
+    await p.withWorkers(() => p.run(ALL));
+    p.sim.mutate({ seed: 8, newSales: 2, correctedSales: 2, transfers: 0, departures: 0, branchChanges: 0 });
+    await p.withWorkers(() => p.run(ALL));
+    // Before the consumer has necessarily read them all: the old stream's shard closes.
+    for (const StreamSpecification of [
+      { StreamEnabled: false },
+      { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
+    ])
+      await p.store.clients.raw.send(new UpdateTableCommand({ TableName: p.store.names.sales, StreamSpecification }));
+    p.sim.mutate({ seed: 9, newSales: 3, correctedSales: 2, transfers: 0, departures: 0, branchChanges: 0 });
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    const status = await stack.env.client.workflow.getHandle(feedWorkflowId('sales', f.suffix)).query(feedStatusQuery);
+    assert.equal(new Set(status.shards.map((s) => s.stream)).size, 2, 'shards of both streams');
+    assert.ok(status.shards.some((s) => s.done), 'the closed shard is done');
+    assertNoDuplicates(await f.events());
+  });
+
+  it('the feed worker killed mid-batch (after writing an object, before applying it) and PostgreSQL restarted lose and duplicate nothing', async () => {
+    const p = await stack.pipeline({ salesPerSalesperson: 12 });
+    const f = await feeds.feed(p, { start: false });
+    await p.withWorkers(() => p.run(ALL));
+    const dir = f.objects.where;
+    const env = (extra: Record<string, string>) =>
+      workerEnv({
+        TEMPORAL_ADDRESS: stack.env.address,
+        PAYLOAD_ENCRYPTION: 'off',
+        DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
+        TABLE_PREFIX: p.store.names.branches.replace(/branches$/, ''),
+        TASK_QUEUE_SUFFIX: f.suffix,
+        DATABASE_URL: f.url,
+        FEED_LOCAL_DIR: dir,
+        FEED_BATCH_MAX_EVENTS: '40',
+        FEED_BATCH_MAX_SECONDS: '1',
+        ...extra,
+      });
+    let output = '';
+    const first = spawnWorker('src/feed/service.ts', env({ FEED_FAULT_KILL_AFTER_OBJECTS: '3' }), ['ignore', 'pipe', 'pipe']);
+    first.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    const exit = await new Promise<NodeJS.Signals | null>((resolve) => first.once('exit', (_c, s) => resolve(s)));
+    assert.equal(exit, 'SIGKILL', output);
+    const killedAfter = /killed after writing (\S+)/.exec(output)?.[1];
+    assert.ok(killedAfter, output);
+    const applied = await f.pool.query('SELECT 1 FROM feed_batches WHERE object_key = $1', [killedAfter]);
+    assert.equal(applied.rowCount, 0, 'the object written before the kill was not applied');
+    const second = spawnWorker('src/feed/service.ts', env({}), ['ignore', 'pipe', 'pipe']);
+    second.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    try {
+      // PostgreSQL stops while the consumer works, and comes back on the same port and data.
+      await waitFor('some batches', 60_000, async () => ((await f.objects.list('changes/')).length > 6 ? true : undefined));
+      await feeds.restartPostgres(3000);
+      await f.caughtUp(120_000);
+      const events = await f.events();
+      assertNoDuplicates(events);
+      assert.equal(events.length, (await hashes(p)).size, 'one event per item, none lost');
+      const again = await f.pool.query('SELECT events FROM feed_batches WHERE object_key = $1', [killedAfter]);
+      assert.equal(again.rowCount, 1, 'the object was written again under the same name and applied');
+    } finally {
+      second.kill('SIGTERM');
+      await new Promise((r) => second.once('exit', r));
+    }
   });
 });

@@ -49,6 +49,8 @@ export interface PostgresOptions {
   dataDir?: string;
   /** Database created when missing (default `sales`). */
   database?: string;
+  /** Remove `dataDir` at stop (a temporary cluster given back to `startPostgres` to restart it). */
+  temporary?: boolean;
 }
 
 /** A running PostgreSQL: its connection URL, and stop (fast shutdown). */
@@ -58,13 +60,15 @@ export interface LocalPostgres {
   url: string;
   dataDir: string;
   stop(): Promise<void>;
+  /** Stops the server, leaving its folder (to start it again). */
+  stopKeepingData(): Promise<void>;
 }
 
 /** Initialises the cluster when its folder is empty, starts the server, creates the database. */
 export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgres> {
   const bins = await binaries();
   const user = serverUser();
-  const temporary = opts.dataDir === undefined;
+  const temporary = opts.temporary ?? opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pg-'));
   mkdirSync(dataDir, { recursive: true });
   if (user) chownTree(dataDir, user);
@@ -83,7 +87,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
     { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   child.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
-  const stop = async () => {
+  const stopKeepingData = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGINT'); // fast shutdown: ends sessions, checkpoints, exits
@@ -91,6 +95,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
       await exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async () => {
+    await stopKeepingData();
     if (temporary) rmSync(dataDir, { recursive: true, force: true });
   };
   const database = opts.database ?? 'sales';
@@ -122,5 +129,5 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
     await stop();
     throw err;
   }
-  return { name: 'postgresql', child, url: `${base}/${database}`, dataDir, stop };
+  return { name: 'postgresql', child, url: `${base}/${database}`, dataDir, stop, stopKeepingData };
 }

@@ -36,6 +36,8 @@ export interface FeedDeps {
   pool: pg.Pool;
   /** Pause between two reads of a shard that returned nothing (ms). */
   pollMs?: number;
+  /** Called after a batch's object is written, before it is applied (fault injection: FEED_FAULT_KILL_AFTER_OBJECTS). */
+  afterPut?: (key: string) => void;
 }
 
 /** A Streams client on the DynamoDB endpoint (DynamoDB Local serves both APIs on one port). */
@@ -191,6 +193,7 @@ async function readShard(
   if (!last) return { ...empty, done, lagMs };
   const key = objectKey(deps.prefix, table, batch[0] as ChangeEvent);
   await deps.objects.put(key, encodeBatch(batch));
+  deps.afterPut?.(key);
   heartbeat();
   const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs }, batch);
   return {

@@ -40,6 +40,7 @@ export interface FeedWorkerSetup {
   pool: pg.Pool;
   dataConverter?: DataConverter;
   pollMs?: number;
+  afterPut?: (key: string) => void;
 }
 
 /** The feed's worker (workflows and activities on one queue). */
@@ -52,6 +53,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     prefix: setup.prefix,
     pool: setup.pool,
     ...(setup.pollMs ? { pollMs: setup.pollMs } : {}),
+    ...(setup.afterPut ? { afterPut: setup.afterPut } : {}),
   });
   return Worker.create({
     connection: setup.connection,

@@ -109,6 +109,15 @@ export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTING
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
   return {
+    /** Stops PostgreSQL (fast shutdown), waits `downMs`, starts it again on the same port and data. */
+    async restartPostgres(downMs: number): Promise<void> {
+      if (!pg) throw new Error('PostgreSQL is not started');
+      const port = Number(new URL(pg.url).port);
+      const { dataDir } = pg;
+      await pg.stopKeepingData();
+      await new Promise((r) => setTimeout(r, downMs));
+      pg = await startPostgres({ port, dataDir, temporary: true });
+    },
     get postgres(): LocalPostgres {
       if (!pg) throw new Error('PostgreSQL is not started');
       return pg;

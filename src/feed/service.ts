@@ -1,0 +1,155 @@
+/**
+ * The change feed as a service: migrates the PostgreSQL copy, enables the tables' streams
+ * where missing, runs the feed worker and makes sure each table's consumer workflow runs.
+ * `npm start` runs it in its own process; `npm run feed` runs it alone (production: beside the
+ * sync's workers, with DATABASE_URL and the object store's settings).
+ *
+ *   npm run feed
+ */
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
+import type pg from 'pg';
+import { dataConverterFor, loadCodecConfig } from '../codec/index.js';
+import {
+  type DynamoConfig,
+  type FeedConfig,
+  loadDynamoConfig,
+  loadFeedConfig,
+  loadTaskQueueSuffix,
+  loadTemporalConfig,
+} from '../shared/config.js';
+import { ConfigError } from '../shared/errors.js';
+import { temporalConnectionOptions } from '../shared/temporal-options.js';
+import { createPool, migrate } from '../sql/db.js';
+import { createDynamoClients } from '../store/client.js';
+import { ensureTables, tableNames } from '../store/tables.js';
+import type { ChangeObjectStore } from './objects.js';
+import { folderObjectStore } from './fs-store.js';
+import { createFeedWorker, ensureStreams, feedTaskQueue, startFeedWorkflows } from './worker.js';
+
+/** What the service needs. */
+export interface FeedServiceOptions {
+  connection: NativeConnection;
+  client: Client;
+  namespace: string;
+  dynamo: DynamoConfig;
+  feed: FeedConfig & { databaseUrl: string };
+  objects: ChangeObjectStore;
+  taskQueueSuffix: string;
+  dataConverter?: DataConverter;
+  afterPut?: (key: string) => void;
+}
+
+/** A running feed: its pool (for reports), what it did at start, and stop. */
+export interface FeedService {
+  pool: pg.Pool;
+  migrations: string[];
+  consumersStarted: string[];
+  /** Resolves when the worker has stopped. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the feed (see the module comment). */
+export async function startFeedService(o: FeedServiceOptions): Promise<FeedService> {
+  const pool = createPool(o.feed.databaseUrl);
+  try {
+    const migrations = await migrate(pool);
+    const clients = createDynamoClients(o.dynamo);
+    const names = tableNames(o.dynamo.tablePrefix, o.dynamo.tableSuffix);
+    await ensureTables(clients.raw, names);
+    await ensureStreams(clients, names);
+    clients.raw.destroy();
+    const taskQueue = feedTaskQueue(o.taskQueueSuffix);
+    const worker = await createFeedWorker({
+      connection: o.connection,
+      namespace: o.namespace,
+      taskQueue,
+      dynamo: o.dynamo,
+      names,
+      objects: o.objects,
+      prefix: o.feed.prefix,
+      pool,
+      dataConverter: o.dataConverter,
+      ...(o.afterPut ? { afterPut: o.afterPut } : {}),
+    });
+    const done = worker.run();
+    const consumersStarted = await startFeedWorkflows(o.client, taskQueue, o.feed.settings, o.taskQueueSuffix);
+    return {
+      pool,
+      migrations,
+      consumersStarted,
+      done,
+      stop: async () => {
+        worker.shutdown();
+        await done;
+        await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+}
+
+/**
+ * FEED_FAULT_KILL_AFTER_OBJECTS=n (fault injection, for the tests): the process kills itself
+ * (SIGKILL) right after writing its n-th change object, before applying it or reporting it.
+ */
+function faultFromEnv(env: Record<string, string | undefined>): ((key: string) => void) | undefined {
+  const n = Number(env.FEED_FAULT_KILL_AFTER_OBJECTS ?? 0);
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  let written = 0;
+  return (key) => {
+    if (++written < n) return;
+    console.error(`FEED_FAULT_KILL_AFTER_OBJECTS: killed after writing ${key}`);
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+/** The object store of the change objects from the environment. */
+export function objectStoreFromEnv(env: Record<string, string | undefined> = process.env): ChangeObjectStore {
+  const dir = env.FEED_LOCAL_DIR?.trim();
+  if (!dir) throw new ConfigError('FEED_LOCAL_DIR is not set: the folder the change objects go to.');
+  return folderObjectStore(dir);
+}
+
+async function main(): Promise<void> {
+  const temporal = loadTemporalConfig();
+  const feed = loadFeedConfig();
+  if (!feed.databaseUrl) throw new ConfigError('DATABASE_URL is not set: the PostgreSQL copy to apply the feed to.');
+  const codec = loadCodecConfig();
+  const dataConverter = dataConverterFor(codec);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
+  const client = new Client({
+    connection: await Connection.connect(temporalConnectionOptions(temporal)),
+    namespace: temporal.namespace,
+    dataConverter,
+  });
+  const service = await startFeedService({
+    connection,
+    client,
+    namespace: temporal.namespace,
+    dynamo: loadDynamoConfig(),
+    feed: { ...feed, databaseUrl: feed.databaseUrl },
+    objects: objectStoreFromEnv(),
+    taskQueueSuffix: loadTaskQueueSuffix(),
+    dataConverter,
+    afterPut: faultFromEnv(process.env),
+  });
+  console.log(
+    `change feed polling ${feedTaskQueue(loadTaskQueueSuffix())}; migrations applied now: ${service.migrations.join(', ') || 'none'}; consumers started now: ${service.consumersStarted.join(', ') || 'none (already running)'}`,
+  );
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void service.stop());
+  await service.done;
+  await connection.close();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+    process.exit(1);
+  });
+}
