@@ -19,6 +19,7 @@ import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
 import { Store, createDynamoClients, tableNames } from './store/index.js';
 import { VendorClient } from './vendor-api/client.js';
+import { Landing, checkLandingBucket } from './landing/index.js';
 import { workflowBundle } from './workflow-bundle.js';
 
 /**
@@ -100,6 +101,7 @@ function buildActivities(config: Config) {
     timeoutMs: config.vendor.timeoutMs,
     allowInsecureHttp: config.vendor.allowInsecureHttp,
   });
+  const landing = config.landing ? Landing.fromConfig(config.landing) : null;
   const n = config.notify;
   const workflowActivities = createNotifyActivities({
     webhookUrl: n.webhookUrl,
@@ -111,7 +113,8 @@ function buildActivities(config: Config) {
   });
   return {
     store,
-    activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize }),
+    landing,
+    activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize, landing }),
     workflowActivities,
   };
 }
@@ -125,7 +128,7 @@ export async function createWorkersFromConfig(
   connection: NativeConnection,
   codec: CodecConfig | undefined,
 ) {
-  const { store, activities, workflowActivities } = buildActivities(config);
+  const { store, landing, activities, workflowActivities } = buildActivities(config);
   const queues = taskQueues(config.taskQueueSuffix);
   const workers = await createWorkers({
     connection,
@@ -137,7 +140,7 @@ export async function createWorkersFromConfig(
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     dataConverter: dataConverterFor(codec),
   });
-  return { workers, store, queues };
+  return { workers, store, landing, queues };
 }
 
 /** Runs workers until `signal` aborts; resolves once they have shut down. */
@@ -153,11 +156,12 @@ async function main(): Promise<void> {
   const codec = loadCodecConfig();
   installRuntimeLogging();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const { workers, queues } = await createWorkersFromConfig(config, connection, codec);
+  const { workers, queues, landing } = await createWorkersFromConfig(config, connection, codec);
+  if (landing) await checkLandingBucket(landing);
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
   console.log(
-    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}`,
+    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}; ${landing ? `answers land in s3://${landing.bucket}/${landing.prefix}raw/` : 'landing zone off (LANDING=off)'}`,
   );
   await runWorkers(workers, stop.signal);
   await connection.close();
