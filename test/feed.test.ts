@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { spawnWorker, workerEnv } from '../scripts/worker-command.js';
+import { LOCAL_S3_CREDENTIALS } from '../scripts/stack.js';
 import { compareSeq } from '../src/feed/events.js';
 import { decodeBatch } from '../src/feed/objects.js';
 import { feedWorkflowId } from '../src/feed/worker.js';
@@ -197,7 +198,6 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
     const p = await stack.pipeline({ salesPerSalesperson: 12 });
     const f = await feeds.feed(p, { start: false });
     await p.withWorkers(() => p.run(ALL));
-    const dir = f.objects.where;
     const env = (extra: Record<string, string>) =>
       workerEnv({
         TEMPORAL_ADDRESS: stack.env.address,
@@ -206,7 +206,10 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
         TABLE_PREFIX: p.store.names.branches.replace(/branches$/, ''),
         TASK_QUEUE_SUFFIX: f.suffix,
         DATABASE_URL: f.url,
-        FEED_LOCAL_DIR: dir,
+        LANDING_BUCKET: p.landing.bucket,
+        S3_ENDPOINT: stack.objects.endpoint,
+        S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
         FEED_BATCH_MAX_EVENTS: '40',
         FEED_BATCH_MAX_SECONDS: '1',
         ...extra,

@@ -15,7 +15,9 @@ import { dataConverterFor, loadCodecConfig } from '../codec/index.js';
 import {
   type DynamoConfig,
   type FeedConfig,
+  type LandingConfig,
   loadDynamoConfig,
+  loadLandingConfig,
   loadFeedConfig,
   loadTaskQueueSuffix,
   loadTemporalConfig,
@@ -26,7 +28,8 @@ import { createPool, migrate } from '../sql/db.js';
 import { createDynamoClients } from '../store/client.js';
 import { ensureTables, tableNames } from '../store/tables.js';
 import type { ChangeObjectStore } from './objects.js';
-import { folderObjectStore } from './fs-store.js';
+import { s3ObjectStore } from './s3-store.js';
+import { createS3Client } from '../landing/index.js';
 import { createFeedWorker, ensureStreams, feedTaskQueue, startFeedWorkflows } from './worker.js';
 
 /** What the service needs. */
@@ -37,6 +40,8 @@ export interface FeedServiceOptions {
   dynamo: DynamoConfig;
   feed: FeedConfig & { databaseUrl: string };
   objects: ChangeObjectStore;
+  /** Key prefix of the change objects: `<LANDING_PREFIX>changes/`. */
+  prefix: string;
   taskQueueSuffix: string;
   dataConverter?: DataConverter;
   afterPut?: (key: string) => void;
@@ -70,7 +75,7 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
       dynamo: o.dynamo,
       names,
       objects: o.objects,
-      prefix: o.feed.prefix,
+      prefix: o.prefix,
       pool,
       dataConverter: o.dataConverter,
       ...(o.afterPut ? { afterPut: o.afterPut } : {}),
@@ -109,11 +114,11 @@ function faultFromEnv(env: Record<string, string | undefined>): ((key: string) =
   };
 }
 
-/** The object store of the change objects from the environment. */
-export function objectStoreFromEnv(env: Record<string, string | undefined> = process.env): ChangeObjectStore {
-  const dir = env.FEED_LOCAL_DIR?.trim();
-  if (!dir) throw new ConfigError('FEED_LOCAL_DIR is not set: the folder the change objects go to.');
-  return folderObjectStore(dir);
+/** The change objects' store and prefix: the landing bucket, under `<LANDING_PREFIX>changes/`. */
+export function changeObjects(landing: LandingConfig | null): { objects: ChangeObjectStore; prefix: string } {
+  if (!landing)
+    throw new ConfigError('the change feed writes its objects to the landing bucket: set LANDING_BUCKET (LANDING=off has none).');
+  return { objects: s3ObjectStore(createS3Client(landing), landing.bucket), prefix: `${landing.prefix}changes/` };
 }
 
 async function main(): Promise<void> {
@@ -134,7 +139,7 @@ async function main(): Promise<void> {
     namespace: temporal.namespace,
     dynamo: loadDynamoConfig(),
     feed: { ...feed, databaseUrl: feed.databaseUrl },
-    objects: objectStoreFromEnv(),
+    ...changeObjects(loadLandingConfig()),
     taskQueueSuffix: loadTaskQueueSuffix(),
     dataConverter,
     afterPut: faultFromEnv(process.env),

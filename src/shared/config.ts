@@ -491,12 +491,10 @@ export function loadTaskQueueSuffix(e: Env = process.env): string {
   return e.TASK_QUEUE_SUFFIX?.trim() ?? '';
 }
 
-/** The change feed and the SQL copy (docs/change-feed.md): DATABASE_URL, FEED_*. */
+/** The change feed and the SQL copy (docs/change-feed.md): DATABASE_URL, FEED_*; the objects go to the landing bucket. */
 export interface FeedConfig {
   /** DATABASE_URL: the PostgreSQL copy; the local stack starts its own when unset. */
   databaseUrl?: string;
-  /** FEED_PREFIX: key prefix of the change objects in the object store. */
-  prefix: string;
   /** Firehose-like buffering: FEED_BATCH_MAX_EVENTS, FEED_BATCH_MAX_BYTES, FEED_BATCH_MAX_SECONDS. */
   settings: { maxEvents: number; maxBytes: number; maxSeconds: number; idleSeconds: number };
 }
@@ -508,7 +506,6 @@ export function loadFeedConfig(e: Env = process.env): FeedConfig {
     throw new ConfigError('DATABASE_URL is not valid: expected postgres://user:password@host:port/database.');
   return {
     databaseUrl,
-    prefix: e.FEED_PREFIX?.trim() || 'changes/',
     settings: {
       maxEvents: int(e, 'FEED_BATCH_MAX_EVENTS', 500, 1, 10_000),
       maxBytes: int(e, 'FEED_BATCH_MAX_BYTES', 5 * 1024 * 1024, 1024, 128 * 1024 * 1024),

@@ -4,15 +4,12 @@
  * objects in the object store.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { type LocalPostgres, startPostgres } from '../../scripts/lib/postgres.js';
 import { freePort } from '../../scripts/stack.js';
 import type { ChangeEvent } from '../../src/feed/events.js';
-import { folderObjectStore } from '../../src/feed/fs-store.js';
+import { s3ObjectStore } from '../../src/feed/s3-store.js';
 import { type ChangeObjectStore, decodeBatch } from '../../src/feed/objects.js';
 import type { FeedSettings } from '../../src/feed/types.js';
 import { createFeedWorker, feedTaskQueue, startFeedWorkflows } from '../../src/feed/worker.js';
@@ -93,7 +90,6 @@ export class Feed {
 export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTINGS) {
   let pg: LocalPostgres | undefined;
   const feeds: Feed[] = [];
-  const dirs: string[] = [];
   before(async () => {
     pg = await startPostgres({ port: await freePort() });
   });
@@ -106,7 +102,6 @@ export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTING
   });
   after(async () => {
     await pg?.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
   return {
     /** Stops PostgreSQL (fast shutdown), waits `downMs`, starts it again on the same port and data. */
@@ -131,10 +126,8 @@ export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTING
       const url = pg.url.replace(/\/[^/]+$/, `/${db}`);
       const pool = createPool(url);
       await migrate(pool);
-      const dir = mkdtempSync(join(tmpdir(), 'changes-'));
-      dirs.push(dir);
       const suffix = `-${randomUUID().slice(0, 8)}`;
-      const f = new Feed(p, pool, url, folderObjectStore(dir), suffix, settings, stack.dynamo.endpoint);
+      const f = new Feed(p, pool, url, s3ObjectStore(p.landing.s3, p.landing.bucket), suffix, settings, stack.dynamo.endpoint);
       feeds.push(f);
       if (opts.start !== false) await f.start();
       return f;
