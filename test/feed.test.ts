@@ -80,6 +80,18 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
     const status = await stack.env.client.workflow.getHandle(feedWorkflowId('sales', f.suffix)).query(feedStatusQuery);
     assert.equal(status.totals.events, first.filter((e) => e.table === 'sales').length);
     assert.equal(status.lagMs, 0);
+    // The analysts' views add up to the sales DynamoDB holds (the README's query).
+    const sales = await p.store.scanAll('sales');
+    const cents = (a: unknown) => Math.round(Number(a) * 100);
+    const { rows } = await f.pool.query<{ branch_name: string; day: Date; sales: string; amount: string }>(
+      'SELECT branch_name, day, sales, amount FROM sales_per_branch_day ORDER BY day DESC, amount DESC',
+    );
+    assert.equal(rows.reduce((n, r) => n + Number(r.sales), 0), sales.length);
+    assert.equal(rows.reduce((n, r) => n + cents(r.amount), 0), sales.reduce((n, s) => n + cents(s.amount), 0));
+    assert.ok(rows.every((r) => r.branch_name), 'every sale has its branch name');
+    const per = await f.pool.query<{ sales: string; name: string }>('SELECT sales, name FROM sales_per_salesperson');
+    assert.equal(per.rows.reduce((n, r) => n + Number(r.sales), 0), sales.length);
+    assert.ok(per.rows.every((r) => r.name));
   });
 
   it('after a mutation the change objects hold exactly the changed items (new and old images) and the rows follow', async () => {

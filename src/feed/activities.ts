@@ -157,10 +157,20 @@ async function readShard(
   for (;;) {
     heartbeat();
     signal?.throwIfAborted();
-    const out: GetRecordsCommandOutput = await deps.streams.send(
-      new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(1000, settings.maxEvents - batch.length) }),
-      { abortSignal: signal },
-    );
+    let out: GetRecordsCommandOutput;
+    try {
+      out = await deps.streams.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(1000, settings.maxEvents - batch.length) }),
+      );
+    } catch (err) {
+      // DynamoDB Local answers so for a shard that has no record yet: nothing to read for now.
+      if (errorName(err) !== 'TrimmedDataAccessException' || batch.length > 0 || input.after) throw err;
+      if (Date.now() - started >= settings.idleSeconds * 1000) return { ...empty, done: false };
+      await sleep(deps.pollMs ?? 1000, signal);
+      iterator = (await iteratorFor(deps, stream, shard, undefined)).iterator;
+      if (!iterator) return { ...empty, done: true };
+      continue;
+    }
     const records: _Record[] = out.Records ?? [];
     for (const r of records) {
       const e = toChangeEvent(table, shard, r as StreamRecordLike);

@@ -24,13 +24,16 @@ import {
 } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { temporalConnectionOptions } from '../shared/temporal-options.js';
+import { copyDifferences } from '../sql/compare.js';
 import { createPool, migrate } from '../sql/db.js';
+import type { Store } from '../store/index.js';
+import type { FeedTable } from './events.js';
 import { createDynamoClients } from '../store/client.js';
 import { ensureTables, tableNames } from '../store/tables.js';
 import type { ChangeObjectStore } from './objects.js';
 import { s3ObjectStore } from './s3-store.js';
 import { createS3Client } from '../landing/index.js';
-import { createFeedWorker, ensureStreams, feedTaskQueue, startFeedWorkflows } from './worker.js';
+import { createFeedWorker, ensureStreams, feedTaskQueue, feedWorkflowId, startFeedWorkflows } from './worker.js';
 
 /** What the service needs. */
 export interface FeedServiceOptions {
@@ -119,6 +122,33 @@ export function changeObjects(landing: LandingConfig | null): { objects: ChangeO
   if (!landing)
     throw new ConfigError('the change feed writes its objects to the landing bucket: set LANDING_BUCKET (LANDING=off has none).');
   return { objects: s3ObjectStore(createS3Client(landing), landing.bucket), prefix: `${landing.prefix}changes/` };
+}
+
+/** One line for `npm start`: where the change objects go and the consumers. */
+export function describeFeed(feed: FeedService, landing: LandingConfig | null): string {
+  const where = landing ? `s3://${landing.bucket}/${landing.prefix}changes/` : '';
+  const started = feed.consumersStarted.length ? 'started now' : 'running';
+  return `DynamoDB Streams -> ${where}<table>/<yyyy>/<mm>/<dd>/<hh>/ -> PostgreSQL; consumers ${feedWorkflowId('<table>' as FeedTable)} (${started})`;
+}
+
+/**
+ * Waits until the SQL copy equals DynamoDB (at most `timeoutMs`) and says how it went: the rows
+ * and the wait, or what still differs.
+ */
+export async function waitForCopy(store: Store, pool: pg.Pool, timeoutMs: number): Promise<string> {
+  const t0 = Date.now();
+  let diff: string[] = [];
+  while (Date.now() - t0 < timeoutMs) {
+    diff = await copyDifferences(store, pool, 3);
+    if (diff.length === 0) {
+      const { rows } = await pool.query<{ t: string; n: string }>(
+        `SELECT 'branches' t, count(*) n FROM branches UNION ALL SELECT 'salespersons', count(*) FROM salespersons UNION ALL SELECT 'sales', count(*) FROM sales`,
+      );
+      return `equals DynamoDB field by field (${rows.map((r) => `${r.n} ${r.t}`).join(', ')}), ${((Date.now() - t0) / 1000).toFixed(1)} s after the run`;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return `not caught up after ${timeoutMs / 1000} s: ${diff.join('; ')}`;
 }
 
 async function main(): Promise<void> {

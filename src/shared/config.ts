@@ -495,6 +495,8 @@ export function loadTaskQueueSuffix(e: Env = process.env): string {
 export interface FeedConfig {
   /** DATABASE_URL: the PostgreSQL copy; the local stack starts its own when unset. */
   databaseUrl?: string;
+  /** POSTGRES_PORT: the local stack's PostgreSQL (when DATABASE_URL is unset). */
+  localPort: number;
   /** Firehose-like buffering: FEED_BATCH_MAX_EVENTS, FEED_BATCH_MAX_BYTES, FEED_BATCH_MAX_SECONDS. */
   settings: { maxEvents: number; maxBytes: number; maxSeconds: number; idleSeconds: number };
 }
@@ -506,6 +508,7 @@ export function loadFeedConfig(e: Env = process.env): FeedConfig {
     throw new ConfigError('DATABASE_URL is not valid: expected postgres://user:password@host:port/database.');
   return {
     databaseUrl,
+    localPort: int(e, 'POSTGRES_PORT', 5432, 1, 65535),
     settings: {
       maxEvents: int(e, 'FEED_BATCH_MAX_EVENTS', 500, 1, 10_000),
       maxBytes: int(e, 'FEED_BATCH_MAX_BYTES', 5 * 1024 * 1024, 1024, 128 * 1024 * 1024),
