@@ -30,6 +30,7 @@ import { workflowBundle } from '../src/workflow-bundle.js';
 import { machine } from './bench/measure.js';
 import { type RunResult, evaluate, n, rowsOf, table } from './bench/report.js';
 import { type RunContext, measureRun } from './bench/run.js';
+import { type FeedRunResult, feedReport, feedTargets, startBenchFeed } from './bench/feed.js';
 import { Landing, createS3Client, ensureLandingBucket } from '../src/landing/index.js';
 import { HELP, type Settings, isDefault, parseSettings } from './bench/settings.js';
 import { type WorkerProc, startBenchWorker } from './bench/workers.js';
@@ -221,15 +222,22 @@ async function main(): Promise<number> {
 
     const ctx = { cfg, sim, temporal, dynamo, workers, client, queues, clients, names, branchNames, landing };
     const runs: RunResult[] = [];
+    // The change feed (scripts/bench/feed.ts): started after the first run, measured after each.
+    const feed = landing ? await startBenchFeed(ctx, env, stops) : undefined;
+    const feedRuns: FeedRunResult[] = [];
     let before = new Map<string, string>();
     for (const kind of cfg.runs) {
       if (interrupted) break;
+      const startedAt = new Date();
       const { result, expected } = await measureRun(ctx, kind, before);
       runs.push(result);
       before = expected;
+      if (!feed) continue;
+      if (!feed.running) feed.start();
+      feedRuns.push(await feed.afterRun(kind, startedAt, Date.now(), result.dynamo.itemsChanged));
     }
 
-    const targets = evaluate(cfg, runs);
+    const targets = [...evaluate(cfg, runs), ...feedTargets(feedRuns)];
     const scope = cfg.scale
       ? ' (scale preset: quota raised, 1 sale per salesperson)'
       : isDefault(cfg)
@@ -240,6 +248,7 @@ async function main(): Promise<number> {
     const all = runs.map(rowsOf);
     const combined = (all[0] ?? []).map(([label], i) => [label, ...all.map((rows) => rows[i]?.[1] ?? '')]);
     console.log(table([header, ...combined]));
+    if (feed) console.log(`\n=== change feed ===\n${feedReport(feedRuns, feed.settings).join('\n')}`);
     console.log(`\n=== targets${scope} ===`);
     for (const t of targets)
       console.log(`${t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.detail}`);
@@ -255,6 +264,7 @@ async function main(): Promise<number> {
         processes: started.map((p) => ({ name: p.name, pid: p.child.pid })),
       },
       runs,
+      feed: feed ? { settings: feed.settings, runs: feedRuns } : null,
       targets,
     };
     mkdirSync(dirname(cfg.out), { recursive: true });

@@ -36,6 +36,9 @@ simulator on free ports, runs worker processes, and measures three full runs:
   second   nothing changed (must write nothing)
   mutated  after ~1% of the sales changed (plus 2 transfers and 2 branch changes)
 Prints a table per run and PASS/FAIL per target; writes the figures to a JSON file.
+With the landing zone on, the change feed runs too (PostgreSQL, scripts/bench/feed.ts): it
+starts after the first run (its changes are the backlog: the consumer's throughput), then
+follows the later runs live (freshness from DynamoDB write to PostgreSQL row, p50 and p95).
 
 Dataset
   --branches N            branches (default ${DEFAULTS.branches})

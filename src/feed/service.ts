@@ -33,6 +33,7 @@ import { ensureTables, tableNames } from '../store/tables.js';
 import type { ChangeObjectStore } from './objects.js';
 import { s3ObjectStore } from './s3-store.js';
 import { createS3Client } from '../landing/index.js';
+import { installRuntimeLogging } from '../worker.js';
 import { createFeedWorker, ensureStreams, feedTaskQueue, feedWorkflowId, startFeedWorkflows } from './worker.js';
 
 /** What the service needs. */
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
   const feed = loadFeedConfig();
   if (!feed.databaseUrl) throw new ConfigError('DATABASE_URL is not set: the PostgreSQL copy to apply the feed to.');
   const codec = loadCodecConfig();
+  installRuntimeLogging();
   const dataConverter = dataConverterFor(codec);
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   const client = new Client({

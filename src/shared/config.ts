@@ -512,7 +512,7 @@ export function loadFeedConfig(e: Env = process.env): FeedConfig {
     settings: {
       maxEvents: int(e, 'FEED_BATCH_MAX_EVENTS', 500, 1, 10_000),
       maxBytes: int(e, 'FEED_BATCH_MAX_BYTES', 5 * 1024 * 1024, 1024, 128 * 1024 * 1024),
-      maxSeconds: int(e, 'FEED_BATCH_MAX_SECONDS', 30, 1, 900),
+      maxSeconds: int(e, 'FEED_BATCH_MAX_SECONDS', 10, 1, 900),
       idleSeconds: 20,
     },
   };
