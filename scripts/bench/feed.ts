@@ -67,7 +67,11 @@ export async function startBenchFeed(ctx: RunContext, env: NodeJS.ProcessEnv, st
     url: pg.url,
     /** Starts the feed process (after the first run: its changes are the backlog). */
     start(): void {
-      child = spawnWorker('src/feed/service.ts', { ...env, DATABASE_URL: pg.url }, ['ignore', 'ignore', 'inherit']);
+      child = spawnWorker('src/feed/service.ts', { ...env, DATABASE_URL: pg.url }, [
+        'ignore',
+        'ignore',
+        'inherit',
+      ]);
       const c = child;
       stops.add('feed process', () => stopChild(c, 20_000));
     },
@@ -75,7 +79,12 @@ export async function startBenchFeed(ctx: RunContext, env: NodeJS.ProcessEnv, st
       return child !== undefined;
     },
     /** Waits for the copy to equal DynamoDB after a run, and measures (see the module comment). */
-    async afterRun(kind: RunKind, runStartedAt: Date, runEndedAt: number, itemsChanged: number): Promise<FeedRunResult> {
+    async afterRun(
+      kind: RunKind,
+      runStartedAt: Date,
+      runEndedAt: number,
+      itemsChanged: number,
+    ): Promise<FeedRunResult> {
       let copyEqual = true;
       await waitFor('the SQL copy to equal DynamoDB', 600_000, async () =>
         (await copyDifferences(store, pool, 1)).length === 0 ? true : undefined,
@@ -111,7 +120,12 @@ export async function startBenchFeed(ctx: RunContext, env: NodeJS.ProcessEnv, st
         );
         const r = rows[0];
         if (r && Number(r.rows) > 0)
-          result.freshnessMs = { p50: Number(r.p50), p95: Number(r.p95), max: Number(r.max), rows: Number(r.rows) };
+          result.freshnessMs = {
+            p50: Number(r.p50),
+            p95: Number(r.p95),
+            max: Number(r.max),
+            rows: Number(r.rows),
+          };
       }
       return result;
     },
@@ -128,14 +142,19 @@ export function feedTargets(results: FeedRunResult[]): Target[] {
 }
 
 /** Lines of the feed's section of the report. */
-export function feedReport(results: FeedRunResult[], settings: { maxEvents: number; maxBytes: number; maxSeconds: number }): string[] {
+export function feedReport(
+  results: FeedRunResult[],
+  settings: { maxEvents: number; maxBytes: number; maxSeconds: number },
+): string[] {
   const lines = [
     `buffering: ${settings.maxEvents} events, ${settings.maxBytes} bytes or ${settings.maxSeconds} s (FEED_BATCH_*)`,
   ];
   for (const r of results) {
     const parts = [
       `${r.kind}: ${r.events} change events for ${r.itemsChanged} changed items`,
-      r.copyEqual ? `copy equal to DynamoDB ${r.caughtUpAfterS.toFixed(1)} s after the run` : 'COPY DIFFERS from DynamoDB',
+      r.copyEqual
+        ? `copy equal to DynamoDB ${r.caughtUpAfterS.toFixed(1)} s after the run`
+        : 'COPY DIFFERS from DynamoDB',
     ];
     if (r.throughput)
       parts.push(

@@ -83,7 +83,16 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
   let log = '';
   const child = spawn(
     bins.postgres,
-    ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(opts.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=`,
+    ],
     { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   child.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));

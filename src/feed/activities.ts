@@ -42,11 +42,14 @@ export interface FeedDeps {
 
 /** A Streams client on the DynamoDB endpoint (DynamoDB Local serves both APIs on one port). */
 export function createStreamsClient(cfg: DynamoConfig): DynamoDBStreamsClient {
-  const local = cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
+  const local =
+    cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
   return new DynamoDBStreamsClient({
     region: cfg.region,
     ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
-    ...(local && !cfg.hasCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(local && !cfg.hasCredentials
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
     maxAttempts: 5,
   });
 }
@@ -79,7 +82,8 @@ async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]
     const out: ListStreamsCommandOutput = await deps.streams.send(
       new ListStreamsCommand({ TableName: deps.names[table], ExclusiveStartStreamArn: start }),
     );
-    for (const s of out.Streams ?? []) if (s.StreamArn) streams.push({ arn: s.StreamArn, label: s.StreamLabel ?? '' });
+    for (const s of out.Streams ?? [])
+      if (s.StreamArn) streams.push({ arn: s.StreamArn, label: s.StreamLabel ?? '' });
     start = out.LastEvaluatedStreamArn;
   } while (start);
   streams.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
@@ -89,7 +93,9 @@ async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]
     do {
       let out: DescribeStreamCommandOutput;
       try {
-        out = await deps.streams.send(new DescribeStreamCommand({ StreamArn: s.arn, ExclusiveStartShardId: from }));
+        out = await deps.streams.send(
+          new DescribeStreamCommand({ StreamArn: s.arn, ExclusiveStartShardId: from }),
+        );
       } catch (err) {
         if (errorName(err) === 'ResourceNotFoundException') break; // the stream expired meanwhile
         throw err;
@@ -160,7 +166,10 @@ async function readShard(
     let out: GetRecordsCommandOutput;
     try {
       out = await deps.streams.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(1000, settings.maxEvents - batch.length) }),
+        new GetRecordsCommand({
+          ShardIterator: iterator,
+          Limit: Math.min(1000, settings.maxEvents - batch.length),
+        }),
       );
     } catch (err) {
       // DynamoDB Local answers so for a shard that has no record yet: nothing to read for now.

@@ -34,7 +34,13 @@ import type { ChangeObjectStore } from './objects.js';
 import { s3ObjectStore } from './s3-store.js';
 import { createS3Client } from '../landing/index.js';
 import { installRuntimeLogging } from '../worker.js';
-import { createFeedWorker, ensureStreams, feedTaskQueue, feedWorkflowId, startFeedWorkflows } from './worker.js';
+import {
+  createFeedWorker,
+  ensureStreams,
+  feedTaskQueue,
+  feedWorkflowId,
+  startFeedWorkflows,
+} from './worker.js';
 
 /** What the service needs. */
 export interface FeedServiceOptions {
@@ -85,7 +91,12 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
       ...(o.afterPut ? { afterPut: o.afterPut } : {}),
     });
     const done = worker.run();
-    const consumersStarted = await startFeedWorkflows(o.client, taskQueue, o.feed.settings, o.taskQueueSuffix);
+    const consumersStarted = await startFeedWorkflows(
+      o.client,
+      taskQueue,
+      o.feed.settings,
+      o.taskQueueSuffix,
+    );
     return {
       pool,
       migrations,
@@ -121,8 +132,13 @@ function faultFromEnv(env: Record<string, string | undefined>): ((key: string) =
 /** The change objects' store and prefix: the landing bucket, under `<LANDING_PREFIX>changes/`. */
 export function changeObjects(landing: LandingConfig | null): { objects: ChangeObjectStore; prefix: string } {
   if (!landing)
-    throw new ConfigError('the change feed writes its objects to the landing bucket: set LANDING_BUCKET (LANDING=off has none).');
-  return { objects: s3ObjectStore(createS3Client(landing), landing.bucket), prefix: `${landing.prefix}changes/` };
+    throw new ConfigError(
+      'the change feed writes its objects to the landing bucket: set LANDING_BUCKET (LANDING=off has none).',
+    );
+  return {
+    objects: s3ObjectStore(createS3Client(landing), landing.bucket),
+    prefix: `${landing.prefix}changes/`,
+  };
 }
 
 /** One line for `npm start`: where the change objects go and the consumers. */
@@ -155,7 +171,8 @@ export async function waitForCopy(store: Store, pool: pg.Pool, timeoutMs: number
 async function main(): Promise<void> {
   const temporal = loadTemporalConfig();
   const feed = loadFeedConfig();
-  if (!feed.databaseUrl) throw new ConfigError('DATABASE_URL is not set: the PostgreSQL copy to apply the feed to.');
+  if (!feed.databaseUrl)
+    throw new ConfigError('DATABASE_URL is not set: the PostgreSQL copy to apply the feed to.');
   const codec = loadCodecConfig();
   installRuntimeLogging();
   const dataConverter = dataConverterFor(codec);

@@ -69,7 +69,15 @@ function fieldSql(c: Column): string {
 /** One INSERT .. ON CONFLICT statement per table, over a jsonb array of compact events. */
 function upsertSql(table: FeedTable): string {
   const { keys, typed } = TYPED_COLUMNS[table];
-  const cols = [...keys, ...typed.map((c) => c.name), 'record', 'version', 'changed_at', 'written_at', 'deleted'];
+  const cols = [
+    ...keys,
+    ...typed.map((c) => c.name),
+    'record',
+    'version',
+    'changed_at',
+    'written_at',
+    'deleted',
+  ];
   const values = [
     ...keys.map((k) => `e->'k'->>'${k}'`),
     ...typed.map(fieldSql),
@@ -121,7 +129,11 @@ export interface BatchInfo {
 const keyOf = (e: ChangeEvent) => JSON.stringify(e.key);
 
 /** Applies one batch of one table's events (in stream order) in one transaction. */
-export async function applyBatch(pool: pg.Pool, batch: BatchInfo, events: ChangeEvent[]): Promise<ApplyResult> {
+export async function applyBatch(
+  pool: pg.Pool,
+  batch: BatchInfo,
+  events: ChangeEvent[],
+): Promise<ApplyResult> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -153,7 +165,11 @@ export async function applyBatch(pool: pg.Pool, batch: BatchInfo, events: Change
   }
 }
 
-async function applyEvents(client: pg.PoolClient, batch: BatchInfo, events: ChangeEvent[]): Promise<ApplyResult> {
+async function applyEvents(
+  client: pg.PoolClient,
+  batch: BatchInfo,
+  events: ChangeEvent[],
+): Promise<ApplyResult> {
   if (events.length === 0) return { applied: 0, skipped: 0, deadLettered: 0 };
   // The last change of each key wins within the batch (the version rule would give the same).
   const latest = new Map<string, ChangeEvent>();
@@ -163,7 +179,9 @@ async function applyEvents(client: pg.PoolClient, batch: BatchInfo, events: Chan
   }
   await client.query('SAVEPOINT whole_batch');
   try {
-    const r = await client.query(upsertSql(batch.table), [`[${[...latest.values()].map(compact).join(',')}]`]);
+    const r = await client.query(upsertSql(batch.table), [
+      `[${[...latest.values()].map(compact).join(',')}]`,
+    ]);
     const applied = r.rowCount ?? 0;
     return { applied, skipped: events.length - applied, deadLettered: 0 };
   } catch (err) {
@@ -184,7 +202,14 @@ async function applyEvents(client: pg.PoolClient, batch: BatchInfo, events: Chan
       await client.query(
         `INSERT INTO feed_dead_letter (table_name, seq, key, reason, object_key, event)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (table_name, seq) DO NOTHING`,
-        [batch.table, e.seq, JSON.stringify(e.key), (err as Error).message, batch.objectKey, exactStringify(e)],
+        [
+          batch.table,
+          e.seq,
+          JSON.stringify(e.key),
+          (err as Error).message,
+          batch.objectKey,
+          exactStringify(e),
+        ],
       );
       result.deadLettered++;
     }

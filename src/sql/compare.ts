@@ -28,7 +28,12 @@ function typedText(type: string, v: unknown): string | null {
 }
 
 /** Differences between one table's items and rows (at most `limit` described). */
-async function tableDifferences(store: Store, pool: pg.Pool, table: FeedTable, limit: number): Promise<string[]> {
+async function tableDifferences(
+  store: Store,
+  pool: pg.Pool,
+  table: FeedTable,
+  limit: number,
+): Promise<string[]> {
   const out: string[] = [];
   const items = new Map((await store.scanAll(table)).map((i) => [keyOf(table, i), i]));
   const typed = TYPED_COLUMNS[table].typed;
@@ -48,7 +53,8 @@ async function tableDifferences(store: Store, pool: pg.Pool, table: FeedTable, l
       continue;
     }
     const record = parseExactJson(String(row.record_text)) as Record<string, unknown>;
-    if (stableStringify(record) !== stableStringify(item)) out.push(`${table} ${key}: the record differs from the item`);
+    if (stableStringify(record) !== stableStringify(item))
+      out.push(`${table} ${key}: the record differs from the item`);
     for (const c of typed) {
       const want = typedText(c.type, item[c.name]);
       const got = typedText(c.type, row[c.name]);

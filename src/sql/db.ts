@@ -37,9 +37,9 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<stri
       'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     );
     const done = new Map(
-      (await client.query<{ name: string; sha256: string }>('SELECT name, sha256 FROM schema_migrations')).rows.map(
-        (r) => [r.name, r.sha256],
-      ),
+      (
+        await client.query<{ name: string; sha256: string }>('SELECT name, sha256 FROM schema_migrations')
+      ).rows.map((r) => [r.name, r.sha256]),
     );
     for (const file of files) {
       const sql = readFileSync(join(dir, file), 'utf8');

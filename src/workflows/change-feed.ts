@@ -67,7 +67,10 @@ export function eligibleShards(shards: ShardState[]): ShardState[] {
   const streams = [...new Set(shards.map((s) => s.stream))];
   const firstOpenStream = streams.find((st) => shards.some((s) => s.stream === st && !s.done));
   return shards.filter(
-    (s) => !s.done && s.stream === firstOpenStream && !(s.parent !== undefined && byId.get(s.parent)?.done === false),
+    (s) =>
+      !s.done &&
+      s.stream === firstOpenStream &&
+      !(s.parent !== undefined && byId.get(s.parent)?.done === false),
   );
 }
 

@@ -19,7 +19,12 @@ import { waitFor } from '../../scripts/lib/poll.js';
 import type { Pipeline, Stack } from './harness.js';
 
 /** Short buffers, so tests see batches in seconds. */
-export const TEST_FEED_SETTINGS: FeedSettings = { maxEvents: 500, maxBytes: 5 * 1024 * 1024, maxSeconds: 1, idleSeconds: 2 };
+export const TEST_FEED_SETTINGS: FeedSettings = {
+  maxEvents: 500,
+  maxBytes: 5 * 1024 * 1024,
+  maxSeconds: 1,
+  idleSeconds: 2,
+};
 
 /** One test's feed: its database, object store, worker and consumers. */
 export class Feed {
@@ -127,7 +132,15 @@ export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTING
       const pool = createPool(url);
       await migrate(pool);
       const suffix = `-${randomUUID().slice(0, 8)}`;
-      const f = new Feed(p, pool, url, s3ObjectStore(p.landing.s3, p.landing.bucket), suffix, settings, stack.dynamo.endpoint);
+      const f = new Feed(
+        p,
+        pool,
+        url,
+        s3ObjectStore(p.landing.s3, p.landing.bucket),
+        suffix,
+        settings,
+        stack.dynamo.endpoint,
+      );
       feeds.push(f);
       if (opts.start !== false) await f.start();
       return f;
