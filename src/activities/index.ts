@@ -24,6 +24,7 @@ import {
   vendorRequests,
 } from '../vendor-api/client.js';
 import {
+  type BranchRecord,
   type EmployeeRecord,
   formatVendorTimestamp,
   idKey,
@@ -331,6 +332,21 @@ export function createActivities(deps: ActivityDeps) {
     return { ...emptyTableCounts(), fetched, setAside: setAside.length, inserted, updated, unchanged };
   }
 
+  /** A page of branches: its answer read, validated, the ones `keep` accepts upserted, counted. */
+  async function syncBranches(
+    req: VendorRequest,
+    mode: RunLanding,
+    keep: (b: BranchRecord) => boolean = () => true,
+  ) {
+    const ctx = writeContext();
+    const page = await fetchPage(ctx, req, mode);
+    const { good, bad } = validate('branch', page.records, page.request);
+    const kept = good.filter(keep);
+    const written = await store.upsertBranches(kept, ctx, options(mode));
+    const branches = await countsOf('branch', page, bad, page.records.length, written, ctx, mode);
+    return { page, stored: storedOnly(kept, written), counts: { branches } };
+  }
+
   return {
     /**
      * The branches a landed run asked for (replay without --branches): the names of its
@@ -352,49 +368,25 @@ export function createActivities(deps: ActivityDeps) {
     /** `/branches?branch=NAME`, then upserts the branch. */
     lookupBranch: (input: LookupBranchInput): Promise<LookupBranchOutput> =>
       alive(async () => {
-        const ctx = writeContext();
-        const page = await fetchPage(ctx, vendorRequests.branchByName(input.name), input.landing);
-        const { good, bad } = validate('branch', page.records, page.request);
         // The API filters by name; keep only exact matches in case a server does not.
-        const matches = good.filter((b) => b.branch_name === input.name);
-        const written = await store.upsertBranches(matches, ctx, options(input.landing));
-        const branches = await countsOf(
-          'branch',
-          page,
-          bad,
-          page.records.length,
-          written,
-          ctx,
+        const { stored, counts } = await syncBranches(
+          vendorRequests.branchByName(input.name),
           input.landing,
+          (b) => b.branch_name === input.name,
         );
-        const [stored] = storedOnly(matches, written);
-        return {
-          branch: stored ? { id: idKey(stored.id), name: stored.branch_name } : null,
-          counts: { branches },
-        };
+        const [branch] = stored;
+        return { branch: branch ? { id: idKey(branch.id), name: branch.branch_name } : null, counts };
       }),
 
     /** One page of `/branches` without a name (all branches), upserting them. */
     listBranchesPage: (input: ListBranchesPageInput): Promise<ListBranchesPageOutput> =>
       alive(async () => {
-        const ctx = writeContext();
         const req = vendorRequests.allBranches({ pageSize, pageToken: input.pageToken });
-        const page = await fetchPage(ctx, req, input.landing);
-        const { good, bad } = validate('branch', page.records, page.request);
-        const written = await store.upsertBranches(good, ctx, options(input.landing));
-        const branches = await countsOf(
-          'branch',
-          page,
-          bad,
-          page.records.length,
-          written,
-          ctx,
-          input.landing,
-        );
+        const { stored, counts, page } = await syncBranches(req, input.landing);
         return {
-          branches: storedOnly(good, written).map((b) => ({ id: idKey(b.id), name: b.branch_name })),
+          branches: stored.map((b) => ({ id: idKey(b.id), name: b.branch_name })),
           nextPageToken: page.nextPageToken,
-          counts: { branches },
+          counts,
         };
       }),
 
