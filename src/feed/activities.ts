@@ -22,7 +22,7 @@ import type pg from 'pg';
 import type { DynamoConfig } from '../shared/config.js';
 import { applyBatch } from '../sql/apply.js';
 import type { TableNames } from '../store/tables.js';
-import { type ChangeEvent, type FeedTable, type StreamRecordLike, toChangeEvent } from './events.js';
+import { type ChangeEvent, type FeedTable, toChangeEvent } from './events.js';
 import { type ChangeObjectStore, encodeBatch, eventBytes, objectKey } from './objects.js';
 import type { FeedActivities, FeedSettings, ReadResult, ShardInfo } from './types.js';
 
@@ -182,7 +182,7 @@ async function readShard(
     }
     const records: _Record[] = out.Records ?? [];
     for (const r of records) {
-      const e = toChangeEvent(table, shard, r as StreamRecordLike);
+      const e = toChangeEvent(table, shard, r);
       const size = eventBytes(e);
       if (batch.length > 0 && (batch.length >= settings.maxEvents || bytes + size > settings.maxBytes)) {
         waiting = e;
@@ -205,7 +205,7 @@ async function readShard(
   if (!waiting && iterator && batch.length > 0) {
     const peek = await deps.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
     const r = peek.Records?.[0];
-    if (r) waiting = toChangeEvent(table, shard, r as StreamRecordLike);
+    if (r) waiting = toChangeEvent(table, shard, r);
   }
   const lagMs = waiting ? Math.max(0, Date.now() - changeTime(waiting)) : 0;
   const last = batch.at(-1);

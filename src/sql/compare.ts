@@ -16,14 +16,23 @@ function keyOf(table: FeedTable, row: Record<string, unknown>): string {
   return k.sk ? `${String(row[k.pk])}|${String(row[k.sk])}` : String(row[k.pk]);
 }
 
+/** A number's canonical text, or the text itself when it is not a number. */
+function numberText(text: string): string {
+  try {
+    return stableStringify(parseExactJson(text));
+  } catch {
+    return text;
+  }
+}
+
 /** A typed column's value as text comparable with the field's (numbers canonical, times as ms). */
 function typedText(type: string, v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (type === 'timestamptz') {
-    const ms = v instanceof Date ? v.getTime() : Date.parse(`${String(v as string).replace(' ', 'T')}Z`);
-    return String(ms);
+    if (v instanceof Date) return String(v.getTime());
+    return typeof v === 'string' ? String(Date.parse(`${v.replace(' ', 'T')}Z`)) : stableStringify(v);
   }
-  if (type === 'numeric') return stableStringify(parseExactJson(String(v as string)));
+  if (type === 'numeric') return typeof v === 'string' ? numberText(v) : stableStringify(v);
   return typeof v === 'string' ? v : stableStringify(v);
 }
 
