@@ -28,7 +28,7 @@ const README_RUN_ID = 'sales-sync-hourly-2026-11-21T05:00:00Z';
 /** The environment of a user's shell: none of the project's settings. */
 function userEnv(extra: Record<string, string>): Record<string, string> {
   const drop =
-    /^(PAYLOAD_|TEMPORAL_|CODEC_|SYNC_|VENDOR_|DYNAMODB_|SIM_|NOTIFY_|FOLLOW_UP|TASK_QUEUE|TABLE_|DATA_DIR|USE_AWS|AWS_ENDPOINT|LANDING|S3_)/;
+    /^(PAYLOAD_|TEMPORAL_|CODEC_|SYNC_|VENDOR_|DYNAMODB_|SIM_|NOTIFY_|FOLLOW_UP|TASK_QUEUE|TABLE_|DATA_DIR|USE_AWS|AWS_ENDPOINT|LANDING|S3_|DATABASE_URL|POSTGRES_|FEED_)/;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !drop.test(k)) env[k] = v;
   return { ...env, ...extra };
@@ -92,6 +92,7 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
       SIM_PORT: await freePort(),
       CODEC_SERVER_PORT: await freePort(),
       S3_LOCAL_PORT: await freePort(),
+      POSTGRES_PORT: await freePort(),
     };
     child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       cwd: ROOT,
@@ -121,6 +122,9 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
       '';
     assert.ok(address && firstRun && runUrl && loginUrl && endpoint, output);
     assert.match(output, /^run \S+ succeeded$/m, output);
+    // The SQL copy: the psql URL, and the copy equal to DynamoDB after the first run.
+    assert.match(output, /^psql\s+psql postgres:\/\/postgres@127\.0\.0\.1:\d+\/sales/m, output);
+    assert.match(output, /^SQL copy\s+equals DynamoDB field by field/m, output);
     raw = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
   });
 

@@ -7,11 +7,12 @@
  * Loopback only, trust authentication (like DynamoDB Local's dummy credentials): a local stack.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { waitFor } from './poll.js';
+import { assertPortFree } from '../stack.js';
 
 /** Paths of the PostgreSQL binaries for this platform. */
 async function binaries(): Promise<{ initdb: string; postgres: string }> {
@@ -35,6 +36,17 @@ function serverUser(): { uid: number; gid: number } | undefined {
     execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd postgres']);
     execFileSync('useradd', ['-g', 'postgres', 'postgres']);
     return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+/**
+ * As root, the `postgres` user must reach the cluster's folder: folders on the way that others
+ * cannot traverse (a DATA_DIR made by mkdtemp is 0700) get the traverse bit for others (not read).
+ */
+function letTraverse(dir: string): void {
+  for (let d = dirname(dir); d !== dirname(d); d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o001);
   }
 }
 
@@ -66,12 +78,16 @@ export interface LocalPostgres {
 
 /** Initialises the cluster when its folder is empty, starts the server, creates the database. */
 export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgres> {
+  await assertPortFree(opts.port, 'PostgreSQL', 'POSTGRES_PORT');
   const bins = await binaries();
   const user = serverUser();
   const temporary = opts.temporary ?? opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pg-'));
   mkdirSync(dataDir, { recursive: true });
-  if (user) chownTree(dataDir, user);
+  if (user) {
+    letTraverse(dataDir);
+    chownTree(dataDir, user);
+  }
   const as = user ? { uid: user.uid, gid: user.gid } : {};
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     execFileSync(
