@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { spawnWorker, workerEnv } from '../scripts/worker-command.js';
-import { LOCAL_S3_CREDENTIALS } from '../scripts/stack.js';
+import type { ChildProcess } from 'node:child_process';
+import { LOCAL_S3_CREDENTIALS, stopChild } from '../scripts/stack.js';
 import { compareSeq } from '../src/feed/events.js';
 import { decodeBatch } from '../src/feed/objects.js';
 import { feedWorkflowId } from '../src/feed/worker.js';
@@ -43,6 +44,21 @@ const eventKey = (e: { table: string; key: Record<string, string> }) =>
     .sort()
     .map(([k, v]) => `${k}=${v}`)
     .join('|')}`;
+
+/** The signal a child exited with; fails with its output when it has not exited within `ms`. */
+function exited(child: ChildProcess, ms: number, output: () => string): Promise<NodeJS.Signals | null> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.signalCode);
+    const timer = setTimeout(
+      () => reject(new Error(`the feed process did not exit within ${ms} ms:\n${output()}`)),
+      ms,
+    );
+    child.once('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve(signal);
+    });
+  });
+}
 
 /** Asserts no change appears in two objects (a retried batch overwrote, it did not add). */
 function assertNoDuplicates(events: { shard: string; seq: string; object: string }[]): void {
@@ -255,7 +271,9 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
     assertNoDuplicates(await f.events());
   });
 
-  it('the feed worker killed mid-batch (after writing an object, before applying it) and PostgreSQL restarted lose and duplicate nothing', async () => {
+  it('the feed worker killed mid-batch (after writing an object, before applying it) and PostgreSQL restarted lose and duplicate nothing', async function () {
+    // Three processes start one after the other (two feed processes), each loading the workflow bundle.
+    this.timeout(600_000);
     const p = await stack.pipeline({ salesPerSalesperson: 12 });
     const f = await feeds.feed(p, { start: false });
     await p.withWorkers(() => p.run(ALL));
@@ -282,9 +300,7 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
       'pipe',
     ]);
     first.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
-      first.once('exit', (_c, s) => resolve(s)),
-    );
+    const exit = await exited(first, 240_000, () => output);
     assert.equal(exit, 'SIGKILL', output);
     const killedAfter = /killed after writing (\S+)/.exec(output)?.[1];
     assert.ok(killedAfter, output);
@@ -294,11 +310,11 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
     second.stderr?.on('data', (c: Buffer) => (output += c.toString()));
     try {
       // PostgreSQL stops while the consumer works, and comes back on the same port and data.
-      await waitFor('some batches', 60_000, async () =>
+      await waitFor('some batches', 180_000, async () =>
         (await f.objects.list('changes/')).length > 6 ? true : undefined,
       );
       await feeds.restartPostgres(3000);
-      await f.caughtUp(120_000);
+      await f.caughtUp(240_000);
       const events = await f.events();
       assertNoDuplicates(events);
       assert.equal(events.length, (await hashes(p)).size, 'one event per item, none lost');
@@ -306,9 +322,12 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
         killedAfter,
       ]);
       assert.equal(again.rowCount, 1, 'the object was written again under the same name and applied');
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- feed processes ---\n${output.slice(-4000)}`, {
+        cause: err,
+      });
     } finally {
-      second.kill('SIGTERM');
-      await new Promise((r) => second.once('exit', r));
+      await stopChild(second, 20_000);
     }
   });
 });

@@ -177,11 +177,8 @@ async function main(): Promise<void> {
   installRuntimeLogging();
   const dataConverter = dataConverterFor(codec);
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
-  const client = new Client({
-    connection: await Connection.connect(temporalConnectionOptions(temporal)),
-    namespace: temporal.namespace,
-    dataConverter,
-  });
+  const clientConnection = await Connection.connect(temporalConnectionOptions(temporal));
+  const client = new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter });
   const service = await startFeedService({
     connection,
     client,
@@ -198,6 +195,7 @@ async function main(): Promise<void> {
   );
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void service.stop());
   await service.done;
+  await clientConnection.close();
   await connection.close();
 }
 

@@ -8,8 +8,9 @@
  * Shards: a shard is read once its parent is read to its end (or the parent is no longer
  * listed: expired), and the shards of an older stream of the table (streams disabled and
  * enabled again) before those of a newer one, so a key's changes are applied in the order
- * DynamoDB made them. Eligible shards are read in parallel. A closed shard read to its end is
- * done and forgotten once the stream no longer lists it.
+ * DynamoDB made them. Each eligible shard is followed on its own (batch after batch, in parallel
+ * with the others) until it ends or a read finds nothing; then the stream is listed again. A
+ * closed shard read to its end is done and forgotten once the stream no longer lists it.
  */
 import {
   type ActivityOptions,
@@ -89,43 +90,55 @@ export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never>
   };
   setHandler(feedStatusQuery, () => ({ table, ...state }));
   const acts = activities(settings);
-  let relist = true;
-  for (;;) {
-    if (relist) state.shards = mergeShards(state.shards, await acts.listShards(table));
-    const eligible = eligibleShards(state.shards);
-    if (eligible.length === 0) {
-      // No stream yet, or nothing readable: look again later.
-      await sleep(`${settings.idleSeconds}s`);
-      relist = true;
-      continue;
-    }
-    const results = await Promise.all(
-      eligible.map(async (s) => {
-        const r: ReadResult = await acts.readShard({
-          table,
-          stream: s.stream,
-          shard: s.id,
-          ...(s.after ? { after: s.after } : {}),
-          settings,
-        });
-        if (r.lastSeq) s.after = r.lastSeq;
-        if (r.done) s.done = true;
-        return r;
-      }),
-    );
+  const lags = new Map<string, number>();
+  const record = (s: ShardState, r: ReadResult) => {
+    if (r.lastSeq) s.after = r.lastSeq;
+    if (r.done) s.done = true;
     const t = state.totals;
-    for (const r of results) {
-      t.events += r.events;
-      t.applied += r.applied;
-      t.deadLettered += r.deadLettered;
-      if (r.objectKey) t.batches++;
-      if (r.trimmed) t.trimmed++;
+    t.events += r.events;
+    t.applied += r.applied;
+    t.deadLettered += r.deadLettered;
+    if (r.objectKey) {
+      t.batches++;
+      state.lastBatchAt = new Date().toISOString();
     }
-    state.lagMs = Math.max(0, ...results.map((r) => r.lagMs));
-    if (results.some((r) => r.objectKey)) state.lastBatchAt = new Date().toISOString();
+    if (r.trimmed) t.trimmed++;
+    if (r.done) lags.delete(s.id);
+    else lags.set(s.id, r.lagMs);
+    state.lagMs = Math.max(0, ...lags.values());
     setCurrentDetails(describe({ table, ...state }));
-    // A shard ended, or every read came back empty: the stream may have new shards.
-    relist = results.some((r) => r.done) || results.every((r) => r.events === 0);
-    if (historyFull()) await continueAsNew<typeof changeFeedWorkflow>({ table, settings, state });
+  };
+  /** Reads one shard, batch after batch, until it ends or a read finds nothing (the stream is then listed again). */
+  const follow = async (s: ShardState): Promise<void> => {
+    for (;;) {
+      const r = await acts.readShard({
+        table,
+        stream: s.stream,
+        shard: s.id,
+        ...(s.after ? { after: s.after } : {}),
+        settings,
+      });
+      record(s, r);
+      if (r.done || r.events === 0 || historyFull()) return;
+    }
+  };
+  // Each eligible shard is followed on its own, so a quiet shard never holds a busy one back.
+  const following = new Map<string, Promise<void>>();
+  for (;;) {
+    state.shards = mergeShards(state.shards, await acts.listShards(table));
+    for (const s of eligibleShards(state.shards)) {
+      if (following.has(s.id)) continue;
+      following.set(
+        s.id,
+        follow(s).finally(() => following.delete(s.id)),
+      );
+    }
+    // No stream yet, or nothing readable: look again later.
+    if (following.size === 0) await sleep(`${settings.idleSeconds}s`);
+    else await Promise.race(following.values());
+    if (historyFull()) {
+      await Promise.all(following.values());
+      await continueAsNew<typeof changeFeedWorkflow>({ table, settings, state });
+    }
   }
 }
