@@ -223,7 +223,7 @@ async function main(): Promise<number> {
     const ctx = { cfg, sim, temporal, dynamo, workers, client, queues, clients, names, branchNames, landing };
     const runs: RunResult[] = [];
     // The change feed (scripts/bench/feed.ts): started after the first run, measured after each.
-    const feed = landing ? await startBenchFeed(ctx, env, stops) : undefined;
+    const feed = landing && !cfg.noFeed ? await startBenchFeed(ctx, env, stops) : undefined;
     const feedRuns: FeedRunResult[] = [];
     let before = new Map<string, string>();
     for (const kind of cfg.runs) {

@@ -58,6 +58,8 @@ Experiments
   --plain-payloads        no payload encryption (by default payloads are encrypted as in npm start)
   --no-landing            workers run with LANDING=off (by default every answer lands in the
                           local object server, as in npm start): the cost of landing, by difference
+  --no-feed               no change feed (by default it runs from the end of the first run on,
+                          on the same CPUs as the sync: its cost, by difference)
   --quota-headroom P      VENDOR_QUOTA_HEADROOM_PERCENT of the workers (default 10): the task
                           queue dispatches at quota x (1 - P/100); the bound stays R/quota
   --worker-node-options=S NODE_OPTIONS of the worker processes (note the "="; the benchmark's own
@@ -99,6 +101,8 @@ export interface Settings {
   plainPayloads: boolean;
   /** Workers run with LANDING=off (the landing zone's cost is the difference to a default run). */
   noLanding: boolean;
+  /** No change feed (it runs during the second and mutated runs otherwise, on the same CPUs). */
+  noFeed: boolean;
   /** VENDOR_QUOTA_HEADROOM_PERCENT of the workers when it differs from the default. */
   quotaHeadroom: number | undefined;
   /** NODE_OPTIONS of the worker processes (e.g. --max-old-space-size=256). */
@@ -127,6 +131,7 @@ export function parseSettings(argv: string[]): Settings | 'help' {
       scale: { type: 'boolean' },
       'plain-payloads': { type: 'boolean' },
       'no-landing': { type: 'boolean' },
+      'no-feed': { type: 'boolean' },
       'worker-node-options': { type: 'string' },
       'quota-headroom': { type: 'string' },
       'temporal-dynamic-config': { type: 'string', multiple: true },
@@ -175,6 +180,7 @@ export function parseSettings(argv: string[]): Settings | 'help' {
     scale,
     plainPayloads: values['plain-payloads'] ?? false,
     noLanding: values['no-landing'] ?? false,
+    noFeed: values['no-feed'] ?? false,
     workerNodeOptions: values['worker-node-options'],
     quotaHeadroom:
       values['quota-headroom'] === undefined
