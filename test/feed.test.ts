@@ -13,7 +13,7 @@ import { feedWorkflowId } from '../src/feed/worker.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { applyBatch } from '../src/sql/apply.js';
 import { copyDifferences } from '../src/sql/compare.js';
-import { feedStatusQuery } from '../src/workflows/change-feed.js';
+import { changeFeedWorkflow, feedStatusQuery } from '../src/workflows/change-feed.js';
 import { type Feed, useFeed } from './helpers/feed.js';
 import { type Pipeline, useStack } from './helpers/harness.js';
 import { waitFor } from '../scripts/lib/poll.js';
@@ -204,6 +204,41 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
       .sort(compareSeq)
       .at(-1) as string;
     assert.ok(rows.some((row) => compareSeq(row.version, maxSeq) === 0));
+  });
+
+  it('the consumer continues as new with its checkpoint and counts: nothing read twice, nothing skipped', async () => {
+    const p = await stack.pipeline();
+    const f = await feeds.feed(p, { start: false });
+    const first = new Map<string, string>();
+    for (const table of ['branches', 'salespersons', 'sales'] as const) {
+      const h = await stack.env.client.workflow.start(changeFeedWorkflow, {
+        workflowId: feedWorkflowId(table, f.suffix),
+        taskQueue: f.taskQueue,
+        args: [{ table, settings: f.settings, historyBudget: 40 }],
+      });
+      first.set(table, h.firstExecutionRunId);
+    }
+    await f.start();
+    await p.withWorkers(() => p.run(ALL));
+    p.sim.mutate({ seed: 7, newSales: 3, correctedSales: 3, transfers: 1, departures: 0, branchChanges: 1 });
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    const events = await f.events();
+    assertNoDuplicates(events);
+    const handle = stack.env.client.workflow.getHandle(feedWorkflowId('sales', f.suffix));
+    await waitFor('a continue-as-new', 60_000, async () =>
+      (await handle.describe()).runId !== first.get('sales') ? true : undefined,
+    );
+    const status = await handle.query(feedStatusQuery);
+    assert.equal(
+      status.totals.events,
+      events.filter((e) => e.table === 'sales').length,
+      'counts carried over',
+    );
+    assert.ok(
+      status.shards.every((s) => s.after),
+      'checkpoints carried over',
+    );
   });
 
   it('a poisoned event lands in the dead letter with the reason while the rest flow', async () => {

@@ -203,6 +203,7 @@ export function isDefault(s: Settings): boolean {
     s.workerNodeOptions === undefined &&
     !s.plainPayloads &&
     !s.noLanding &&
+    !s.noFeed &&
     s.quotaHeadroom === undefined &&
     s.temporalDynamicConfig.length === 0 &&
     s.branches === DEFAULTS.branches &&

@@ -76,6 +76,8 @@ export interface ChangeFeedInput {
   settings: FeedSettings;
   /** Carried over by continue-as-new. */
   state?: FeedState;
+  /** History events after which the run continues as new (default HISTORY_BUDGET, 2,000; tests use less). */
+  historyBudget?: number;
 }
 
 /** What the workflow's `feedStatus` query answers. */

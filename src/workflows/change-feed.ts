@@ -119,7 +119,7 @@ export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never>
         settings,
       });
       record(s, r);
-      if (r.done || r.events === 0 || historyFull()) return;
+      if (r.done || r.events === 0 || historyFull(input.historyBudget)) return;
     }
   };
   // Each eligible shard is followed on its own, so a quiet shard never holds a busy one back.
@@ -136,9 +136,9 @@ export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never>
     // No stream yet, or nothing readable: look again later.
     if (following.size === 0) await sleep(`${settings.idleSeconds}s`);
     else await Promise.race(following.values());
-    if (historyFull()) {
+    if (historyFull(input.historyBudget)) {
       await Promise.all(following.values());
-      await continueAsNew<typeof changeFeedWorkflow>({ table, settings, state });
+      await continueAsNew<typeof changeFeedWorkflow>({ ...input, state });
     }
   }
 }
