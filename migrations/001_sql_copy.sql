@@ -62,12 +62,12 @@ CREATE INDEX sales_branch_day ON sales (branch_id, transaction_timestamp);
 CREATE TABLE feed_dead_letter (
   table_name  text NOT NULL,
   seq         numeric NOT NULL,
-  key         jsonb,
+  key         jsonb NOT NULL,
   reason      text NOT NULL,
   object_key  text NOT NULL,
   event       jsonb NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (table_name, seq)
+  PRIMARY KEY (table_name, seq, key)
 );
 
 -- Every change object applied (a retried batch updates its row).

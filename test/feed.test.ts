@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { LOCAL_S3_CREDENTIALS, stopChild } from '../scripts/stack.js';
 import { compareSeq } from '../src/feed/events.js';
 import { decodeBatch } from '../src/feed/objects.js';
-import { feedWorkflowId } from '../src/feed/worker.js';
+import { ensureStreams, feedWorkflowId } from '../src/feed/worker.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { applyBatch } from '../src/sql/apply.js';
 import { copyDifferences } from '../src/sql/compare.js';
@@ -239,6 +239,31 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
       status.shards.every((s) => s.after),
       'checkpoints carried over',
     );
+  });
+
+  it('tables synced before their streams existed: the first start applies what they hold, then the changes', async () => {
+    const p = await stack.pipeline();
+    for (const table of ['branches', 'salespersons', 'sales'] as const)
+      await p.store.clients.raw.send(
+        new UpdateTableCommand({
+          TableName: p.store.names[table],
+          StreamSpecification: { StreamEnabled: false },
+        }),
+      );
+    await p.withWorkers(() => p.run(ALL));
+    const f = await feeds.feed(p, { start: false });
+    assert.deepEqual((await ensureStreams(p.store.clients, p.store.names)).length, 3);
+    await f.start();
+    await f.caughtUp();
+    assert.equal((await f.events()).length, 0, 'the snapshot is not a change');
+    const status = await stack.env.client.workflow
+      .getHandle(feedWorkflowId('sales', f.suffix))
+      .query(feedStatusQuery);
+    assert.equal(status.snapshot?.items, (await p.store.scanAll('sales')).length);
+    p.sim.mutate({ seed: 12, newSales: 2, correctedSales: 3, transfers: 0, departures: 0, branchChanges: 1 });
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    assert.equal((await f.events()).length, 6, 'the changes after the streams were enabled');
   });
 
   it('a poisoned event lands in the dead letter with the reason while the rest flow', async () => {

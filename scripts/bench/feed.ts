@@ -99,7 +99,8 @@ export async function startBenchFeed(ctx: RunContext, env: NodeJS.ProcessEnv, st
       if (kind === 'first') {
         const { rows } = await pool.query<{ events: string; batches: string; seconds: string }>(
           `SELECT sum(events) AS events, count(*) AS batches,
-                  extract(epoch FROM max(applied_at) - min(applied_at)) AS seconds FROM feed_batches`,
+                  extract(epoch FROM max(applied_at) - min(applied_at)) AS seconds
+           FROM feed_batches WHERE shard_id <> 'snapshot'`,
         );
         const r = rows[0];
         const seconds = Number(r?.seconds ?? 0);

@@ -68,6 +68,8 @@ export interface FeedState {
   /** Age of the oldest change not yet applied, ms, at the last read. */
   lagMs: number;
   lastBatchAt?: string;
+  /** The table's items were applied once at the first start (items written before its stream existed). */
+  snapshot?: SnapshotResult;
 }
 
 /** Input of the change-feed workflow. */
@@ -85,9 +87,17 @@ export interface FeedStatus extends FeedState {
   table: FeedTable;
 }
 
+/** What the snapshot of a table did. */
+export interface SnapshotResult {
+  items: number;
+  applied: number;
+  deadLettered: number;
+}
+
 /** Activities of the change feed (src/feed/activities.ts). */
 export interface FeedActivities {
   listShards(table: FeedTable): Promise<ShardInfo[]>;
+  snapshotTable(table: FeedTable): Promise<SnapshotResult>;
   readShard(input: {
     table: FeedTable;
     stream: string;

@@ -9,7 +9,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/c
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type pg from 'pg';
-import type { DynamoClients } from '../store/client.js';
+import { type DynamoClients, createDynamoClients } from '../store/client.js';
 import type { TableNames } from '../store/tables.js';
 import { workflowBundle } from '../workflow-bundle.js';
 import { changeFeedWorkflow } from '../workflows/change-feed.js';
@@ -48,6 +48,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
   const streams = createStreamsClient(setup.dynamo);
   const activities = createFeedActivities({
     streams,
+    dynamo: createDynamoClients(setup.dynamo).raw,
     names: setup.names,
     objects: setup.objects,
     prefix: setup.prefix,

@@ -201,7 +201,7 @@ async function applyEvents(
       await client.query('ROLLBACK TO SAVEPOINT one_event');
       await client.query(
         `INSERT INTO feed_dead_letter (table_name, seq, key, reason, object_key, event)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (table_name, seq) DO NOTHING`,
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (table_name, seq, key) DO NOTHING`,
         [
           batch.table,
           e.seq,

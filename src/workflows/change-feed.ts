@@ -40,6 +40,11 @@ const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 
 function activities(settings: ChangeFeedInput['settings']): FeedActivities {
   const list = proxyActivities<FeedActivities>({ startToCloseTimeout: '2m', retry });
+  const snapshot = proxyActivities<FeedActivities>({
+    startToCloseTimeout: '2h',
+    heartbeatTimeout: '60s',
+    retry,
+  });
   const read = proxyActivities<FeedActivities>({
     // Buffering time, plus the idle wait, plus writing and applying one batch.
     startToCloseTimeout: `${settings.maxSeconds + settings.idleSeconds + 300}s`,
@@ -47,7 +52,7 @@ function activities(settings: ChangeFeedInput['settings']): FeedActivities {
     heartbeatTimeout: '30s',
     retry,
   } satisfies ActivityOptions);
-  return { listShards: list.listShards, readShard: read.readShard };
+  return { listShards: list.listShards, snapshotTable: snapshot.snapshotTable, readShard: read.readShard };
 }
 
 /** Merges a fresh listing into the positions: new shards added, done shards no longer listed dropped. */
@@ -90,6 +95,8 @@ export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never>
   };
   setHandler(feedStatusQuery, () => ({ table, ...state }));
   const acts = activities(settings);
+  // First start: the items the table held before its stream (version 0, below every change).
+  state.snapshot ??= await acts.snapshotTable(table);
   const lags = new Map<string, number>();
   const record = (s: ShardState, r: ReadResult) => {
     if (r.lastSeq) s.after = r.lastSeq;
