@@ -131,5 +131,7 @@ export function exportedName(def: MetricDef): string {
 
 /** Histogram bucket overrides for the Temporal runtime's Prometheus exporter. */
 export function histogramBuckets(): Record<string, number[]> {
-  return Object.fromEntries(ALL_METRICS.filter((d) => d.buckets).map((d) => [d.name, [...(d.buckets ?? [])]]));
+  return Object.fromEntries(
+    ALL_METRICS.filter((d) => d.buckets).map((d) => [d.name, [...(d.buckets ?? [])]]),
+  );
 }

@@ -1,7 +1,7 @@
 // promtool, which checks and unit-tests the alert rules (ops/prometheus), pinned: Prometheus
-// v3.13.4 is the Go module github.com/prometheus/prometheus v0.313.4 (its newest release that
-// builds with Go 1.25). scripts/setup.mjs builds it into .tools/bin/promtool; go.sum pins
-// every dependency. To update: go get -tool github.com/prometheus/prometheus/cmd/promtool@v0.3xx.y
+// v3.13.4 is the Go module github.com/prometheus/prometheus v0.313.4, the newest release whose
+// go.mod asks for no more than Go 1.25.0 (as the Temporal CLI's does). scripts/setup.mjs builds
+// it into .tools/bin/promtool; go.sum pins every dependency. To update: go get -tool github.com/prometheus/prometheus/cmd/promtool@v0.3xx.y
 module vendor-sales-sync/tools/promtool
 
 go 1.25.0
