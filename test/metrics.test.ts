@@ -66,14 +66,15 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
 
   before(async function () {
     this.timeout(360_000);
-    // Quota 6/s while the workers dispatch up to 18/s: the vendor answers 429s.
+    // A quota of 1 request a second while the workers dispatch up to 18: the vendor answers 429s
+    // (raised to 20 once it has, so the run does not take minutes).
     sim = await VendorSimulator.start({
       apiKeys: [SIM_KEY],
-      quota: 6,
+      quota: 1,
       latencyMs: 20,
       employeesPerBranch: 2,
       salesPerSalesperson: 30,
-      faults: { error5xx: 0.04, drop: 0.02, badRecord: 0.02 },
+      faults: { error5xx: 0.05, drop: 0.05, badRecord: 0.02 },
       faultSeed: 14,
     });
     const ports = {
@@ -92,6 +93,9 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
         VENDOR_QUOTA_RPS: '20',
         VENDOR_PAGE_SIZE: '10',
         PAYLOAD_ENCRYPTION: 'off',
+        // Two cached workflows for some 70 open ones: the parent is evicted and replayed from its
+        // history again and again, and must still be counted once.
+        WORKER_MAX_CACHED_WORKFLOWS: '2',
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -112,6 +116,7 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     // Scrape as the run goes, until npm start prints its outcome.
     while (!/^run \S+ (succeeded|failed)/m.test(output)) {
       during.push(await scrape(metricsUrl));
+      if (sim.counters().throttled429 >= 3) sim.setQuota(20);
       if (child.exitCode !== null || Date.now() > deadline)
         throw new Error(`the run did not end:\n${output}`);
       await new Promise((r) => setTimeout(r, 250));
@@ -214,6 +219,13 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     assert.ok(
       total(final, exportedName(RUN.items), { outcome: 'set_aside' }) > 0,
       'bad records were set aside',
+    );
+    // The parent was evicted from the cache and replayed (WORKER_MAX_CACHED_WORKFLOWS=2), and counted once.
+    assert.ok(total(final, 'temporal_sticky_cache_total_forced_eviction_total') > 0);
+    assert.ok(
+      total(final, 'temporal_workflow_task_replay_latency_seconds_count', {
+        workflow_type: 'salesSyncWorkflow',
+      }) > 0,
     );
     assert.equal(total(final, `${RUN.duration.name}_count`), 1);
     const seconds = total(final, `${RUN.duration.name}_sum`);
