@@ -110,7 +110,7 @@ function installPromtool() {
   const want = hashOf('tools/promtool/go.mod', 'tools/promtool/go.sum');
   if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   if (!which('go'))
-    fail('Go is needed to build promtool (the alert rules\' checker). Install Go 1.25+ or set PROMTOOL_PATH.');
+    fail("Go is needed to build promtool (the alert rules' checker). Install Go 1.25+ or set PROMTOOL_PATH.");
   log('building promtool from its Go module (first time only, several minutes)');
   mkdirSync(join(tools, 'bin'), { recursive: true });
   run('go', ['build', '-mod=readonly', '-o', bin, 'github.com/prometheus/prometheus/cmd/promtool'], {
