@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, TOOLS } from '../scripts/stack.js';
+import { readmeQueries } from './helpers/prometheus.js';
 
 const RULES_DIR = join(ROOT, 'ops', 'prometheus');
 
@@ -67,6 +68,23 @@ describe('alert rules (promtool)', () => {
       const r = run(['test', 'rules', 'alerts.test.yml'], dir);
       assert.notEqual(r.code, 0, r.out);
       assert.match(r.out, /SalesSyncSetAsideHigh/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the README's queries, one per alert, are valid PromQL (promtool check rules)", () => {
+    const queries = readmeQueries(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+    assert.equal(queries.length, 5, queries.join('\n'));
+    const dir = mkdtempSync(join(tmpdir(), 'readme-rules-'));
+    try {
+      const rules = queries
+        .map((q, i) => `      - record: readme:query${i}\n        expr: '${q}'`)
+        .join('\n');
+      writeFileSync(join(dir, 'readme.yml'), `groups:\n  - name: readme\n    rules:\n${rules}\n`);
+      const r = run(['check', 'rules', 'readme.yml'], dir);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /SUCCESS: 5 rules found/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

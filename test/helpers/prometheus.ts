@@ -82,3 +82,19 @@ export function metricNames(expr: string): string[] {
   const words = bare.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];
   return [...new Set(words.filter((w) => !PROMQL_WORDS.has(w)))];
 }
+
+/** The PromQL queries of the README's `promql` block: each ends with a `# comment`, and may span lines. */
+export function readmeQueries(readme: string): string[] {
+  const block = /```promql\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const queries: string[] = [];
+  let current = '';
+  for (const line of block.split('\n')) {
+    const [query = '', comment] = line.split('#');
+    current += ` ${query.trim()}`;
+    if (comment !== undefined) {
+      queries.push(current.trim());
+      current = '';
+    }
+  }
+  return queries;
+}
