@@ -303,10 +303,28 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     const dashboard = JSON.parse(
       readFileSync(join(ROOT, 'ops/grafana/dashboards/sales-sync.json'), 'utf8'),
     ) as {
-      panels: { title: string; type: string; targets?: { expr: string }[] }[];
+      panels: {
+        id: number;
+        title: string;
+        type: string;
+        datasource?: { uid: string };
+        targets?: { expr: string }[];
+      }[];
+      templating: { list: { name: string; type: string; query: string }[] };
     };
     const panels = dashboard.panels.filter((p) => p.type !== 'row');
     assert.ok(panels.length >= 10);
+    // Every panel asks the dashboard's data source variable (no data source UID of some Grafana).
+    assert.deepEqual(
+      dashboard.templating.list.map((v) => [v.name, v.type, v.query]),
+      [['datasource', 'datasource', 'prometheus']],
+    );
+    assert.equal(
+      new Set(dashboard.panels.map((p) => p.id)).size,
+      dashboard.panels.length,
+      'unique panel ids',
+    );
+    for (const p of panels) assert.equal(p.datasource?.uid, '${datasource}', p.title);
     for (const p of panels) {
       assert.ok(p.targets?.length, `panel "${p.title}" has no query`);
       for (const t of p.targets ?? []) {
