@@ -18,8 +18,9 @@
  * src/sim/expected.ts, as in the tests.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor, describeCodecConfig, loadCodecConfig } from '../src/codec/index.js';
 import { taskQueues } from '../src/shared/task-queues.js';
@@ -28,13 +29,16 @@ import { createDynamoClients, ensureTables, tableNames } from '../src/store/inde
 import { workflowBundle } from '../src/workflow-bundle.js';
 import { machine } from './bench/measure.js';
 import { type RunResult, evaluate, n, rowsOf, table } from './bench/report.js';
-import { measureRun } from './bench/run.js';
+import { type RunContext, measureRun } from './bench/run.js';
+import { Landing, createS3Client, ensureLandingBucket } from '../src/landing/index.js';
 import { HELP, type Settings, isDefault, parseSettings } from './bench/settings.js';
 import { type WorkerProc, startBenchWorker } from './bench/workers.js';
 import { StopList } from './lib/stop-list.js';
 import { workerEnv } from './worker-command.js';
 import {
+  LOCAL_S3_CREDENTIALS,
   type RunningProcess,
+  startObjectServer,
   freePort,
   startDynamoLocal,
   startTemporalDevServer,
@@ -123,6 +127,27 @@ async function main(): Promise<number> {
     });
     stops.add(temporal.name, () => temporal.stop());
     const started: RunningProcess[] = [dynamo, temporal];
+    // The landing zone as npm start has it: versitygw with its buckets in a temporary folder.
+    let landing: RunContext['landing'] = null;
+    if (!cfg.noLanding) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'bench-objects-'));
+      stops.add('object server data', () => rmSync(dataDir, { recursive: true, force: true }));
+      const server = await startObjectServer({ port: await freePort(), dataDir });
+      stops.add(server.name, () => server.stop());
+      started.push(server);
+      const landingCfg = {
+        bucket: 'bench-landing',
+        prefix: '',
+        endpoint: server.endpoint,
+        region: 'us-east-1',
+        retentionDays: 1,
+        credentials: LOCAL_S3_CREDENTIALS,
+      };
+      const s3 = createS3Client(landingCfg);
+      stops.add('s3 client', () => s3.destroy());
+      await ensureLandingBucket(s3, landingCfg);
+      landing = { zone: new Landing(s3, landingCfg.bucket, ''), server };
+    }
     console.log(
       `stack: simulator ${sim.url}, DynamoDB Local ${dynamo.endpoint}, Temporal ${temporal.address} (UI ${temporal.uiUrl})`,
     );
@@ -159,6 +184,14 @@ async function main(): Promise<number> {
       TASK_QUEUE_SUFFIX: suffix,
       NODE_OPTIONS: cfg.workerNodeOptions,
       PAYLOAD_ENCRYPTION_KEY: key,
+      ...(landing
+        ? {
+            LANDING_BUCKET: landing.zone.bucket,
+            S3_ENDPOINT: landing.server.endpoint,
+            S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+            S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+          }
+        : { LANDING: 'off' }),
     });
     const workers: WorkerProc[] = [];
     stops.add('workers', () => Promise.all(workers.map((w) => stopChild(w.child, 20_000))));
@@ -186,7 +219,7 @@ async function main(): Promise<number> {
     const queues = taskQueues(suffix);
     const branchNames = sim.dataset.branches.map((b) => b.branch_name);
 
-    const ctx = { cfg, sim, temporal, dynamo, workers, client, queues, clients, names, branchNames };
+    const ctx = { cfg, sim, temporal, dynamo, workers, client, queues, clients, names, branchNames, landing };
     const runs: RunResult[] = [];
     let before = new Map<string, string>();
     for (const kind of cfg.runs) {

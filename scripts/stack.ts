@@ -250,3 +250,65 @@ export async function startDynamoLocal(opts: DynamoLocalOptions): Promise<Dynamo
     throw err;
   }
 }
+
+/** The local object server's keys: loopback only, so fixed values are fine (never used on AWS). */
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'local-landing', secretAccessKey: 'local-landing-secret' };
+
+export interface ObjectServerOptions {
+  port: number;
+  /** Folder that holds the buckets (one sub-folder each; objects are files below it). */
+  dataDir: string;
+}
+
+/** A running S3-compatible object server and its endpoint URL. */
+export interface ObjectServer extends RunningProcess {
+  endpoint: string;
+  dataDir: string;
+}
+
+/** versitygw, the S3 gateway setup builds into .tools/bin, on its posix backend. */
+export function versitygwPath(): string {
+  const p = join(TOOLS, 'bin', 'versitygw');
+  if (!existsSync(p))
+    throw new Error(`The object server versitygw is not installed at ${p}: run \`npm run setup\`.`);
+  return p;
+}
+
+/** Starts the local S3-compatible object server (versitygw, posix backend) on loopback. */
+export async function startObjectServer(opts: ObjectServerOptions): Promise<ObjectServer> {
+  await assertPortFree(opts.port, 'the object server (versitygw)', 'S3_LOCAL_PORT');
+  mkdirSync(opts.dataDir, { recursive: true });
+  const child = spawn(
+    versitygwPath(),
+    [
+      '--port',
+      `127.0.0.1:${opts.port}`,
+      '--access',
+      LOCAL_S3_CREDENTIALS.accessKeyId,
+      '--secret',
+      LOCAL_S3_CREDENTIALS.secretAccessKey,
+      '--quiet',
+      'posix',
+      opts.dataDir,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
+  const stop = () => stopChild(child);
+  try {
+    await waitForPort(opts.port, 'the object server (versitygw)', 30_000, child);
+    return {
+      name: 'versitygw',
+      child,
+      stop,
+      endpoint: `http://127.0.0.1:${opts.port}`,
+      dataDir: opts.dataDir,
+    };
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}${stderr ? ` versitygw said: ${stderr.trim()}` : ''}`);
+  }
+}

@@ -33,7 +33,16 @@ import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import { ensureTables } from '../src/store/index.js';
 import { VendorSimulator } from '../src/sim/index.js';
 import { createWorkersFromConfig, installRuntime, runWorkers } from '../src/worker.js';
-import { startDynamoLocal, startTemporalDevServer } from './stack.js';
+import {
+  LOCAL_S3_CREDENTIALS,
+  startDynamoLocal,
+  startObjectServer,
+  startTemporalDevServer,
+} from './stack.js';
+import { Landing, checkLandingBucket, createS3Client, ensureLandingBucket } from '../src/landing/index.js';
+
+/** The landing bucket of the local stack. */
+const LOCAL_LANDING_BUCKET = 'sales-sync-landing';
 
 const HELP = `usage: npm start [-- --once]
 
@@ -45,8 +54,9 @@ schedule until Ctrl-C.
   --help     this text
 
 Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_LOCAL_PORT (8000), SIM_PORT (8080),
-METRICS_PORT (9464, the workers' Prometheus endpoint; 0: a free port).
-State: DATA_DIR (default .data/): temporal.db and dynamodb/.
+S3_LOCAL_PORT (7070, the object server of the landing zone), METRICS_PORT (9464, the workers'
+Prometheus endpoint; 0: a free port).
+State: DATA_DIR (default .data/): temporal.db, dynamodb/ and objects/ (the landing bucket's files).
 Simulator size: SIM_SEED, SIM_BRANCHES, SIM_EMPLOYEES_PER_BRANCH, SIM_SALES_PER_SALESPERSON.`;
 
 async function main(): Promise<number> {
@@ -120,6 +130,18 @@ async function main(): Promise<number> {
       overrides.DYNAMODB_ENDPOINT = dynamo.endpoint;
       console.log(`DynamoDB Local     ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})`);
     }
+    if (stack.local.objects) {
+      const objectsDir = join(dataDir, 'objects');
+      const objects = await startObjectServer({ port: ports.objects, dataDir: objectsDir });
+      stops.add('object server', () => objects.stop());
+      Object.assign(overrides, {
+        S3_ENDPOINT: objects.endpoint,
+        LANDING_BUCKET: LOCAL_LANDING_BUCKET,
+        S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+      });
+      console.log(`object server      ${objects.endpoint} (versitygw; files in ${objectsDir})`);
+    }
     let uiUrl = stack.uiUrl;
     // Payload encryption: locally a key and a codec-server token are generated once and kept
     // in DATA_DIR; elsewhere PAYLOAD_ENCRYPTION_KEY / CODEC_SERVER_TOKEN come from the environment.
@@ -173,6 +195,24 @@ async function main(): Promise<number> {
         ...(codecUrl ? { codecUrl } : {}),
         ...(uiUrl ? { uiUrl } : {}),
       });
+    if (config.landing) {
+      const s3 = createS3Client(config.landing);
+      const where = `s3://${config.landing.bucket}/${config.landing.prefix}raw/`;
+      if (stack.local.objects) {
+        const bucket = await ensureLandingBucket(s3, config.landing);
+        console.log(
+          `landing zone       ${where} = ${join(dataDir, 'objects', config.landing.bucket, 'raw')}/ (${
+            bucket.retention === 'applied'
+              ? `kept ${config.landing.retentionDays} days`
+              : `${bucket.retention}: kept until deleted`
+          })`,
+        );
+      } else {
+        await checkLandingBucket(new Landing(s3, config.landing.bucket, config.landing.prefix));
+        console.log(`landing zone       ${where}`);
+      }
+      s3.destroy();
+    } else console.log('landing zone       off (LANDING=off): answers are not kept, runs cannot be replayed');
     const metricsUrl = await installRuntime({ logLevel: config.worker.logLevel, metrics: config.metrics });
     console.log(`worker metrics     ${metricsUrl ?? 'off (METRICS_PORT=off)'}`);
     const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
@@ -237,6 +277,10 @@ async function main(): Promise<number> {
     for (const line of report.out) console.log(line);
     for (const line of report.err) console.error(line);
     if (uiUrl) console.log(`Web UI             ${uiUrl}`);
+    if (config.landing && stack.local.objects)
+      console.log(
+        `landed answers     find ${join(dataDir, 'objects', config.landing.bucket, 'raw')} -name '*.json.gz'   # zcat one to read it; replay: npm run cli -- replay --run ${workflowId}`,
+      );
     if (codecUrl)
       console.log(
         `Temporal CLI       eval "$(npm run -s cli -- codec-env)"   # then temporal ... decodes payloads (README, "Operations")`,

@@ -26,6 +26,7 @@ import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
 import { Store, createDynamoClients, tableNames } from './store/index.js';
 import { VendorClient } from './vendor-api/client.js';
+import { Landing, checkLandingBucket } from './landing/index.js';
 import { workflowBundle } from './workflow-bundle.js';
 
 /**
@@ -127,6 +128,7 @@ function buildActivities(config: Config) {
     allowInsecureHttp: config.vendor.allowInsecureHttp,
     onRequest: vendorRequestMetrics(Runtime.instance().metricMeter),
   });
+  const landing = config.landing ? Landing.fromConfig(config.landing) : null;
   const n = config.notify;
   const workflowActivities = createNotifyActivities({
     webhookUrl: n.webhookUrl,
@@ -138,7 +140,8 @@ function buildActivities(config: Config) {
   });
   return {
     store,
-    activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize }),
+    landing,
+    activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize, landing }),
     workflowActivities,
   };
 }
@@ -152,7 +155,7 @@ export async function createWorkersFromConfig(
   connection: NativeConnection,
   codec: CodecConfig | undefined,
 ) {
-  const { store, activities, workflowActivities } = buildActivities(config);
+  const { store, landing, activities, workflowActivities } = buildActivities(config);
   const queues = taskQueues(config.taskQueueSuffix);
   initialSeries(Runtime.instance().metricMeter, {
     namespace: config.temporal.namespace,
@@ -168,7 +171,7 @@ export async function createWorkersFromConfig(
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     dataConverter: dataConverterFor(codec),
   });
-  return { workers, store, queues };
+  return { workers, store, landing, queues };
 }
 
 /** Runs workers until `signal` aborts; resolves once they have shut down. */
@@ -184,11 +187,12 @@ async function main(): Promise<void> {
   const codec = loadCodecConfig();
   const metricsUrl = await installRuntime({ logLevel: config.worker.logLevel, metrics: config.metrics });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const { workers, queues } = await createWorkersFromConfig(config, connection, codec);
+  const { workers, queues, landing } = await createWorkersFromConfig(config, connection, codec);
+  if (landing) await checkLandingBucket(landing);
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
   console.log(
-    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}; metrics ${metricsUrl ?? 'off (METRICS_PORT=off)'}`,
+    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}; ${landing ? `answers land in s3://${landing.bucket}/${landing.prefix}raw/` : 'landing zone off (LANDING=off)'}; metrics ${metricsUrl ?? 'off (METRICS_PORT=off)'}`,
   );
   await runWorkers(workers, stop.signal);
   await connection.close();

@@ -16,7 +16,7 @@ import {
 import { VendorSimulator, type SimOptions } from '../src/sim/index.js';
 import { VendorClient } from '../src/vendor-api/client.js';
 import { validateRecords } from '../src/vendor-api/validate.js';
-import { SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
+import { LIVE, SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
 
 /** The activities log their failures; these tests cause failures on purpose. */
 const quiet = new DefaultLogger('ERROR');
@@ -38,7 +38,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
     sims.push(simulator);
     const store = await freshStore(dynamo);
     const vendor = new VendorClient({ url: simulator.url, apiKey: SIM_KEY, timeoutMs });
-    const acts = createActivities({ vendor, store, pageSize });
+    const acts = createActivities({ vendor, store, pageSize, landing: null });
     const env = new MockActivityEnvironment(
       { workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } },
       { logger: quiet },
@@ -69,6 +69,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
     let fetched = 0;
     do {
       const out: SyncSalesPageOutput = await env.run(acts.syncSalesPage, {
+        landing: LIVE,
         employeeId,
         branchId,
         window: null,
@@ -99,6 +100,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
     assert.ok(mid);
     const window = { from: '2000-01-01T00:00:00.000Z', to: `${mid.replace(' ', 'T')}.000Z` };
     const out: SyncSalesPageOutput = await env.run(acts.syncSalesPage, {
+      landing: LIVE,
       employeeId,
       branchId,
       window,
@@ -113,6 +115,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
     simulator.setBadRecordKinds(['missingId', 'badTimestamp', 'stringNumber']);
     simulator.setFaults({ badRecord: 0.5 });
     const out: SyncSalesPageOutput = await env.run(acts.syncSalesPage, {
+      landing: LIVE,
       employeeId,
       branchId,
       window: null,
@@ -160,8 +163,8 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
   for (const mode of ['zero', 'fractional', 'absent', 'seconds'] as const) {
     it(`classifies 429 (Retry-After ${mode}) as retryable with a next retry delay of at least ${MIN_RATE_LIMIT_DELAY_MS} ms`, async () => {
       const { simulator, acts, env } = await setup({ quota: 1, retryAfterMode: mode });
-      await env.run(acts.lookupBranch, { name: 'Akron' });
-      const f = await failureOf(env.run(acts.lookupBranch, { name: 'Akron' }));
+      await env.run(acts.lookupBranch, { landing: LIVE, name: 'Akron' });
+      const f = await failureOf(env.run(acts.lookupBranch, { landing: LIVE, name: 'Akron' }));
       assert.equal(f.type, 'VendorRateLimited');
       assert.equal(f.nonRetryable, false);
       const delay = Number(f.nextRetryDelay);
@@ -172,7 +175,9 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
 
   it('classifies 404 as non-retryable, naming the request', async () => {
     const { acts, env } = await setup();
-    const f = await failureOf(env.run(acts.syncEmployeesPage, { branchId: '999999', pageToken: null }));
+    const f = await failureOf(
+      env.run(acts.syncEmployeesPage, { landing: LIVE, branchId: '999999', pageToken: null }),
+    );
     assert.equal(f.type, 'VendorRequestRejected');
     assert.equal(f.nonRetryable, true);
     assert.match(f.message, /404 on \/employees\?branchID=999999/);
@@ -184,9 +189,13 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
       vendor: new VendorClient({ url: simulator.url, apiKey: 'wrong-secret-123', timeoutMs: 2000 }),
       store,
       pageSize: 5,
+      landing: null,
     });
     const f = await failureOf(
-      new MockActivityEnvironment({}, { logger: quiet }).run(acts.lookupBranch, { name: 'Akron' }),
+      new MockActivityEnvironment({}, { logger: quiet }).run(acts.lookupBranch, {
+        landing: LIVE,
+        name: 'Akron',
+      }),
     );
     assert.equal(f.nonRetryable, true);
     assert.match(f.message, /VENDOR_API_KEY/);
@@ -196,13 +205,16 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
   it('classifies 5xx, dropped connections and timeouts as retryable', async () => {
     const { simulator, acts, env } = await setup({ slowMs: 3000 }, 5, 500);
     simulator.setFaults({ error5xx: 1 });
-    assert.equal((await failureOf(env.run(acts.lookupBranch, { name: 'Akron' }))).type, 'VendorServerError');
+    assert.equal(
+      (await failureOf(env.run(acts.lookupBranch, { landing: LIVE, name: 'Akron' }))).type,
+      'VendorServerError',
+    );
     simulator.setFaults({ error5xx: 0, drop: 1 });
-    const dropped = await failureOf(env.run(acts.lookupBranch, { name: 'Akron' }));
+    const dropped = await failureOf(env.run(acts.lookupBranch, { landing: LIVE, name: 'Akron' }));
     assert.equal(dropped.type, 'VendorUnavailable');
     assert.equal(dropped.nonRetryable, false);
     simulator.setFaults({ drop: 0, slow: 1 });
-    const slow = await failureOf(env.run(acts.lookupBranch, { name: 'Akron' }));
+    const slow = await failureOf(env.run(acts.lookupBranch, { landing: LIVE, name: 'Akron' }));
     assert.equal(slow.type, 'VendorUnavailable');
     assert.match(slow.message, /within 500 ms/);
   });
@@ -210,11 +222,14 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
   it('classifies an HTML or truncated body under 200 as retryable and sets the body aside', async () => {
     const { simulator, store, acts, env } = await setup();
     simulator.setFaults({ html: 1 });
-    const html = await failureOf(env.run(acts.lookupBranch, { name: 'Akron' }));
+    const html = await failureOf(env.run(acts.lookupBranch, { landing: LIVE, name: 'Akron' }));
     assert.equal(html.type, 'VendorBadBody');
     assert.equal(html.nonRetryable, false);
     simulator.setFaults({ html: 0, nonJson: 1 });
-    assert.equal((await failureOf(env.run(acts.lookupBranch, { name: 'Akron' }))).type, 'VendorBadBody');
+    assert.equal(
+      (await failureOf(env.run(acts.lookupBranch, { landing: LIVE, name: 'Akron' }))).type,
+      'VendorBadBody',
+    );
     const q = await store.scanAll('quarantine');
     assert.equal(q.length, 2);
     assert.ok(q.some((e) => /<html/i.test(String(e.raw))));

@@ -9,7 +9,7 @@ import { ROOT } from '../scripts/stack.js';
 import { loadConfig, loadLocalStackConfig, loadTemporalConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 
-const base = { VENDOR_API_URL: 'http://127.0.0.1:8080', VENDOR_API_KEY: 'k-123' };
+const base = { VENDOR_API_URL: 'http://127.0.0.1:8080', VENDOR_API_KEY: 'k-123', LANDING_BUCKET: 'landing' };
 
 describe('configuration', () => {
   it('has working defaults for everything but the vendor', () => {
@@ -21,6 +21,14 @@ describe('configuration', () => {
     assert.equal(c.sync.branches.length, 13);
     assert.equal(c.dynamo.tablePrefix, 'sales-sync-');
     assert.equal(c.notify.setAsideThreshold, 10);
+    assert.deepEqual(c.landing, {
+      bucket: 'landing',
+      prefix: '',
+      endpoint: undefined,
+      region: 'us-east-1',
+      retentionDays: 90,
+    });
+    assert.equal(loadConfig({ ...base, LANDING_BUCKET: '', LANDING: 'off' }).landing, null);
     assert.deepEqual(c.metrics, { port: 9464, bind: '0.0.0.0' });
   });
 
@@ -67,6 +75,15 @@ describe('configuration', () => {
     [{ VENDOR_API_URL: '' }, /VENDOR_API_URL is not set/],
     [{ VENDOR_API_URL: 'ftp://x' }, /VENDOR_API_URL="ftp:\/\/x" is not valid: expected an http\(s\) URL/],
     [{ VENDOR_API_KEY: '' }, /VENDOR_API_KEY is not set/],
+    [{ LANDING_BUCKET: '' }, /LANDING_BUCKET is not set: every vendor answer is kept .* or LANDING=off/],
+    [{ LANDING_BUCKET: 'Bad_Bucket' }, /LANDING_BUCKET="Bad_Bucket" is not a valid bucket name/],
+    [{ LANDING_PREFIX: '/x' }, /LANDING_PREFIX="\/x" is not valid: expected a key prefix ending in \//],
+    [{ LANDING: 'maybe' }, /LANDING="maybe" is not valid: expected on or off/],
+    [{ S3_ACCESS_KEY_ID: 'a' }, /Set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither/],
+    [
+      { LANDING_RETENTION_DAYS: '0' },
+      /LANDING_RETENTION_DAYS="0" is not valid: expected an integer from 1 to 36500/,
+    ],
     [{ VENDOR_QUOTA_RPS: '-3' }, /VENDOR_QUOTA_RPS="-3" is not valid: expected a number greater than 0/],
     [
       { VENDOR_QUOTA_HEADROOM_PERCENT: '80' },
@@ -170,8 +187,8 @@ describe('configuration', () => {
 
   it('reads the local stack with the same parsers: ports, the simulator size, the quota', () => {
     const d = loadLocalStackConfig({});
-    assert.deepEqual(d.ports, { temporal: 7233, ui: 8233, dynamo: 8000, sim: 8080 });
-    assert.deepEqual(d.local, { temporal: true, dynamo: true, vendor: true });
+    assert.deepEqual(d.ports, { temporal: 7233, ui: 8233, dynamo: 8000, sim: 8080, objects: 7070 });
+    assert.deepEqual(d.local, { temporal: true, dynamo: true, vendor: true, objects: true });
     assert.equal(
       loadLocalStackConfig({ SIM_PORT: '0' }).ports.sim,
       0,

@@ -40,6 +40,9 @@ function stubs(model: Model) {
     return { items: all.slice(start, start + size), next };
   };
   const activities: Activities = {
+    landedBranches: async () => {
+      throw new Error('not a replay');
+    },
     lookupBranch: async ({ name }) => {
       calls.lookupBranch++;
       const b = model.branches[name];

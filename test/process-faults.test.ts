@@ -34,6 +34,8 @@ import {
   waitFor,
 } from './helpers/processes.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
+import { freshLanding, startObjects } from './helpers/harness.js';
+import { LOCAL_S3_CREDENTIALS } from '../scripts/stack.js';
 
 const API_KEY = 'fault-key-5d1e';
 /**
@@ -125,6 +127,10 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
       ...sim,
     });
     cleanup.add('stop the simulator', () => simulator.stop());
+    const objects = await startObjects();
+    cleanup.add('stop the object server', () => objects.stop());
+    const landing = await freshLanding(objects);
+    cleanup.add('destroy the S3 client', () => landing.s3.destroy());
     let last = -1;
     const sampler = setInterval(() => {
       const c = simulator.counters();
@@ -150,6 +156,10 @@ describe('process faults (worker process, dev server and DynamoDB Local on disk,
           TABLE_PREFIX: prefix,
           TABLE_SUFFIX: '',
           TASK_QUEUE_SUFFIX: suffix,
+          LANDING_BUCKET: landing.bucket,
+          S3_ENDPOINT: objects.endpoint,
+          S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+          S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
         },
         log,
       );

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DynamoLocal } from '../scripts/stack.js';
+import type { DynamoLocal, ObjectServer } from '../scripts/stack.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { contentHash } from '../src/store/index.js';
 import { salesSyncWorkflow } from '../src/workflows/index.js';
 import { TABLES, expectedRecords, itemKey } from '../src/sim/expected.js';
 import type { Dataset } from '../src/sim/index.js';
-import { Pipeline, startDynamo, startTimeSkipping } from './helpers/harness.js';
+import { Pipeline, startDynamo, startObjects, startTimeSkipping } from './helpers/harness.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 const HOUR = 3_600_000;
@@ -35,20 +35,22 @@ describe('soak: hourly runs with mutations and faults (time-skipping server)', f
   this.timeout(600_000);
   let env: TestWorkflowEnvironment;
   let dynamo: DynamoLocal;
+  let objects: ObjectServer;
   let p: Pipeline | undefined;
   before(async () => {
-    [env, dynamo] = await Promise.all([startTimeSkipping(), startDynamo()]);
+    [env, dynamo, objects] = await Promise.all([startTimeSkipping(), startDynamo(), startObjects()]);
   });
   after(async () => {
     await p?.stop();
     await env?.teardown();
     await dynamo?.stop();
+    await objects?.stop();
   });
 
   it(`${RUNS} hourly runs with mutations and faults end equal to the vendor, every set-aside record accounted for`, async () => {
     const t0 = Date.parse('2026-06-01T00:00:00Z');
     // Sales span the 4 hours before t0 and every window is 24 hours, so each run sees every sale.
-    p = await Pipeline.create(env, dynamo, {
+    p = await Pipeline.create(env, dynamo, objects, {
       seed: 31,
       anchorTime: t0,
       salesSpanHours: 4,

@@ -15,7 +15,7 @@ import { ExactNumber } from '../src/shared/exact-json.js';
 import type { Store } from '../src/store/index.js';
 import { upsertIfChanged } from '../src/store/upsert.js';
 import { VendorClient } from '../src/vendor-api/client.js';
-import { SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
+import { LIVE, SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
 import { type Handler, ScriptedVendor, oneBranch, saleText, send } from './helpers/scripted-vendor.js';
 
 const quiet = new DefaultLogger('ERROR');
@@ -39,7 +39,7 @@ describe('vendor answers, one attempt at a time (scripted vendor, DynamoDB Local
     vendors.push(vendor);
     const store = await freshStore(dynamo);
     const client = new VendorClient({ url: vendor.url, apiKey: SIM_KEY, timeoutMs });
-    const acts = createActivities({ vendor: client, store, pageSize: 100 });
+    const acts = createActivities({ vendor: client, store, pageSize: 100, landing: null });
     const env = new MockActivityEnvironment(
       { workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } },
       { logger: quiet },
@@ -48,7 +48,7 @@ describe('vendor answers, one attempt at a time (scripted vendor, DynamoDB Local
       window: { from: string; to: string } | null = null,
       employeeId = salesperson,
     ): Promise<SyncSalesPageOutput> =>
-      env.run(acts.syncSalesPage, { employeeId, branchId: BRANCH, window, pageToken: null });
+      env.run(acts.syncSalesPage, { landing: LIVE, employeeId, branchId: BRANCH, window, pageToken: null });
     return { vendor, store, acts, env, syncSales };
   }
 
@@ -209,7 +209,9 @@ describe('vendor answers, one attempt at a time (scripted vendor, DynamoDB Local
         ? send(res, 302, '', { location: `${elsewhere.url}/employees?branchID=${BRANCH}` })
         : false,
     );
-    const f = await failureOf(env.run(acts.syncEmployeesPage, { branchId: BRANCH, pageToken: null }));
+    const f = await failureOf(
+      env.run(acts.syncEmployeesPage, { landing: LIVE, branchId: BRANCH, pageToken: null }),
+    );
     assert.equal(f.nonRetryable, true);
     assert.match(
       f.message,

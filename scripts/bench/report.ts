@@ -77,12 +77,16 @@ export interface RunResult {
     heapTotalMb: number;
     cpuSeconds: number;
   }[];
+  /** Objects and bytes (gzip) the run added to the landing zone; null with --no-landing. */
+  landed: { objects: number; bytes: number } | null;
   /** RSS of each worker process every 15 s, MB. */
   workerRssEvery15s: number[][];
   /** CPU seconds in the run: the stack's processes, and everything else on the host (other jobs sharing the machine). */
   cpuSeconds: {
     temporal: number | null;
     dynamo: number | null;
+    /** The object server (versitygw); null with --no-landing. */
+    objects: number | null;
     bench: number;
     workers: number;
     otherProcesses: number | null;
@@ -132,6 +136,10 @@ export function rowsOf(r: RunResult): [string, string][] {
       `${s1(r.rate.steadyMean)}/s; ${r.rate.secondsBelow90} of ${r.rate.steadySeconds}`,
     ],
     ['host CPU busy (all cores)', r.hostCpuBusy === null ? 'n/a' : pct(r.hostCpuBusy)],
+    [
+      'landed: objects, bytes (gzip)',
+      r.landed ? `${n(r.landed.objects)}, ${n(r.landed.bytes)}` : 'off (--no-landing)',
+    ],
     ['DynamoDB write requests', n(r.dynamo.writeRequests)],
     ['DynamoDB read requests', n(r.dynamo.readRequests)],
     ['items written', n(r.dynamo.itemsWritten)],
@@ -168,10 +176,11 @@ export function rowsOf(r: RunResult): [string, string][] {
       r.workers.map((w) => `${s1(w.heapUsedMb)}/${s1(w.heapTotalMb)} MB`).join(', '),
     ],
     [
-      'CPU s: temporal/dynamo/workers/bench/other',
+      'CPU s: temporal/dynamo/objects/workers/bench/other',
       [
         r.cpuSeconds.temporal,
         r.cpuSeconds.dynamo,
+        r.cpuSeconds.objects,
         r.cpuSeconds.workers,
         r.cpuSeconds.bench,
         r.cpuSeconds.otherProcesses,

@@ -11,7 +11,8 @@ import { requestsNeeded } from '../../src/sim/expected.js';
 import type { MutationReport, VendorSimulator } from '../../src/sim/index.js';
 import type { DynamoClients, TableNames } from '../../src/store/index.js';
 import { CLK_TCK, cpuSeconds, hostCpu, procStatusKb } from '../lib/proc.js';
-import type { DynamoLocal, TemporalDevServer } from '../stack.js';
+import type { Landing } from '../../src/landing/index.js';
+import type { DynamoLocal, ObjectServer, TemporalDevServer } from '../stack.js';
 import {
   changedItems,
   countByTable,
@@ -37,6 +38,14 @@ export interface RunContext {
   clients: DynamoClients;
   names: TableNames;
   branchNames: string[];
+  /** The landing zone and its server; null with --no-landing. */
+  landing: { zone: Landing; server: ObjectServer } | null;
+}
+
+/** Objects and bytes in the landing zone now. */
+async function landedTotals(zone: Landing): Promise<{ objects: number; bytes: number }> {
+  const keys = await zone.keys('raw/');
+  return { objects: keys.length, bytes: keys.reduce((sum, k) => sum + k.size, 0) };
 }
 
 /**
@@ -48,7 +57,7 @@ export async function measureRun(
   kind: RunKind,
   before: Map<string, string>,
 ): Promise<{ result: RunResult; expected: Map<string, string> }> {
-  const { cfg, sim, temporal, dynamo, workers, client, queues, clients, names, branchNames } = ctx;
+  const { cfg, sim, temporal, dynamo, workers, client, queues, clients, names, branchNames, landing } = ctx;
   let mutation: MutationReport | undefined;
   let counts: ReturnType<typeof mutationCounts> | undefined;
   let changedFromReport: number | undefined;
@@ -78,8 +87,10 @@ export async function measureRun(
   const cpuBefore = {
     temporal: cpuSeconds(temporal.child.pid),
     dynamo: cpuSeconds(dynamo.child.pid),
+    objects: landing ? cpuSeconds(landing.server.child.pid) : null,
     bench: process.cpuUsage(),
   };
+  const landedBefore = landing ? await landedTotals(landing.zone) : null;
   sim.resetCounters();
   const workflowId = `bench-${kind}-${Date.now()}`;
   const startedAt = new Date();
@@ -127,8 +138,10 @@ export async function measureRun(
   const cpuAfter = {
     temporal: cpuSeconds(temporal.child.pid),
     dynamo: cpuSeconds(dynamo.child.pid),
+    objects: landing ? cpuSeconds(landing.server.child.pid) : null,
     bench: process.cpuUsage(cpuBefore.bench),
   };
+  const landedAfter = landing ? await landedTotals(landing.zone) : null;
   let store = emptyStats();
   let workerCpu = 0;
   const workerRows = statsAfter.map((after, i) => {
@@ -209,6 +222,13 @@ export async function measureRun(
     },
     workers: workerRows,
     workerRssEvery15s: rssTimeline,
+    landed:
+      landedAfter && landedBefore
+        ? {
+            objects: landedAfter.objects - landedBefore.objects,
+            bytes: landedAfter.bytes - landedBefore.bytes,
+          }
+        : null,
     cpuSeconds: {
       temporal:
         cpuAfter.temporal !== null && cpuBefore.temporal !== null
@@ -216,6 +236,8 @@ export async function measureRun(
           : null,
       dynamo:
         cpuAfter.dynamo !== null && cpuBefore.dynamo !== null ? cpuAfter.dynamo - cpuBefore.dynamo : null,
+      objects:
+        cpuAfter.objects !== null && cpuBefore.objects !== null ? cpuAfter.objects - cpuBefore.objects : null,
       bench: (cpuAfter.bench.user + cpuAfter.bench.system) / 1e6,
       workers: workerCpu,
       otherProcesses: null,

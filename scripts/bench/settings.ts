@@ -53,6 +53,8 @@ Pipeline
                           override the workflow defaults (4 and 16)
 Experiments
   --plain-payloads        no payload encryption (by default payloads are encrypted as in npm start)
+  --no-landing            workers run with LANDING=off (by default every answer lands in the
+                          local object server, as in npm start): the cost of landing, by difference
   --quota-headroom P      VENDOR_QUOTA_HEADROOM_PERCENT of the workers (default 10): the task
                           queue dispatches at quota x (1 - P/100); the bound stays R/quota
   --worker-node-options=S NODE_OPTIONS of the worker processes (note the "="; the benchmark's own
@@ -92,6 +94,8 @@ export interface Settings {
   scale: boolean;
   /** Payloads unencrypted (the main job encrypts them with a generated key; so does the benchmark by default). */
   plainPayloads: boolean;
+  /** Workers run with LANDING=off (the landing zone's cost is the difference to a default run). */
+  noLanding: boolean;
   /** VENDOR_QUOTA_HEADROOM_PERCENT of the workers when it differs from the default. */
   quotaHeadroom: number | undefined;
   /** NODE_OPTIONS of the worker processes (e.g. --max-old-space-size=256). */
@@ -119,6 +123,7 @@ export function parseSettings(argv: string[]): Settings | 'help' {
       runs: { type: 'string' },
       scale: { type: 'boolean' },
       'plain-payloads': { type: 'boolean' },
+      'no-landing': { type: 'boolean' },
       'worker-node-options': { type: 'string' },
       'quota-headroom': { type: 'string' },
       'temporal-dynamic-config': { type: 'string', multiple: true },
@@ -166,6 +171,7 @@ export function parseSettings(argv: string[]): Settings | 'help' {
     runs: RUN_KINDS.filter((k) => runs.includes(k)),
     scale,
     plainPayloads: values['plain-payloads'] ?? false,
+    noLanding: values['no-landing'] ?? false,
     workerNodeOptions: values['worker-node-options'],
     quotaHeadroom:
       values['quota-headroom'] === undefined
@@ -187,6 +193,7 @@ export function isDefault(s: Settings): boolean {
     s.salespersonConcurrency === undefined &&
     s.workerNodeOptions === undefined &&
     !s.plainPayloads &&
+    !s.noLanding &&
     s.quotaHeadroom === undefined &&
     s.temporalDynamicConfig.length === 0 &&
     s.branches === DEFAULTS.branches &&

@@ -13,8 +13,16 @@ import {
   VendorUnavailableError,
 } from '../shared/errors.js';
 import { emptyTableCounts, type Counts, type TableCounts } from '../shared/summary.js';
-import type { SetAside, Store, UpsertResult, WriteContext } from '../store/index.js';
-import { type VendorClient, type VendorPage } from '../vendor-api/client.js';
+import { type Landing, type LandedRun, NotLandedError } from '../landing/index.js';
+import type { SetAside, Store, UpsertOptions, UpsertResult, WriteContext } from '../store/index.js';
+import {
+  type VendorAnswer,
+  type VendorClient,
+  type VendorPage,
+  type VendorRequest,
+  describeRequest,
+  vendorRequests,
+} from '../vendor-api/client.js';
 import {
   type EmployeeRecord,
   formatVendorTimestamp,
@@ -29,6 +37,21 @@ export interface ActivityDeps {
   store: Store;
   /** Page size asked of the vendor for every list. */
   pageSize: number;
+  /** The raw landing zone; null when LANDING=off (then nothing lands and nothing can be replayed). */
+  landing: Landing | null;
+  /** Record validation (tests of a replay after a rule was loosened pass another). */
+  validate?: typeof validateRecords;
+}
+
+/**
+ * Where an activity's answers come from and go: a live run asks the vendor and lands each
+ * answer under `run` before reading it; a replay reads the newest answer landed under `run`
+ * and asks nobody. `dryRun` (replays only) counts what would change and writes nothing.
+ */
+export interface RunLanding {
+  run: LandedRun;
+  replay?: boolean;
+  dryRun?: boolean;
 }
 
 /** A branch as the workflows know it: key and name only. Ids are decimal digits (they may exceed 2^53). */
@@ -38,6 +61,7 @@ export interface BranchRef {
 }
 
 export interface LookupBranchInput {
+  landing: RunLanding;
   name: string;
 }
 export interface LookupBranchOutput {
@@ -47,6 +71,7 @@ export interface LookupBranchOutput {
 }
 
 export interface ListBranchesPageInput {
+  landing: RunLanding;
   pageToken: string | null;
 }
 export interface ListBranchesPageOutput {
@@ -56,6 +81,7 @@ export interface ListBranchesPageOutput {
 }
 
 export interface SyncEmployeesPageInput {
+  landing: RunLanding;
   branchId: string;
   pageToken: string | null;
 }
@@ -73,6 +99,7 @@ export interface SyncWindow {
 }
 
 export interface SyncSalesPageInput {
+  landing: RunLanding;
   employeeId: string;
   branchId: string;
   /** Null: every sale (full resync). */
@@ -181,37 +208,100 @@ function writeContext(): WriteContext {
 
 /** Builds the activities around their dependencies (the worker builds them once). */
 export function createActivities(deps: ActivityDeps) {
-  const { vendor, store, pageSize } = deps;
+  const { vendor, store, pageSize, landing } = deps;
+  const validate = deps.validate ?? validateRecords;
 
-  /** One vendor request; a bad body is set aside (so it can be inspected) before the attempt fails. */
-  async function fetchPage(ctx: WriteContext, request: () => Promise<VendorPage>): Promise<VendorPage>;
+  /**
+   * The answer to `req`: a live run asks the vendor and lands the answer before anything reads
+   * it (land first, then write: a store that is down fails the attempt, which is retried); a
+   * replay reads the newest answer landed for `req`.
+   */
+  async function answerTo(
+    req: VendorRequest,
+    mode: RunLanding,
+    window: SyncWindow | null,
+  ): Promise<{ answer: VendorAnswer; landed: string | null }> {
+    if (mode.replay) {
+      if (!landing) throw replayFailure('a replay reads the landing zone: set LANDING_BUCKET on the workers');
+      const found = await landing.latest(req, mode.run, attemptSignal()).catch((err: unknown) => {
+        throw err instanceof NotLandedError ? replayFailure(err.message) : err;
+      });
+      if (!found)
+        throw replayFailure(
+          `no answer to ${describeRequest(req)} landed for run ${mode.run.workflowId} (${mode.run.scope}); replay only follows what that run fetched`,
+        );
+      return { answer: found, landed: found.key };
+    }
+    let answer: VendorAnswer;
+    try {
+      answer = await vendor.fetch(req);
+    } catch (err) {
+      throw toFailure(err);
+    }
+    if (!landing) return { answer, landed: null };
+    const info = Context.current().info;
+    const wf = info.workflowExecution ?? { workflowId: 'standalone-activity', runId: 'none' };
+    try {
+      const { key } = await landing.land(
+        answer,
+        mode.run,
+        window,
+        { workflowId: wf.workflowId, runId: wf.runId, activityId: info.activityId, attempt: info.attempt },
+        attemptSignal(),
+      );
+      return { answer, landed: key };
+    } catch (err) {
+      throw ApplicationFailure.create({
+        type: 'LandingFailed',
+        message: `the landing zone did not take the answer to ${describeRequest(req)} (${(err as Error).name}: ${(err as Error).message}); nothing of it was stored, the attempt is retried`,
+      });
+    }
+  }
+
+  /** One page: its answer (asked or landed), read; a bad body is set aside (naming the landed object) before the attempt fails. */
+  async function fetchPage(
+    ctx: WriteContext,
+    req: VendorRequest,
+    mode: RunLanding,
+    window?: SyncWindow | null,
+  ): Promise<Fetched>;
   /** The same, answering null when the vendor says 404 (the id is gone). */
   async function fetchPage(
     ctx: WriteContext,
-    request: () => Promise<VendorPage>,
+    req: VendorRequest,
+    mode: RunLanding,
+    window: SyncWindow | null,
     notFound: 'null',
-  ): Promise<VendorPage | null>;
+  ): Promise<Fetched | null>;
   async function fetchPage(
     ctx: WriteContext,
-    request: () => Promise<VendorPage>,
+    req: VendorRequest,
+    mode: RunLanding,
+    window: SyncWindow | null = null,
     notFound?: 'null',
-  ): Promise<VendorPage | null> {
+  ): Promise<Fetched | null> {
+    const { answer, landed } = await answerTo(req, mode, window);
     try {
-      return await request();
+      return { ...vendor.read(answer), landed };
     } catch (err) {
       if (notFound && err instanceof VendorHttpError && err.status === 404) return null;
       if (err instanceof VendorBadBodyError) {
         await store.quarantine(
-          [{ kind: 'body', reason: err.message, raw: err.body, request: err.request }],
+          [{ kind: 'body', reason: err.message, raw: err.body, request: err.request, landed }],
           ctx,
+          options(mode),
         );
       }
-      throw toFailure(err);
+      // A replay reads the same answer every time: asking again cannot help.
+      throw mode.replay ? replayFailure(toFailure(err).message) : toFailure(err);
     }
   }
 
   /** Options of every store call of this attempt: it stops writing once Temporal gives the attempt up. */
-  const signal = () => ({ signal: attemptSignal() });
+  const options = (mode: RunLanding): UpsertOptions => ({
+    signal: attemptSignal(),
+    dryRun: mode.dryRun === true,
+  });
 
   /** The records of `records` the store did not refuse. */
   const storedOnly = <R>(records: R[], written: UpsertResult): R[] =>
@@ -220,11 +310,12 @@ export function createActivities(deps: ActivityDeps) {
   /** Sets aside what validation and the store refused; returns the page's counts for one table. */
   async function countsOf(
     kind: SetAside['kind'],
-    request: string,
+    page: Fetched,
     bad: SetAside[],
     fetched: number,
     written: UpsertResult,
     ctx: WriteContext,
+    mode: RunLanding,
   ): Promise<TableCounts> {
     const setAside = [
       ...bad,
@@ -232,25 +323,50 @@ export function createActivities(deps: ActivityDeps) {
         kind,
         reason: `cannot be stored as sent: ${r.reason}`,
         raw: r.source,
-        request,
+        request: page.request,
       })),
-    ];
-    if (setAside.length) await store.quarantine(setAside, ctx, signal());
+    ].map((e) => ({ ...e, landed: page.landed }));
+    if (setAside.length) await store.quarantine(setAside, ctx, options(mode));
     const { inserted, updated, unchanged } = written;
     return { ...emptyTableCounts(), fetched, setAside: setAside.length, inserted, updated, unchanged };
   }
 
   return {
+    /**
+     * The branches a landed run asked for (replay without --branches): the names of its
+     * `/branches?branch=NAME` answers, or `all` when it listed every branch.
+     */
+    landedBranches: (input: { run: LandedRun }): Promise<{ all: boolean; names: string[] }> =>
+      alive(async () => {
+        if (!landing)
+          throw replayFailure('a replay reads the landing zone: set LANDING_BUCKET on the workers');
+        const requests = await landing.requestsOf('/branches', input.run, attemptSignal());
+        if (requests.length === 0)
+          throw replayFailure(
+            `nothing landed for run ${input.run.workflowId} (${input.run.scope}): check the workflow ID and the window, or LANDING_BUCKET/LANDING_PREFIX`,
+          );
+        const names = requests.map((r) => r.params.branch).filter((n): n is string => n !== undefined);
+        return { all: names.length < requests.length, names: [...new Set(names)].sort() };
+      }),
+
     /** `/branches?branch=NAME`, then upserts the branch. */
     lookupBranch: (input: LookupBranchInput): Promise<LookupBranchOutput> =>
       alive(async () => {
         const ctx = writeContext();
-        const page = await fetchPage(ctx, () => vendor.branchByName(input.name));
-        const { good, bad } = validateRecords('branch', page.records, page.request);
+        const page = await fetchPage(ctx, vendorRequests.branchByName(input.name), input.landing);
+        const { good, bad } = validate('branch', page.records, page.request);
         // The API filters by name; keep only exact matches in case a server does not.
         const matches = good.filter((b) => b.branch_name === input.name);
-        const written = await store.upsertBranches(matches, ctx, signal());
-        const branches = await countsOf('branch', page.request, bad, page.records.length, written, ctx);
+        const written = await store.upsertBranches(matches, ctx, options(input.landing));
+        const branches = await countsOf(
+          'branch',
+          page,
+          bad,
+          page.records.length,
+          written,
+          ctx,
+          input.landing,
+        );
         const [stored] = storedOnly(matches, written);
         return {
           branch: stored ? { id: idKey(stored.id), name: stored.branch_name } : null,
@@ -262,10 +378,19 @@ export function createActivities(deps: ActivityDeps) {
     listBranchesPage: (input: ListBranchesPageInput): Promise<ListBranchesPageOutput> =>
       alive(async () => {
         const ctx = writeContext();
-        const page = await fetchPage(ctx, () => vendor.allBranches({ pageSize, pageToken: input.pageToken }));
-        const { good, bad } = validateRecords('branch', page.records, page.request);
-        const written = await store.upsertBranches(good, ctx, signal());
-        const branches = await countsOf('branch', page.request, bad, page.records.length, written, ctx);
+        const req = vendorRequests.allBranches({ pageSize, pageToken: input.pageToken });
+        const page = await fetchPage(ctx, req, input.landing);
+        const { good, bad } = validate('branch', page.records, page.request);
+        const written = await store.upsertBranches(good, ctx, options(input.landing));
+        const branches = await countsOf(
+          'branch',
+          page,
+          bad,
+          page.records.length,
+          written,
+          ctx,
+          input.landing,
+        );
         return {
           branches: storedOnly(good, written).map((b) => ({ id: idKey(b.id), name: b.branch_name })),
           nextPageToken: page.nextPageToken,
@@ -277,20 +402,25 @@ export function createActivities(deps: ActivityDeps) {
     syncEmployeesPage: (input: SyncEmployeesPageInput): Promise<SyncEmployeesPageOutput> =>
       alive(async () => {
         const ctx = writeContext();
-        const page = await fetchPage(ctx, () =>
-          vendor.employees(input.branchId, { pageSize, pageToken: input.pageToken }),
-        );
-        const { good, bad } = validateRecords('employee', page.records, page.request);
+        const req = vendorRequests.employees(input.branchId, { pageSize, pageToken: input.pageToken });
+        const page = await fetchPage(ctx, req, input.landing);
+        const { good, bad } = validate('employee', page.records, page.request);
         const salespersons: EmployeeRecord[] = good.filter((e) => e.occupation === 'salesperson');
-        const written = await store.upsertSalespersons(salespersons, input.branchId, ctx, signal());
+        const written = await store.upsertSalespersons(
+          salespersons,
+          input.branchId,
+          ctx,
+          options(input.landing),
+        );
         // Only salespersons are synced: other employees count neither as fetched nor as unchanged.
         const counts = await countsOf(
           'employee',
-          page.request,
+          page,
           bad,
           salespersons.length + bad.length,
           written,
           ctx,
+          input.landing,
         );
         return {
           // A salesperson whose item could not be stored is still synced further: its sales are good records.
@@ -310,20 +440,31 @@ export function createActivities(deps: ActivityDeps) {
               to: formatVendorTimestamp(Date.parse(input.window.to)),
             }
           : null;
-        const page = await fetchPage(
-          ctx,
-          () => vendor.sales(input.employeeId, window, { pageSize, pageToken: input.pageToken }),
-          'null',
-        );
+        const req = vendorRequests.sales(input.employeeId, window, { pageSize, pageToken: input.pageToken });
+        const page = await fetchPage(ctx, req, input.landing, input.window, 'null');
         if (!page) return { nextPageToken: null, counts: {}, vanished: true };
         // A server may ignore from/to: drop what is outside the window before judging it.
         const records = window ? inWindowOnly(page.records, window) : page.records;
-        const { good, bad } = validateRecords('sale', records, page.request);
-        const written = await store.upsertSales(good, input.employeeId, input.branchId, ctx, signal());
-        const sales = await countsOf('sale', page.request, bad, records.length, written, ctx);
+        const { good, bad } = validate('sale', records, page.request);
+        const written = await store.upsertSales(
+          good,
+          input.employeeId,
+          input.branchId,
+          ctx,
+          options(input.landing),
+        );
+        const sales = await countsOf('sale', page, bad, records.length, written, ctx, input.landing);
         return { nextPageToken: page.nextPageToken, counts: { sales } };
       }),
   };
+}
+
+/** A page read from an answer, with the landed object it came from (null when LANDING=off). */
+type Fetched = VendorPage & { landed: string | null };
+
+/** A replay's failure: the landed answers are what they are, so it is never retried. */
+function replayFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'ReplayFailed', message, nonRetryable: true });
 }
 
 /** The activities' type, for `proxyActivities<Activities>()` in workflows (type-only import). */

@@ -21,6 +21,7 @@ import { temporalConnectionOptions } from '../shared/temporal-options.js';
 import { taskQueues } from '../shared/task-queues.js';
 import { createDynamoClients, ensureTables, tableNames } from '../store/index.js';
 import { type Command, UsageError, branchesOption, intOption, isoOption, syncInput } from './options.js';
+import { startReplay } from './replay.js';
 
 /** The client's settings: the codec (required unless PAYLOAD_ENCRYPTION=off) and Temporal's address. */
 function clientSettings(): ClientSettings & { temporal: ReturnType<typeof loadTemporalConfig> } {
@@ -172,6 +173,42 @@ const commands: Record<string, Command> = {
       const input = syncInput(v);
       const handle = await startRun(await connect(), queues(), input);
       console.log(`started ${handle.workflowId}`);
+      if (v.detach) return 0;
+      return followAndReport(handle);
+    },
+  },
+  replay: {
+    usage: 'replay (--run WORKFLOW_ID | --window-end ISO) [--branches LIST] [--dry-run] [--detach]',
+    help: 'Replays a past run from the answers it landed (the raw landing zone): validation, change detection and upserts as a run does them, with zero vendor requests. Use it after a validation rule was fixed, or to refill restored or recreated tables. Exit code as for run.',
+    options: {
+      run: { type: 'string', help: 'workflow ID of the run to replay (see `list`)' },
+      'window-end': {
+        type: 'string',
+        help: 'or: the window end of the run to replay (the newest run over that window)',
+      },
+      branches: { type: 'string', help: 'only these branches (default: every branch the run synced)' },
+      'dry-run': {
+        type: 'boolean',
+        help: 'write nothing; the summary counts what the replay would insert and update',
+      },
+      detach: { type: 'boolean', help: 'start it and return at once, printing its workflow ID' },
+    },
+    async run(v) {
+      const run = typeof v.run === 'string' ? v.run.trim() : undefined;
+      const hasEnd = v['window-end'] !== undefined;
+      if (Boolean(run) === hasEnd)
+        throw new UsageError('replay needs exactly one of --run WORKFLOW_ID and --window-end ISO.');
+      const branches =
+        typeof v.branches === 'string' ? syncInput({ branches: v.branches }).branches : undefined;
+      const { handle, source } = await startReplay(await connect(), queues(), {
+        run,
+        windowEnd: hasEnd ? isoOption(v, 'window-end') : undefined,
+        branches: Array.isArray(branches) ? branches : undefined,
+        dryRun: v['dry-run'] === true,
+      });
+      console.log(
+        `started ${handle.workflowId} (replay of ${source}${v['dry-run'] ? ', dry run: nothing is written' : ''})`,
+      );
       if (v.detach) return 0;
       return followAndReport(handle);
     },

@@ -66,7 +66,7 @@ export function prometheusExporter(bindAddress: string): MetricsExporterConfig {
 }
 
 /** One vendor HTTP request as the client saw it. `status` is null when no answer came. */
-export interface VendorRequest {
+export interface VendorRequestOutcome {
   path: string;
   status: number | null;
   seconds: number;
@@ -86,7 +86,7 @@ function activityAttempt(): number {
  * path, and whether a retry made it. Every request is counted, on every attempt: these are
  * requests, not pages (a page the run counts once may have taken several requests).
  */
-export function vendorRequestMetrics(meter: MetricMeter): (r: VendorRequest) => void {
+export function vendorRequestMetrics(meter: MetricMeter): (r: VendorRequestOutcome) => void {
   const requests = meter.createCounter(VENDOR.requests.name, undefined, VENDOR.requests.help);
   const retries = meter.createCounter(VENDOR.retries.name, undefined, VENDOR.retries.help);
   const duration = meter.createHistogram(VENDOR.duration.name, 'float', undefined, VENDOR.duration.help);

@@ -107,6 +107,23 @@ export interface Config {
   dynamo: DynamoConfig;
   sync: SyncDefaults;
   taskQueueSuffix: string;
+  /** Null when LANDING=off. */
+  landing: LandingConfig | null;
+}
+
+/** The raw landing zone (src/landing/): where every vendor answer is kept before it is used. */
+export interface LandingConfig {
+  /** LANDING_BUCKET. */
+  bucket: string;
+  /** LANDING_PREFIX: prepended to every key (empty, or ending in `/`). */
+  prefix: string;
+  /** S3_ENDPOINT: an S3-compatible server (path-style addressing); unset for Amazon S3. */
+  endpoint?: string;
+  region: string;
+  /** LANDING_RETENTION_DAYS: landed objects expire after this many days (a bucket lifecycle rule). */
+  retentionDays: number;
+  /** Explicit keys (the local stack's object server); unset: the AWS SDK's default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -372,6 +389,46 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       logLevel: loadLogLevel(e),
     },
     taskQueueSuffix: loadTaskQueueSuffix(e),
+    landing: loadLandingConfig(e),
+  };
+}
+
+/**
+ * LANDING_BUCKET, LANDING_PREFIX, S3_ENDPOINT, LANDING_RETENTION_DAYS. The landing zone is on
+ * unless LANDING=off: a worker without a bucket would use answers it could not replay.
+ */
+export function loadLandingConfig(e: Env = process.env): LandingConfig | null {
+  const mode = e.LANDING?.trim().toLowerCase() || 'on';
+  if (mode !== 'on' && mode !== 'off')
+    throw new ConfigError(`LANDING=${JSON.stringify(e.LANDING)} is not valid: expected on or off.`);
+  if (mode === 'off') return null;
+  const bucket = e.LANDING_BUCKET?.trim();
+  if (!bucket)
+    throw new ConfigError(
+      'LANDING_BUCKET is not set: every vendor answer is kept in an S3 bucket before it is used (the raw landing zone). Set LANDING_BUCKET (and S3_ENDPOINT for an S3-compatible server), or LANDING=off to sync without keeping answers (no replay).',
+    );
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new ConfigError(
+      `LANDING_BUCKET=${JSON.stringify(bucket)} is not a valid bucket name: 3 to 63 lowercase letters, digits, dots and hyphens.`,
+    );
+  const prefix = e.LANDING_PREFIX?.trim() ?? '';
+  if (prefix.startsWith('/') || (prefix && !prefix.endsWith('/')))
+    throw new ConfigError(
+      `LANDING_PREFIX=${JSON.stringify(prefix)} is not valid: expected a key prefix ending in / and not starting with / (for example sales-sync/).`,
+    );
+  const accessKeyId = e.S3_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = e.S3_SECRET_ACCESS_KEY?.trim();
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey))
+    throw new ConfigError(
+      'Set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (the AWS default chain).',
+    );
+  return {
+    bucket,
+    prefix,
+    endpoint: e.S3_ENDPOINT?.trim() ? url(e, 'S3_ENDPOINT') : undefined,
+    region: str(e, 'AWS_REGION', e.AWS_DEFAULT_REGION?.trim() || 'us-east-1'),
+    retentionDays: int(e, 'LANDING_RETENTION_DAYS', 90, 1, 36_500),
+    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
   };
 }
 
@@ -393,9 +450,9 @@ export function loadMetricsConfig(e: Env = process.env): MetricsConfig | null {
 /** The local stack (`npm start`): what it starts itself, on which ports, and the simulator's size. */
 export interface LocalStackConfig {
   /** Which parts run locally: each is local unless its production setting is given. */
-  local: { temporal: boolean; dynamo: boolean; vendor: boolean };
-  /** TEMPORAL_PORT, TEMPORAL_UI_PORT, DYNAMODB_LOCAL_PORT, SIM_PORT (0: a free port). */
-  ports: { temporal: number; ui: number; dynamo: number; sim: number };
+  local: { temporal: boolean; dynamo: boolean; vendor: boolean; objects: boolean };
+  /** TEMPORAL_PORT, TEMPORAL_UI_PORT, DYNAMODB_LOCAL_PORT, SIM_PORT (0: a free port), S3_LOCAL_PORT. */
+  ports: { temporal: number; ui: number; dynamo: number; sim: number; objects: number };
   /** The simulator npm start serves: VENDOR_QUOTA_RPS and SIM_*. */
   sim: {
     apiKey: string;
@@ -420,12 +477,15 @@ export function loadLocalStackConfig(e: Env = process.env): LocalStackConfig {
       dynamo:
         !e.DYNAMODB_ENDPOINT?.trim() && !e.AWS_ENDPOINT_URL_DYNAMODB?.trim() && e.USE_AWS_DYNAMODB !== 'true',
       vendor: !e.VENDOR_API_URL?.trim(),
+      // The landing zone is local unless a bucket is given (or it is off).
+      objects: !e.LANDING_BUCKET?.trim() && e.LANDING?.trim().toLowerCase() !== 'off',
     },
     ports: {
       temporal: port('TEMPORAL_PORT', 7233),
       ui: port('TEMPORAL_UI_PORT', 8233),
       dynamo: port('DYNAMODB_LOCAL_PORT', 8000),
       sim: port('SIM_PORT', 8080, 0),
+      objects: port('S3_LOCAL_PORT', 7070),
     },
     sim: {
       apiKey: e.VENDOR_API_KEY?.trim() || 'local-sim-key',

@@ -21,7 +21,14 @@ import {
 
 export { createDynamoClients, emptyStoreStats, type DynamoClients, type StoreStats } from './client.js';
 export { ensureTables, tableNames, TABLE_KEYS, type TableNames, type LogicalTable } from './tables.js';
-export { contentHash, stableStringify, HASH_ATTRIBUTE, type UpsertResult, type Rejected } from './upsert.js';
+export {
+  contentHash,
+  stableStringify,
+  HASH_ATTRIBUTE,
+  type UpsertOptions,
+  type UpsertResult,
+  type Rejected,
+} from './upsert.js';
 
 /** Which run wrote an item: kept on the item for tracing, never part of its content hash. */
 export interface WriteContext {
@@ -37,6 +44,8 @@ export interface SetAside {
   raw: unknown;
   /** Path and query of the vendor request (no secret). */
   request: string;
+  /** Key of the landed answer the record came from (the raw landing zone), when it landed. */
+  landed?: string | null;
 }
 
 /** Longest raw fragment stored in the quarantine table (DynamoDB items are capped at 400 KB). */
@@ -189,7 +198,12 @@ export class Store {
       byKey.set(hash, {
         key: { quarantine_id: `${e.kind}#${hash.slice(0, 32)}` },
         hash,
-        item: { ...content, request: wellFormedText(e.request), ...provenance(ctx) },
+        item: {
+          ...content,
+          request: wellFormedText(e.request),
+          ...(e.landed ? { landed_object: e.landed } : {}),
+          ...provenance(ctx),
+        },
       });
     }
     const items = [...byKey.values()];

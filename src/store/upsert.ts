@@ -73,6 +73,8 @@ export interface UpsertOptions {
    * only in the test that proves the fallback for causes the check does not foresee.
    */
   checkItems?: boolean;
+  /** Count what would be inserted and updated, write nothing (a replay's --dry-run). */
+  dryRun?: boolean;
 }
 
 const GET_BATCH = 100;
@@ -245,6 +247,13 @@ export async function upsertIfChanged(
         isNew,
       });
     }
+  }
+  if (options.dryRun) {
+    for (const c of changed) {
+      if (c.isNew) result.inserted++;
+      else result.updated++;
+    }
+    return result;
   }
   for (let i = 0; i < changed.length; i += WRITE_BATCH) {
     const chunk = changed.slice(i, i + WRITE_BATCH);

@@ -79,7 +79,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     // The vendor may answer with a record for this name that fails validation (set aside):
     // the branch exists but cannot be read this time. Ask again a few times, counting each
     // answer, before failing the branch; an unknown name is not a failure.
-    let found = await acts.lookupBranch({ name: input.name });
+    let found = await acts.lookupBranch({ landing: input.landing, name: input.name });
     out.pages++;
     addCounts(out.counts, found.counts);
     for (let attempt = 1; !found.branch && (found.counts.branches?.setAside ?? 0) > 0; attempt++) {
@@ -92,7 +92,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
         });
       }
       await sleep(`${5 * attempt}s`);
-      found = await acts.lookupBranch({ name: input.name });
+      found = await acts.lookupBranch({ landing: input.landing, name: input.name });
       out.pages++;
       addCounts(out.counts, found.counts);
     }
@@ -107,7 +107,11 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     const seen = new Set<string>();
     let token: string | null = null;
     for (;;) {
-      const page = await acts.syncEmployeesPage({ branchId: branch.id, pageToken: token });
+      const page = await acts.syncEmployeesPage({
+        landing: input.landing,
+        branchId: branch.id,
+        pageToken: token,
+      });
       out.pages++;
       addCounts(out.counts, page.counts);
       for (const id of page.salespersonIds) unique.add(id);
@@ -147,6 +151,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
           branchName: input.name,
           window: input.window,
           vendorTaskQueue: input.vendorTaskQueue,
+          landing: input.landing,
           historyBudget: input.historyBudget,
         },
       ] as [SalespersonSyncInput],

@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { SyncWindow } from '../activities/index.js';
+import type { RunLanding, SyncWindow } from '../activities/index.js';
 import type { NotifyActivities } from '../activities/notify.js';
 import { DEFAULT_BRANCHES } from '../shared/branches.js';
 import { branchWorkflowId, windowScope } from '../shared/ids.js';
@@ -73,7 +73,12 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   const resume = input.resume;
   const window = resume ? resume.window : resolveWindow(input);
   const info = workflowInfo();
-  const scope = resume?.scope ?? windowScope(window, info.startTime.toISOString());
+  // A replay's children take IDs of their own (`replay/...`): a live run of the same window may run beside it.
+  const scope =
+    resume?.scope ?? `${input.replay ? 'replay/' : ''}${windowScope(window, info.startTime.toISOString())}`;
+  const landing: RunLanding = input.replay
+    ? { run: input.replay.run, replay: true, dryRun: input.replay.dryRun === true }
+    : { run: { scope, workflowId: info.workflowId } };
   // Salesperson child IDs carry this run's ID (kept across continue-as-new). A reset run
   // (`temporal workflow reset`) takes its own, so it syncs again instead of finding the
   // original run's children and counting them as shared.
@@ -105,7 +110,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   setHandler(progressQuery, () => progress);
   if (useSearchAttributes) {
     upsertSearchAttributes([
-      { key: SYNC_KIND, value: 'run' },
+      { key: SYNC_KIND, value: input.replay ? 'replay' : 'run' },
       ...(window ? [{ key: SYNC_WINDOW_END, value: new Date(window.to) }] : []),
     ]);
   }
@@ -113,13 +118,22 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   let names: string[];
   if (resume) {
     names = resume.names;
+  } else if (input.replay && input.branches === undefined) {
+    // A replay syncs what the replayed run asked for.
+    const landed = await vendorActivities(vendorTaskQueue).landedBranches({ run: input.replay.run });
+    names = landed.all ? await listAllBranches() : landed.names;
   } else if (input.branches === 'all') {
+    names = await listAllBranches();
+  } else {
+    names = [...new Set(input.branches ?? DEFAULT_BRANCHES)];
+  }
+  async function listAllBranches(): Promise<string[]> {
     const acts = vendorActivities(vendorTaskQueue);
     const found = new Set<string>();
     const seen = new Set<string>();
     let token: string | null = null;
     for (;;) {
-      const page = await acts.listBranchesPage({ pageToken: token });
+      const page = await acts.listBranchesPage({ landing, pageToken: token });
       summary.pages++;
       addCounts(summary.counts, page.counts);
       for (const b of page.branches) found.add(b.name);
@@ -134,9 +148,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
       }
       seen.add(token);
     }
-    names = [...found];
-  } else {
-    names = [...new Set(input.branches ?? DEFAULT_BRANCHES)];
+    return [...found];
   }
   summary.branchesRequested = names.length;
   progress.branchesTotal = names.length;
@@ -164,6 +176,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
             window,
             scope,
             runId,
+            landing,
             historyBudget: input.historyBudget,
             salespersonConcurrency: input.salespersonConcurrency ?? 16,
             vendorTaskQueue,

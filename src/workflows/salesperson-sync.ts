@@ -25,6 +25,7 @@ export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Prom
   const list = `sales of salesperson ${input.employeeId}`;
   for (;;) {
     const page = await acts.syncSalesPage({
+      landing: input.landing,
       employeeId: input.employeeId,
       branchId: input.branchId,
       window: input.window,

@@ -2,7 +2,8 @@
  * Inputs, outputs and progress of the three workflows. Plain data only: keys, cursors
  * and counts, never vendor records.
  */
-import type { BranchRef, SyncWindow } from '../activities/index.js';
+import type { BranchRef, RunLanding, SyncWindow } from '../activities/index.js';
+import type { LandedRun } from '../landing/index.js';
 import type { Counts, PagingStop, SyncSummary } from '../shared/summary.js';
 
 export type { SyncSummary } from '../shared/summary.js';
@@ -29,6 +30,12 @@ export interface SalesSyncInput {
   searchAttributes?: boolean;
   /** Events after which each workflow of the run continues as new. Default HISTORY_BUDGET (tests lower it). */
   historyBudget?: number;
+  /**
+   * Replay: read the answers landed by the run `run` instead of asking the vendor (zero vendor
+   * requests), and validate and upsert them as a run would; `dryRun` writes nothing and counts
+   * what would change. The window must be that run's (the CLI's `replay` sets both).
+   */
+  replay?: { run: LandedRun; dryRun?: boolean };
   /** Carried across continue-as-new. */
   resume?: SalesSyncResume;
 }
@@ -52,6 +59,8 @@ export interface BranchSyncInput {
   scope: string;
   /** Run ID of the parent run (its own after a reset): salesperson children are unique per run (see salespersonWorkflowId). */
   runId: string;
+  /** Where answers land (or, in a replay, are read from). */
+  landing: RunLanding;
   salespersonConcurrency: number;
   vendorTaskQueue: string;
   searchAttributes: boolean;
@@ -95,6 +104,8 @@ export interface SalespersonSyncInput {
   branchName: string;
   window: SyncWindow | null;
   vendorTaskQueue: string;
+  /** Where answers land (or, in a replay, are read from). */
+  landing: RunLanding;
   historyBudget?: number;
   /** Carried across continue-as-new. */
   resume?: { pageToken: string | null; seenTokens: string[]; partial: SalespersonSyncOutput };

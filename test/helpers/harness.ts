@@ -4,18 +4,25 @@
  * gets fresh tables and task queues, so tests never see each other's data.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import {
+  LOCAL_S3_CREDENTIALS,
   freePort,
   startDynamoLocal,
+  startObjectServer,
   temporalCliPath,
   testServerPath,
   type DynamoLocal,
+  type ObjectServer,
 } from '../../scripts/stack.js';
-import { createActivities } from '../../src/activities/index.js';
+import { Landing, createS3Client, ensureLandingBucket } from '../../src/landing/index.js';
+import { type ActivityDeps, type RunLanding, createActivities } from '../../src/activities/index.js';
 import { type NotifyDeps, createNotifyActivities } from '../../src/activities/notify.js';
 import {
   CUSTOM_SEARCH_ATTRIBUTES,
@@ -34,6 +41,9 @@ import { salesSyncWorkflow } from '../../src/workflows/index.js';
 import type { SalesSyncInput } from '../../src/workflows/types.js';
 
 export const SIM_KEY = 'test-key-7f3a9c';
+
+/** Activity input of a live run, for tests that run activities alone. */
+export const LIVE: RunLanding = { run: { scope: '2026-01-01T00:00:00Z/1h', workflowId: 'wf-test' } };
 
 /** Starts Temporal's official time-skipping test server from the installed wrapper. */
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
@@ -90,6 +100,40 @@ export async function startDynamo(): Promise<DynamoLocal> {
   }
 }
 
+/** The object server (versitygw) on a free port, its buckets in a fresh temporary folder. */
+export async function startObjects(): Promise<ObjectServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sales-sync-objects-'));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const srv = await startObjectServer({ port: await freePort(), dataDir });
+      return {
+        ...srv,
+        stop: async () => {
+          await srv.stop();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      if (attempt >= 3 || !/is busy/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+/** A landing zone on a fresh bucket of `objects`, so tests never share objects. */
+export async function freshLanding(objects: ObjectServer): Promise<Landing> {
+  const cfg = {
+    bucket: `t${randomUUID().slice(0, 8)}`,
+    prefix: '',
+    endpoint: objects.endpoint,
+    region: 'us-east-1',
+    retentionDays: 30,
+    credentials: LOCAL_S3_CREDENTIALS,
+  };
+  const s3 = createS3Client(cfg);
+  await ensureLandingBucket(s3, cfg);
+  return new Landing(s3, cfg.bucket, cfg.prefix);
+}
+
 /** A store on fresh tables (a random name prefix) in DynamoDB Local, so tests never share data. */
 export async function freshStore(dynamo: DynamoLocal): Promise<Store> {
   const clients = createDynamoClients({
@@ -114,6 +158,8 @@ export class Pipeline {
     readonly quotaRps: number,
     /** Where the workers' vendor client points: the simulator, or another server of the contract. */
     readonly vendorUrl: string,
+    /** This pipeline's landing zone (a bucket of its own). */
+    readonly landing: Landing,
   ) {
     this.store = store;
     this.queues = taskQueues(`-${randomUUID().slice(0, 8)}`);
@@ -123,6 +169,7 @@ export class Pipeline {
   static async create(
     env: TestWorkflowEnvironment,
     dynamo: DynamoLocal,
+    objects: ObjectServer,
     sim: Partial<SimOptions> = {},
     opts: PipelineOptions = {},
   ): Promise<Pipeline> {
@@ -133,6 +180,7 @@ export class Pipeline {
       await freshStore(dynamo),
       opts.quotaRps ?? 1000,
       opts.vendorUrl ?? simulator.url,
+      await freshLanding(objects),
     );
   }
 
@@ -142,8 +190,18 @@ export class Pipeline {
   }
 
   /** Creates this test's workers (workflows + vendor activities). */
-  async workers(pageSize = 50, notify: Partial<NotifyDeps> = {}): Promise<Worker[]> {
-    const activities = createActivities({ vendor: this.vendor(), store: this.store, pageSize });
+  async workers(
+    pageSize = 50,
+    notify: Partial<NotifyDeps> = {},
+    deps: Partial<ActivityDeps> = {},
+  ): Promise<Worker[]> {
+    const activities = createActivities({
+      vendor: this.vendor(),
+      store: this.store,
+      pageSize,
+      landing: this.landing,
+      ...deps,
+    });
     const workflowActivities = createNotifyActivities({ setAsideThreshold: 10, ...notify });
     return createWorkers({
       connection: this.env.nativeConnection,
@@ -178,8 +236,13 @@ export class Pipeline {
   }
 
   /** Runs `fn` while this test's workers poll, then shuts them down. */
-  async withWorkers<T>(fn: () => Promise<T>, pageSize = 50, notify: Partial<NotifyDeps> = {}): Promise<T> {
-    const [first, ...rest] = await this.workers(pageSize, notify);
+  async withWorkers<T>(
+    fn: () => Promise<T>,
+    pageSize = 50,
+    notify: Partial<NotifyDeps> = {},
+    deps: Partial<ActivityDeps> = {},
+  ): Promise<T> {
+    const [first, ...rest] = await this.workers(pageSize, notify, deps);
     if (!first) throw new Error('no workers');
     const others = rest.map((w) => w.run());
     try {
@@ -193,6 +256,7 @@ export class Pipeline {
   async stop(): Promise<void> {
     await this.sim.stop();
     this.store.clients.raw.destroy();
+    this.landing.s3.destroy();
   }
 }
 
@@ -212,6 +276,7 @@ export interface PipelineOptions {
 export interface Stack {
   readonly env: TestWorkflowEnvironment;
   readonly dynamo: DynamoLocal;
+  readonly objects: ObjectServer;
   /** A fresh pipeline (simulator, tables, queues) on this stack, stopped after the suite. */
   readonly pipeline: (sim?: Partial<SimOptions>, opts?: PipelineOptions) => Promise<Pipeline>;
 }
@@ -226,17 +291,20 @@ export function useStack(
 ): Stack {
   let env: TestWorkflowEnvironment | undefined;
   let dynamo: DynamoLocal | undefined;
+  let objects: ObjectServer | undefined;
   const pipelines: Pipeline[] = [];
   before(async () => {
-    [env, dynamo] = await Promise.all([
+    [env, dynamo, objects] = await Promise.all([
       temporal === 'time-skipping' ? startTimeSkipping() : startDevServer(),
       startDynamo(),
+      startObjects(),
     ]);
   });
   after(async () => {
     await Promise.all(pipelines.map((p) => p.stop()));
     await env?.teardown();
     await dynamo?.stop();
+    await objects?.stop();
   });
   const stack: Stack = {
     get env() {
@@ -247,8 +315,18 @@ export function useStack(
       if (!dynamo) throw new Error('the stack is not started: use it inside tests or hooks');
       return dynamo;
     },
+    get objects() {
+      if (!objects) throw new Error('the stack is not started: use it inside tests or hooks');
+      return objects;
+    },
     pipeline: async (sim = {}, opts = {}) => {
-      const p = await Pipeline.create(stack.env, stack.dynamo, { ...simDefaults, ...sim }, opts);
+      const p = await Pipeline.create(
+        stack.env,
+        stack.dynamo,
+        stack.objects,
+        { ...simDefaults, ...sim },
+        opts,
+      );
       pipelines.push(p);
       return p;
     },

@@ -82,6 +82,11 @@ export interface WorkerEnv {
   DYNAMODB_ENDPOINT: string;
   TABLE_PREFIX: string;
   TASK_QUEUE_SUFFIX: string;
+  /** The landing zone: a bucket on the test's object server. */
+  LANDING_BUCKET: string;
+  S3_ENDPOINT: string;
+  S3_ACCESS_KEY_ID: string;
+  S3_SECRET_ACCESS_KEY: string;
   TABLE_SUFFIX?: string;
   VENDOR_TIMEOUT_MS?: string;
 }
