@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -27,7 +28,7 @@ const README_RUN_ID = 'sales-sync-hourly-2026-11-21T05:00:00Z';
 /** The environment of a user's shell: none of the project's settings. */
 function userEnv(extra: Record<string, string>): Record<string, string> {
   const drop =
-    /^(PAYLOAD_|TEMPORAL_|CODEC_|SYNC_|VENDOR_|DYNAMODB_|SIM_|NOTIFY_|FOLLOW_UP|TASK_QUEUE|TABLE_|DATA_DIR|USE_AWS|AWS_ENDPOINT)/;
+    /^(PAYLOAD_|TEMPORAL_|CODEC_|SYNC_|VENDOR_|DYNAMODB_|SIM_|NOTIFY_|FOLLOW_UP|TASK_QUEUE|TABLE_|DATA_DIR|USE_AWS|AWS_ENDPOINT|LANDING|S3_)/;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !drop.test(k)) env[k] = v;
   return { ...env, ...extra };
@@ -90,6 +91,7 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
       DYNAMODB_LOCAL_PORT: await freePort(),
       SIM_PORT: await freePort(),
       CODEC_SERVER_PORT: await freePort(),
+      S3_LOCAL_PORT: await freePort(),
       METRICS_PORT: await freePort(),
     };
     child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
@@ -153,6 +155,40 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
     assert.equal(input.length, 1);
     assert.equal(encodingOf(input[0] as Payload), 'binary/encrypted');
+  });
+
+  it("the landed answers are where the README says (found with its find command, no key inside), and the CLI's replay --dry-run of the first run changes nothing and asks the vendor nothing", async () => {
+    const shown = /^landed answers\s+find (\S+) -name '\*\.json\.gz'/m.exec(output)?.[1];
+    assert.equal(shown, join(dataDir, 'objects', 'sales-sync-landing', 'raw'), output);
+    const found = await run('find', [shown, '-name', '*.json.gz'], cliEnv());
+    const files = found.out.split('\n').filter(Boolean);
+    // One object per answer: one per page the run fetched, and one more per retried attempt.
+    const pages = Number(/^summary\s+13\/13 branches, \d+ salespersons, (\d+) pages/m.exec(output)?.[1]);
+    const digests = new Set(files.map((f) => f.slice(f.lastIndexOf('/') + 1).split('-')[0]));
+    assert.ok(
+      pages > 0 && digests.size === pages && files.length >= pages,
+      `${pages} pages, ${files.length} objects`,
+    );
+    for (const f of files) {
+      const doc = JSON.parse(gunzipSync(readFileSync(f)).toString('utf8')) as {
+        status: number;
+        run: { workflowId: string };
+      };
+      assert.equal(doc.status, 200);
+      assert.equal(doc.run.workflowId, firstRun);
+      assert.ok(
+        !gunzipSync(readFileSync(f)).toString('utf8').includes('local-sim-key'),
+        `${f} holds no API key`,
+      );
+    }
+    const dry = await cli(['replay', '--run', firstRun, '--dry-run'], cliEnv());
+    assert.equal(dry.code, 0, dry.out + dry.err);
+    assert.match(dry.out, /dry run: nothing is written/);
+    assert.match(dry.out, /sales: (\d+) fetched, 0 new, 0 updated, \1 unchanged, 0 set aside/);
+    const after = (await run('find', [shown, '-name', '*.json.gz'], cliEnv())).out
+      .split('\n')
+      .filter(Boolean);
+    assert.equal(after.length, files.length, 'a replay lands nothing');
   });
 
   it('every Temporal CLI example of the Operations page (docs/operations.md) runs as written and prints decoded payloads', async () => {

@@ -81,6 +81,7 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
       TEMPORAL_PORT: await freePort(),
       TEMPORAL_UI_PORT: await freePort(),
       DYNAMODB_LOCAL_PORT: await freePort(),
+      S3_LOCAL_PORT: await freePort(),
       METRICS_PORT: await freePort(),
     };
     child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
