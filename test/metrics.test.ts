@@ -353,4 +353,29 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
       'the slow-run bound is a bucket of the run duration histogram',
     );
   });
+  it("a replay of the run (the CLI's replay --dry-run) asks the vendor nothing and counts no run", async () => {
+    const firstRun = /^first run\s+(\S+)/m.exec(output)?.[1] ?? '';
+    const replay = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+      const cli = spawn('npm', ['run', '-s', 'cli', '--', 'replay', '--run', firstRun, '--dry-run'], {
+        cwd: ROOT,
+        env: cleanEnv({ DATA_DIR: dataDir, PAYLOAD_ENCRYPTION: 'off' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      cli.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      cli.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      cli.once('error', reject);
+      cli.once('exit', (code) => resolve({ code, text }));
+    });
+    assert.equal(replay.code, 0, replay.text);
+    assert.match(replay.text, /dry run: nothing is written/);
+    const after = await scrape(metricsUrl);
+    for (const name of [
+      requests,
+      exportedName(RUN.runs),
+      exportedName(RUN.items),
+      `${RUN.duration.name}_count`,
+    ])
+      assert.equal(total(after, name), total(final, name), name);
+  });
 });

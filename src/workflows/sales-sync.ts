@@ -261,7 +261,8 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     }
   }
 
-  recordRun(summary, failed);
+  // A replay asks the vendor nothing: its success says nothing of the data's freshness.
+  if (!input.replay) recordRun(summary, failed);
   if (failed) {
     throw ApplicationFailure.create({
       type: 'SyncRunFailed',
