@@ -8,6 +8,8 @@ import { once } from 'node:events';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startObjectServer } from '../scripts/stack.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { type LookupBranchOutput, createActivities } from '../src/activities/index.js';
 import { startReplay } from '../src/cli/replay.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import type { SyncSummary } from '../src/shared/summary.js';
@@ -100,6 +102,23 @@ describe('replay from the landing zone (time-skipping server, versitygw, DynamoD
     assert.equal(summary.counts.sales.unchanged, 1);
     const stored = (await p.store.scanAll('sales')).find((s) => String(s.sale_id) === '2');
     assert.equal(stored?.amount, '12.50');
+  });
+});
+
+describe('landing zone across an upgrade (MockActivityEnvironment, versitygw, DynamoDB Local)', function () {
+  this.timeout(60_000);
+  const stack = useStack('time-skipping');
+
+  it('an activity of a workflow started before the landing zone existed (no landing in its input) still lands its answer, under its own workflow ID', async () => {
+    const p = await stack.pipeline();
+    const acts = createActivities({ vendor: p.vendor(), store: p.store, pageSize: 50, landing: p.landing });
+    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'old-run', runId: 'r-1' } });
+    const legacyInput = { name: 'Scranton' } as Parameters<typeof acts.lookupBranch>[0];
+    const out: LookupBranchOutput = await env.run(acts.lookupBranch, legacyInput);
+    assert.ok(out.branch);
+    const keys = (await p.landing.keys('raw/')).map((k) => k.key);
+    assert.equal(keys.length, 1);
+    assert.match(keys[0] ?? '', /^raw\/branches\/unscoped\/old-run\/[0-9a-f]+-r-1-1\.json\.gz$/);
   });
 });
 

@@ -24,6 +24,7 @@ import {
   vendorRequests,
 } from '../vendor-api/client.js';
 import {
+  type BranchRecord,
   type EmployeeRecord,
   formatVendorTimestamp,
   idKey,
@@ -331,6 +332,21 @@ export function createActivities(deps: ActivityDeps) {
     return { ...emptyTableCounts(), fetched, setAside: setAside.length, inserted, updated, unchanged };
   }
 
+  /** A page of branches: its answer read, validated, the ones `keep` accepts upserted, counted. */
+  async function syncBranches(
+    req: VendorRequest,
+    mode: RunLanding,
+    keep: (b: BranchRecord) => boolean = () => true,
+  ) {
+    const ctx = writeContext();
+    const page = await fetchPage(ctx, req, mode);
+    const { good, bad } = validate('branch', page.records, page.request);
+    const kept = good.filter(keep);
+    const written = await store.upsertBranches(kept, ctx, options(mode));
+    const branches = await countsOf('branch', page, bad, page.records.length, written, ctx, mode);
+    return { page, stored: storedOnly(kept, written), counts: { branches } };
+  }
+
   return {
     /**
      * The branches a landed run asked for (replay without --branches): the names of its
@@ -352,66 +368,40 @@ export function createActivities(deps: ActivityDeps) {
     /** `/branches?branch=NAME`, then upserts the branch. */
     lookupBranch: (input: LookupBranchInput): Promise<LookupBranchOutput> =>
       alive(async () => {
-        const ctx = writeContext();
-        const page = await fetchPage(ctx, vendorRequests.branchByName(input.name), input.landing);
-        const { good, bad } = validate('branch', page.records, page.request);
+        const mode = landingOf(input);
         // The API filters by name; keep only exact matches in case a server does not.
-        const matches = good.filter((b) => b.branch_name === input.name);
-        const written = await store.upsertBranches(matches, ctx, options(input.landing));
-        const branches = await countsOf(
-          'branch',
-          page,
-          bad,
-          page.records.length,
-          written,
-          ctx,
-          input.landing,
+        const { stored, counts } = await syncBranches(
+          vendorRequests.branchByName(input.name),
+          mode,
+          (b) => b.branch_name === input.name,
         );
-        const [stored] = storedOnly(matches, written);
-        return {
-          branch: stored ? { id: idKey(stored.id), name: stored.branch_name } : null,
-          counts: { branches },
-        };
+        const [branch] = stored;
+        return { branch: branch ? { id: idKey(branch.id), name: branch.branch_name } : null, counts };
       }),
 
     /** One page of `/branches` without a name (all branches), upserting them. */
     listBranchesPage: (input: ListBranchesPageInput): Promise<ListBranchesPageOutput> =>
       alive(async () => {
-        const ctx = writeContext();
+        const mode = landingOf(input);
         const req = vendorRequests.allBranches({ pageSize, pageToken: input.pageToken });
-        const page = await fetchPage(ctx, req, input.landing);
-        const { good, bad } = validate('branch', page.records, page.request);
-        const written = await store.upsertBranches(good, ctx, options(input.landing));
-        const branches = await countsOf(
-          'branch',
-          page,
-          bad,
-          page.records.length,
-          written,
-          ctx,
-          input.landing,
-        );
+        const { stored, counts, page } = await syncBranches(req, mode);
         return {
-          branches: storedOnly(good, written).map((b) => ({ id: idKey(b.id), name: b.branch_name })),
+          branches: stored.map((b) => ({ id: idKey(b.id), name: b.branch_name })),
           nextPageToken: page.nextPageToken,
-          counts: { branches },
+          counts,
         };
       }),
 
     /** One page of a branch's employees; upserts the salespersons and returns their ids. */
     syncEmployeesPage: (input: SyncEmployeesPageInput): Promise<SyncEmployeesPageOutput> =>
       alive(async () => {
+        const mode = landingOf(input);
         const ctx = writeContext();
         const req = vendorRequests.employees(input.branchId, { pageSize, pageToken: input.pageToken });
-        const page = await fetchPage(ctx, req, input.landing);
+        const page = await fetchPage(ctx, req, mode);
         const { good, bad } = validate('employee', page.records, page.request);
         const salespersons: EmployeeRecord[] = good.filter((e) => e.occupation === 'salesperson');
-        const written = await store.upsertSalespersons(
-          salespersons,
-          input.branchId,
-          ctx,
-          options(input.landing),
-        );
+        const written = await store.upsertSalespersons(salespersons, input.branchId, ctx, options(mode));
         // Only salespersons are synced: other employees count neither as fetched nor as unchanged.
         const counts = await countsOf(
           'employee',
@@ -420,7 +410,7 @@ export function createActivities(deps: ActivityDeps) {
           salespersons.length + bad.length,
           written,
           ctx,
-          input.landing,
+          mode,
         );
         return {
           // A salesperson whose item could not be stored is still synced further: its sales are good records.
@@ -433,6 +423,7 @@ export function createActivities(deps: ActivityDeps) {
     /** One page of a salesperson's sales in the window; filters, validates, upserts. */
     syncSalesPage: (input: SyncSalesPageInput): Promise<SyncSalesPageOutput> =>
       alive(async () => {
+        const mode = landingOf(input);
         const ctx = writeContext();
         const window = input.window
           ? {
@@ -441,22 +432,26 @@ export function createActivities(deps: ActivityDeps) {
             }
           : null;
         const req = vendorRequests.sales(input.employeeId, window, { pageSize, pageToken: input.pageToken });
-        const page = await fetchPage(ctx, req, input.landing, input.window, 'null');
+        const page = await fetchPage(ctx, req, mode, input.window, 'null');
         if (!page) return { nextPageToken: null, counts: {}, vanished: true };
         // A server may ignore from/to: drop what is outside the window before judging it.
         const records = window ? inWindowOnly(page.records, window) : page.records;
         const { good, bad } = validate('sale', records, page.request);
-        const written = await store.upsertSales(
-          good,
-          input.employeeId,
-          input.branchId,
-          ctx,
-          options(input.landing),
-        );
-        const sales = await countsOf('sale', page, bad, records.length, written, ctx, input.landing);
+        const written = await store.upsertSales(good, input.employeeId, input.branchId, ctx, options(mode));
+        const sales = await countsOf('sale', page, bad, records.length, written, ctx, mode);
         return { nextPageToken: page.nextPageToken, counts: { sales } };
       }),
   };
+}
+
+/**
+ * The activity's landing mode. A workflow started before the landing zone existed (still running
+ * across an upgrade) passes none: its answers land under its own workflow ID.
+ */
+function landingOf(input: { landing?: RunLanding }): RunLanding {
+  if (input.landing) return input.landing;
+  const wf = Context.current().info.workflowExecution;
+  return { run: { scope: 'unscoped', workflowId: wf?.workflowId ?? 'standalone-activity' } };
 }
 
 /** A page read from an answer, with the landed object it came from (null when LANDING=off). */
