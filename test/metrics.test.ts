@@ -29,6 +29,7 @@ import {
   VENDOR_PATHS,
   exportedName,
 } from '../src/metrics/definitions.js';
+import { SCHEDULE_ID } from '../src/shared/ids.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { VendorSimulator } from '../src/sim/index.js';
 import { SIM_KEY } from './helpers/harness.js';
@@ -114,28 +115,33 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     runStarted = Date.now();
     metricsUrl = /^worker metrics\s+(http\S+)/m.exec(output)?.[1] ?? '';
     assert.equal(metricsUrl, `http://127.0.0.1:${ports.METRICS_PORT}/metrics`, output);
-    // Scrape as the run goes, until npm start prints its outcome.
-    while (!/^run \S+ (succeeded|failed)/m.test(output)) {
-      during.push(await scrape(metricsUrl));
-      if (sim.counters().throttled429 >= 3) sim.setQuota(20);
-      if (child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`the run did not end:\n${output}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    await wait(/^serving the hourly schedule/m);
-    final = await scrape(metricsUrl);
     const address = /^Temporal\s+(\S+)/m.exec(output)?.[1] ?? '';
     const firstRun = /^first run\s+(\S+)/m.exec(output)?.[1] ?? '';
     const connection = await Connection.connect({ address });
     try {
-      const handle = new Client({ connection }).workflow.getHandle(firstRun);
-      summary = await handle.result().then(
-        (s: SyncSummary) => ((succeeded = true), s),
-        (err: unknown) => {
-          if (!(err instanceof WorkflowFailedError)) throw err;
-          return (err.cause as { details?: unknown[] }).details?.[0] as SyncSummary;
-        },
-      );
+      const client = new Client({ connection });
+      // No hourly run may start while the test reads the counters (the test may cross the hour).
+      await client.schedule.getHandle(SCHEDULE_ID).pause('metrics test');
+      // Scrape as the run goes, until npm start prints its outcome.
+      while (!/^run \S+ (succeeded|failed)/m.test(output)) {
+        during.push(await scrape(metricsUrl));
+        if (sim.counters().throttled429 >= 3) sim.setQuota(20);
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`the run did not end:\n${output}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await wait(/^serving the hourly schedule/m);
+      final = await scrape(metricsUrl);
+      summary = await client.workflow
+        .getHandle(firstRun)
+        .result()
+        .then(
+          (s: SyncSummary) => ((succeeded = true), s),
+          (err: unknown) => {
+            if (!(err instanceof WorkflowFailedError)) throw err;
+            return (err.cause as { details?: unknown[] }).details?.[0] as SyncSummary;
+          },
+        );
     } finally {
       await connection.close();
     }
