@@ -92,6 +92,7 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
       SIM_PORT: await freePort(),
       CODEC_SERVER_PORT: await freePort(),
       S3_LOCAL_PORT: await freePort(),
+      METRICS_PORT: await freePort(),
     };
     child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       cwd: ROOT,
