@@ -44,7 +44,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'src/metrics/run.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

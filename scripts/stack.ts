@@ -132,6 +132,8 @@ export interface TemporalDevServerOptions {
   stdio?: 'inherit' | 'ignore';
   /** More `--dynamic-config-value KEY=VALUE` settings (after DEV_SERVER_DYNAMIC_CONFIG, so they win). */
   dynamicConfig?: string[];
+  /** Port of the server's Prometheus metrics (its `action` counter is what Temporal Cloud bills); none when unset. */
+  metricsPort?: number;
 }
 
 /**
@@ -151,6 +153,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG = [
 export interface TemporalDevServer extends RunningProcess {
   address: string;
   uiUrl: string;
+  /** The server's own metrics, when started with `metricsPort`. */
+  metricsUrl?: string;
 }
 
 /**
@@ -178,6 +182,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     mkdirSync(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
+  if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
   for (const [name, type] of Object.entries(CUSTOM_SEARCH_ATTRIBUTES))
     args.push('--search-attribute', `${name}=${type}`);
   // No --ui-codec-endpoint: with a cluster-level endpoint the Web UI (2.42) sends no credentials
@@ -192,7 +197,14 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     await waitForPort(opts.port, 'Temporal dev server', 60_000, child);
     const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
     await waitForHttpOk(uiUrl, 'Temporal Web UI', 60_000);
-    return { name: 'temporal', child, stop, address: `127.0.0.1:${opts.port}`, uiUrl };
+    return {
+      name: 'temporal',
+      child,
+      stop,
+      address: `127.0.0.1:${opts.port}`,
+      uiUrl,
+      ...(opts.metricsPort ? { metricsUrl: `http://127.0.0.1:${opts.metricsPort}/metrics` } : {}),
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -34,7 +34,7 @@ import { SCHEDULE_ID } from '../src/shared/ids.js';
 import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import { ensureTables } from '../src/store/index.js';
 import { VendorSimulator } from '../src/sim/index.js';
-import { createWorkersFromConfig, installRuntimeLogging, runWorkers } from '../src/worker.js';
+import { createWorkersFromConfig, installRuntime, runWorkers } from '../src/worker.js';
 import {
   LOCAL_S3_CREDENTIALS,
   startDynamoLocal,
@@ -57,7 +57,8 @@ schedule until Ctrl-C.
   --help     this text
 
 Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), DYNAMODB_LOCAL_PORT (8000), SIM_PORT (8080),
-S3_LOCAL_PORT (7070, the object server of the landing zone), POSTGRES_PORT (5432, the SQL copy).
+S3_LOCAL_PORT (7070, the object server of the landing zone), METRICS_PORT (9464, the workers'
+Prometheus endpoint; 0: a free port), POSTGRES_PORT (5432, the SQL copy).
 State: DATA_DIR (default .data/): temporal.db, dynamodb/, objects/ (the landing bucket's files), postgres/.
 Simulator size: SIM_SEED, SIM_BRANCHES, SIM_EMPLOYEES_PER_BRANCH, SIM_SALES_PER_SALESPERSON.`;
 
@@ -193,6 +194,8 @@ async function main(): Promise<number> {
       console.log(`Temporal Web UI    ${temporal.uiUrl}`);
     }
 
+    // Like every server of the local stack, the metrics endpoint listens on loopback unless told otherwise.
+    if (!env.METRICS_BIND?.trim()) overrides.METRICS_BIND = '127.0.0.1';
     const config = loadConfig(env, overrides);
     // Lets the project's CLI find this stack (address, codec server) without any setting.
     if (localTemporal)
@@ -220,7 +223,8 @@ async function main(): Promise<number> {
       }
       s3.destroy();
     } else console.log('landing zone       off (LANDING=off): answers are not kept, runs cannot be replayed');
-    installRuntimeLogging();
+    const metricsUrl = await installRuntime({ logLevel: config.worker.logLevel, metrics: config.metrics });
+    console.log(`worker metrics     ${metricsUrl ?? 'off (METRICS_PORT=off)'}`);
     const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
     const { workers, store, queues } = await createWorkersFromConfig(config, nativeConnection, codec);
     const created = await ensureTables(store.clients.raw, store.names);

@@ -13,7 +13,14 @@ import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
 import { type CodecConfig, dataConverterFor, describeCodecConfig, loadCodecConfig } from './codec/index.js';
 import { type NotifyActivities, createNotifyActivities } from './activities/notify.js';
-import { type Config, DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig, loadLogLevel } from './shared/config.js';
+import {
+  type Config,
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+  type MetricsConfig,
+  loadConfig,
+  loadLogLevel,
+} from './shared/config.js';
+import { initialSeries, metricsAddress, prometheusExporter, vendorRequestMetrics } from './metrics/worker.js';
 import { temporalConnectionOptions } from './shared/temporal-options.js';
 import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
@@ -23,26 +30,45 @@ import { Landing, checkLandingBucket } from './landing/index.js';
 import { workflowBundle } from './workflow-bundle.js';
 
 /**
- * Sends the Temporal runtime's logs, the native core's included, to stderr at `level`
- * (WORKER_LOG_LEVEL, default WARN), leaving out notices that say nothing wrong: the two every
- * split worker logs at start ("no activities/workflows registered": this process polls
- * workflows and activities on separate queues on purpose), and the core's note that a server
- * does not advertise a capability (the time-skipping test server, at every worker start).
+ * Installs the Temporal runtime, once per process, with two things:
+ * - its logs, the native core's included, to stderr at `logLevel` (WORKER_LOG_LEVEL, default
+ *   WARN), leaving out notices that say nothing wrong: the two every split worker logs at start
+ *   ("no activities/workflows registered": this process polls workflows and activities on
+ *   separate queues on purpose), and the core's note that a server does not advertise a
+ *   capability (the time-skipping test server, at every worker start);
+ * - with `metrics`, its Prometheus endpoint: the SDK's own metrics and the sync's (src/metrics),
+ *   on one port. Returns the endpoint's URL (null without `metrics`).
  */
-export function installRuntimeLogging(level: LogLevel = loadLogLevel()): void {
+export async function installRuntime(
+  options: { logLevel?: LogLevel; metrics?: MetricsConfig | null } = {},
+): Promise<string | null> {
+  const level = options.logLevel ?? loadLogLevel();
   const expected =
     /^No (activities|workflows) registered|did not advertise the activity_failure_include_heartbeat capability/;
-  Runtime.install({
-    logger: new DefaultLogger(level, (entry) => {
-      if (expected.test(entry.message)) return;
-      const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
-      console.error(
-        `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}`,
-      );
-    }),
-    // The core's own logs go through the logger above instead of straight to the console.
-    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
-  });
+  const address = options.metrics ? await metricsAddress(options.metrics.bind, options.metrics.port) : null;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(level, (entry) => {
+        if (expected.test(entry.message)) return;
+        const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
+        console.error(
+          `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}`,
+        );
+      }),
+      telemetryOptions: {
+        // The core's own logs go through the logger above instead of straight to the console.
+        logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
+        ...(address ? { metrics: prometheusExporter(address.bindAddress) } : {}),
+      },
+    });
+  } catch (err) {
+    if (!address) throw err;
+    throw new ConfigError(
+      `the metrics endpoint cannot listen on ${address.bindAddress} (METRICS_BIND, METRICS_PORT): ${(err as Error).message}. Each worker on a machine needs its own METRICS_PORT (0: a free port; off: no endpoint).`,
+      { cause: err },
+    );
+  }
+  return address?.url ?? null;
 }
 
 /** Options of one worker process. */
@@ -100,6 +126,7 @@ function buildActivities(config: Config) {
     apiKey: config.vendor.apiKey,
     timeoutMs: config.vendor.timeoutMs,
     allowInsecureHttp: config.vendor.allowInsecureHttp,
+    onRequest: vendorRequestMetrics(Runtime.instance().metricMeter),
   });
   const landing = config.landing ? Landing.fromConfig(config.landing) : null;
   const n = config.notify;
@@ -130,6 +157,10 @@ export async function createWorkersFromConfig(
 ) {
   const { store, landing, activities, workflowActivities } = buildActivities(config);
   const queues = taskQueues(config.taskQueueSuffix);
+  initialSeries(Runtime.instance().metricMeter, {
+    namespace: config.temporal.namespace,
+    taskQueue: queues.workflows,
+  });
   const workers = await createWorkers({
     connection,
     namespace: config.temporal.namespace,
@@ -154,14 +185,14 @@ export async function runWorkers(workers: Worker[], signal: AbortSignal): Promis
 async function main(): Promise<void> {
   const config = loadConfig();
   const codec = loadCodecConfig();
-  installRuntimeLogging();
+  const metricsUrl = await installRuntime({ logLevel: config.worker.logLevel, metrics: config.metrics });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const { workers, queues, landing } = await createWorkersFromConfig(config, connection, codec);
   if (landing) await checkLandingBucket(landing);
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
   console.log(
-    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}; ${landing ? `answers land in s3://${landing.bucket}/${landing.prefix}raw/` : 'landing zone off (LANDING=off)'}`,
+    `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}; ${landing ? `answers land in s3://${landing.bucket}/${landing.prefix}raw/` : 'landing zone off (LANDING=off)'}; metrics ${metricsUrl ?? 'off (METRICS_PORT=off)'}`,
   );
   await runWorkers(workers, stop.signal);
   await connection.close();

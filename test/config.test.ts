@@ -1,8 +1,11 @@
 /** Settings are validated at start, with a message that names the variable and the expected form. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT } from '../scripts/stack.js';
 import { loadConfig, loadLocalStackConfig, loadTemporalConfig } from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 
@@ -26,6 +29,46 @@ describe('configuration', () => {
       retentionDays: 90,
     });
     assert.equal(loadConfig({ ...base, LANDING_BUCKET: '', LANDING: 'off' }).landing, null);
+    assert.deepEqual(c.metrics, { port: 9464, bind: '0.0.0.0' });
+  });
+
+  it('reads the metrics endpoint: a port, 0 for a free one, off for none; an IP address to bind', () => {
+    const m = (env: Record<string, string>) => loadConfig({ ...base, ...env }).metrics;
+    assert.deepEqual(m({ METRICS_PORT: '0', METRICS_BIND: '127.0.0.1' }), { port: 0, bind: '127.0.0.1' });
+    assert.deepEqual(m({ METRICS_PORT: '9100', METRICS_BIND: '::' }), { port: 9100, bind: '::' });
+    assert.equal(m({ METRICS_PORT: 'off' }), null);
+  });
+
+  it('a worker whose metrics port is taken stops at start and says what to do', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...base,
+          TEMPORAL_ADDRESS: '127.0.0.1:1',
+          METRICS_PORT: String(port),
+          METRICS_BIND: '127.0.0.1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 1, text);
+      assert.match(
+        text,
+        new RegExp(
+          `configuration error: the metrics endpoint cannot listen on 127\\.0\\.0\\.1:${port} \\(METRICS_BIND, METRICS_PORT\\): .*Address already in use.*Each worker on a machine needs its own METRICS_PORT \\(0: a free port; off: no endpoint\\)`,
+        ),
+      );
+    } finally {
+      busy.close();
+    }
   });
 
   const bad: [Record<string, string>, RegExp][] = [
@@ -73,6 +116,8 @@ describe('configuration', () => {
       },
       /TEMPORAL_TLS_CLIENT_CERT_PATH=\/nonexistent\/c.pem cannot be read \(ENOENT\)/,
     ],
+    [{ METRICS_PORT: 'none' }, /METRICS_PORT="none" is not valid: expected an integer from 0 to 65535/],
+    [{ METRICS_BIND: 'localhost' }, /METRICS_BIND="localhost" is not valid: expected an IP address/],
     [{ NOTIFY_WEBHOOK_URL: 'hooks.slack.com/x' }, /NOTIFY_WEBHOOK_URL=.* expected an http\(s\) URL/],
     [{ NOTIFY_SNS_TOPIC_ARN: 'alerts' }, /NOTIFY_SNS_TOPIC_ARN="alerts" is not valid: expected a topic ARN/],
     [

@@ -92,6 +92,7 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
       SIM_PORT: await freePort(),
       CODEC_SERVER_PORT: await freePort(),
       S3_LOCAL_PORT: await freePort(),
+      METRICS_PORT: await freePort(),
       POSTGRES_PORT: await freePort(),
     };
     child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
@@ -164,7 +165,10 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
     const shown = /^landed answers\s+find (\S+) -name '\*\.json\.gz'/m.exec(output)?.[1];
     assert.equal(shown, join(dataDir, 'objects', 'sales-sync-landing', 'raw'), output);
     const found = await run('find', [shown, '-name', '*.json.gz'], cliEnv());
-    const files = found.out.split('\n').filter(Boolean);
+    // The first run's answers (the CLI test above made a run of its own): raw/<path>/<window>/<run>/...
+    const ofFirstRun = (out: string) =>
+      out.split('\n').filter((f) => f.includes(`/${encodeURIComponent(firstRun)}/`));
+    const files = ofFirstRun(found.out);
     // One object per answer: one per page the run fetched, and one more per retried attempt.
     const pages = Number(/^summary\s+13\/13 branches, \d+ salespersons, (\d+) pages/m.exec(output)?.[1]);
     const digests = new Set(files.map((f) => f.slice(f.lastIndexOf('/') + 1).split('-')[0]));
@@ -177,7 +181,7 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
         status: number;
         run: { workflowId: string };
       };
-      assert.equal(doc.status, 200);
+      assert.equal(typeof doc.status, 'number');
       assert.equal(doc.run.workflowId, firstRun);
       assert.ok(
         !gunzipSync(readFileSync(f)).toString('utf8').includes('local-sim-key'),
@@ -188,9 +192,7 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
     assert.equal(dry.code, 0, dry.out + dry.err);
     assert.match(dry.out, /dry run: nothing is written/);
     assert.match(dry.out, /sales: (\d+) fetched, 0 new, 0 updated, \1 unchanged, 0 set aside/);
-    const after = (await run('find', [shown, '-name', '*.json.gz'], cliEnv())).out
-      .split('\n')
-      .filter(Boolean);
+    const after = ofFirstRun((await run('find', [shown, '-name', '*.json.gz'], cliEnv())).out);
     assert.equal(after.length, files.length, 'a replay lands nothing');
   });
 

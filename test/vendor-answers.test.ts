@@ -277,6 +277,15 @@ describe('vendor answers, one attempt at a time (scripted vendor, DynamoDB Local
     assert.equal((await store.scanAll('sales')).length, 0, 'the abandoned attempt wrote nothing');
   });
 
+  it('sends no heartbeat for an answer that comes within the heartbeat period (each one is a billable action)', async () => {
+    const { env, syncSales } = await setup([saleText('1')]);
+    let beats = 0;
+    env.on('heartbeat', () => beats++);
+    const out = await syncSales();
+    assert.equal(out.counts.sales?.inserted, 1);
+    assert.equal(beats, 0);
+  });
+
   it('drops out-of-window sales before judging them, when the server ignores from/to', async () => {
     const { store, syncSales } = await setup([
       saleText('1', '', '2026-05-01 09:30:00'),

@@ -162,3 +162,41 @@ export function mutationCounts(ds: Dataset) {
     departures: 0,
   };
 }
+
+/**
+ * The Temporal server's `action` counter for a namespace, by action type: what Temporal Cloud
+ * bills (workflow starts, activity attempts, heartbeats, timers, signals, queries, search
+ * attribute upserts, schedule actions...), counted by the server itself.
+ */
+export async function serverActions(
+  metricsUrl: string,
+  namespace = 'default',
+): Promise<Record<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('action{')) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    if (!labels.includes(`namespace="${namespace}"`)) continue;
+    const type = /action_type="([^"]*)"/.exec(labels)?.[1] ?? 'unknown';
+    out[type] = (out[type] ?? 0) + Number(line.slice(line.lastIndexOf('}') + 1).trim());
+  }
+  return out;
+}
+
+/** `after - before` per action type (types with no change left out). */
+export function actionsBetween(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): { total: number; byType: Record<string, number> } {
+  const byType: Record<string, number> = {};
+  let total = 0;
+  for (const [type, n] of Object.entries(after)) {
+    const d = n - (before[type] ?? 0);
+    if (d > 0) {
+      byType[type] = d;
+      total += d;
+    }
+  }
+  return { total, byType };
+}

@@ -77,6 +77,8 @@ export interface RunResult {
     heapTotalMb: number;
     cpuSeconds: number;
   }[];
+  /** Billable Temporal actions of the run, by type, from the server's `action` counter (null when not scraped). */
+  actions: { total: number; byType: Record<string, number> } | null;
   /** Objects and bytes (gzip) the run added to the landing zone; null with --no-landing. */
   landed: { objects: number; bytes: number } | null;
   /** RSS of each worker process every 15 s, MB. */
@@ -136,6 +138,10 @@ export function rowsOf(r: RunResult): [string, string][] {
       `${s1(r.rate.steadyMean)}/s; ${r.rate.secondsBelow90} of ${r.rate.steadySeconds}`,
     ],
     ['host CPU busy (all cores)', r.hostCpuBusy === null ? 'n/a' : pct(r.hostCpuBusy)],
+    [
+      'Temporal actions (billable): run; a month of hourly runs',
+      r.actions ? `${n(r.actions.total)}; ${n(r.actions.total * 24 * 30)}` : 'n/a',
+    ],
     [
       'landed: objects, bytes (gzip)',
       r.landed ? `${n(r.landed.objects)}, ${n(r.landed.bytes)}` : 'off (--no-landing)',
@@ -259,4 +265,18 @@ export function evaluate(settings: Settings, runs: RunResult[]): Target[] {
     detail: `${s1(peak)} MB`,
   });
   return targets;
+}
+
+/** The runs' billable actions by type, one column per run (types of any run, most frequent first). */
+export function actionsTable(runs: RunResult[]): string | undefined {
+  if (!runs.some((r) => r.actions)) return undefined;
+  const totals = new Map<string, number>();
+  for (const r of runs)
+    for (const [t, c] of Object.entries(r.actions?.byType ?? {})) totals.set(t, (totals.get(t) ?? 0) + c);
+  const types = [...totals.entries()].sort(([, a], [, b]) => b - a).map(([t]) => t);
+  return table([
+    ['Temporal action type', ...runs.map((r) => r.kind)],
+    ...types.map((t) => [t, ...runs.map((r) => n(r.actions?.byType[t] ?? 0))]),
+    ['total', ...runs.map((r) => n(r.actions?.total ?? 0))],
+  ]);
 }

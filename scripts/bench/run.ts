@@ -14,6 +14,8 @@ import { CLK_TCK, cpuSeconds, hostCpu, procStatusKb } from '../lib/proc.js';
 import type { Landing } from '../../src/landing/index.js';
 import type { DynamoLocal, ObjectServer, TemporalDevServer } from '../stack.js';
 import {
+  actionsBetween,
+  serverActions,
   changedItems,
   countByTable,
   countTableItems,
@@ -91,6 +93,7 @@ export async function measureRun(
     bench: process.cpuUsage(),
   };
   const landedBefore = landing ? await landedTotals(landing.zone) : null;
+  const actionsBefore = temporal.metricsUrl ? await serverActions(temporal.metricsUrl) : null;
   sim.resetCounters();
   const workflowId = `bench-${kind}-${Date.now()}`;
   const startedAt = new Date();
@@ -142,6 +145,7 @@ export async function measureRun(
     bench: process.cpuUsage(cpuBefore.bench),
   };
   const landedAfter = landing ? await landedTotals(landing.zone) : null;
+  const actionsAfter = temporal.metricsUrl ? await serverActions(temporal.metricsUrl) : null;
   let store = emptyStats();
   let workerCpu = 0;
   const workerRows = statsAfter.map((after, i) => {
@@ -222,6 +226,7 @@ export async function measureRun(
     },
     workers: workerRows,
     workerRssEvery15s: rssTimeline,
+    actions: actionsBefore && actionsAfter ? actionsBetween(actionsBefore, actionsAfter) : null,
     landed:
       landedAfter && landedBefore
         ? {

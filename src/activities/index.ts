@@ -179,10 +179,12 @@ function heartbeat(): void {
 /**
  * Heartbeats every few seconds while `fn` runs (the SDK sends at most one per 80% of the
  * heartbeat timeout), so a slow answer or a long write is never mistaken for a lost worker;
- * a worker that is really gone stops heartbeating and its attempt is retried elsewhere.
+ * a worker that is really gone stops heartbeating and its attempt is retried elsewhere. No
+ * heartbeat at the start: the heartbeat timeout runs from the attempt's start anyway, most
+ * attempts end well within the period, and every heartbeat sent is a billable action on
+ * Temporal Cloud (one per attempt was 41% of a run's actions, BENCHMARKS.md).
  */
 async function alive<T>(fn: () => Promise<T>): Promise<T> {
-  heartbeat();
   const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
   try {
     return await fn();

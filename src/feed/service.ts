@@ -18,6 +18,7 @@ import {
   type LandingConfig,
   loadDynamoConfig,
   loadLandingConfig,
+  loadLogLevel,
   loadFeedConfig,
   loadTaskQueueSuffix,
   loadTemporalConfig,
@@ -33,7 +34,7 @@ import { ensureTables, tableNames } from '../store/tables.js';
 import type { ChangeObjectStore } from './objects.js';
 import { s3ObjectStore } from './s3-store.js';
 import { createS3Client } from '../landing/index.js';
-import { installRuntimeLogging } from '../worker.js';
+import { installRuntime } from '../worker.js';
 import {
   createFeedWorker,
   ensureStreams,
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
   if (!feed.databaseUrl)
     throw new ConfigError('DATABASE_URL is not set: the PostgreSQL copy to apply the feed to.');
   const codec = loadCodecConfig();
-  installRuntimeLogging();
+  await installRuntime({ logLevel: loadLogLevel() });
   const dataConverter = dataConverterFor(codec);
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   const clientConnection = await Connection.connect(temporalConnectionOptions(temporal));

@@ -8,6 +8,7 @@
  * little over 400 lines.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
 import { isInsecureVendorUrl } from '../vendor-api/client.js';
 import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
@@ -85,9 +86,21 @@ export interface WorkerConfig {
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
+/** Default METRICS_PORT (the usual port of an OpenTelemetry Prometheus exporter). */
+export const DEFAULT_METRICS_PORT = 9464;
+
+/** The worker's Prometheus endpoint, `/metrics`: METRICS_PORT (0: a free port) on METRICS_BIND. */
+export interface MetricsConfig {
+  port: number;
+  /** An IP address (the exporter binds a socket address, not a host name). */
+  bind: string;
+}
+
 /** All settings. */
 export interface Config {
   worker: WorkerConfig;
+  /** Null when METRICS_PORT=off. */
+  metrics: MetricsConfig | null;
   notify: NotifyConfig;
   temporal: TemporalConfig;
   vendor: VendorConfig;
@@ -370,6 +383,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     dynamo: loadDynamoConfig(e),
     sync: loadSyncDefaults(e),
     notify: loadNotifyConfig(e),
+    metrics: loadMetricsConfig(e),
     worker: {
       maxCachedWorkflows: int(e, 'WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 2, 100_000),
       logLevel: loadLogLevel(e),
@@ -416,6 +430,21 @@ export function loadLandingConfig(e: Env = process.env): LandingConfig | null {
     retentionDays: int(e, 'LANDING_RETENTION_DAYS', 90, 1, 36_500),
     ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
   };
+}
+
+/**
+ * METRICS_PORT (9464; 0: a free port, printed at start; `off`: no endpoint) and METRICS_BIND
+ * (0.0.0.0: a Prometheus server scrapes from elsewhere). Two workers on one machine need two
+ * ports: a busy port stops the worker with a message saying so.
+ */
+export function loadMetricsConfig(e: Env = process.env): MetricsConfig | null {
+  if (e.METRICS_PORT?.trim().toLowerCase() === 'off') return null;
+  const bind = e.METRICS_BIND?.trim() || '0.0.0.0';
+  if (!isIP(bind))
+    throw new ConfigError(
+      `METRICS_BIND=${JSON.stringify(bind)} is not valid: expected an IP address such as 0.0.0.0 or 127.0.0.1.`,
+    );
+  return { port: int(e, 'METRICS_PORT', DEFAULT_METRICS_PORT, 0, 65535), bind };
 }
 
 /** The local stack (`npm start`): what it starts itself, on which ports, and the simulator's size. */

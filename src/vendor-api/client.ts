@@ -15,6 +15,7 @@ import {
   VendorRateLimitedError,
   VendorUnavailableError,
 } from '../shared/errors.js';
+import type { VendorRequestOutcome } from '../metrics/worker.js';
 import { branchesEnvelope, employeesEnvelope, idKey, salesEnvelope } from './schemas.js';
 
 /** How to reach the vendor. */
@@ -25,6 +26,8 @@ export interface VendorClientOptions {
   timeoutMs: number;
   /** Allow an `http://` URL on a host other than loopback (the key then travels in clear). */
   allowInsecureHttp?: boolean;
+  /** Told of every request once it ends (the metrics: src/metrics/worker.ts). */
+  onRequest?: (r: VendorRequestOutcome) => void;
 }
 
 /** One page of a list: records as received (unvalidated), the token of the next page, the request. */
@@ -158,11 +161,24 @@ export class VendorClient {
     return readAnswer(answer, this.origin);
   }
 
+  /** One GET (see send), told to `onRequest` with its status (null: no answer) and duration. */
+  async fetch(req: VendorRequest): Promise<VendorAnswer> {
+    const started = performance.now();
+    let status: number | null = null;
+    try {
+      const answer = await this.send(req);
+      status = answer.status;
+      return answer;
+    } finally {
+      this.opts.onRequest?.({ path: req.path, status, seconds: (performance.now() - started) / 1000 });
+    }
+  }
+
   /**
    * One GET, following redirects within the vendor's origin. Returns the answer whatever its
    * status; throws VendorUnavailableError only when no complete answer came (network, deadline).
    */
-  async fetch(req: VendorRequest): Promise<VendorAnswer> {
+  private async send(req: VendorRequest): Promise<VendorAnswer> {
     const request = describeRequest(req);
     let target = new URL(`${this.opts.url}${req.path}`);
     for (const [k, v] of Object.entries(req.params)) target.searchParams.set(k, v);

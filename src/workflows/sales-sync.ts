@@ -27,6 +27,7 @@ import { DEFAULT_VENDOR_TASK_QUEUE } from '../shared/task-queues.js';
 import { childSearchAttributes } from './branch-sync.js';
 import { branchSyncWorkflow } from './branch-sync.js';
 import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
+import { recordRun } from '../metrics/run.js';
 import type { BranchSyncOutput, SalesSyncInput, SyncProgress } from './types.js';
 
 /** Notices and the follow-up step: on the workflow task queue, outside the vendor's rate limit. */
@@ -260,6 +261,8 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     }
   }
 
+  // A replay asks the vendor nothing: its success says nothing of the data's freshness.
+  if (!input.replay) recordRun(summary, failed);
   if (failed) {
     throw ApplicationFailure.create({
       type: 'SyncRunFailed',

@@ -115,6 +115,8 @@ export class WorkerProcess {
       workerEnv({
         AWS_REGION: 'us-east-1',
         WORKER_LOG_LEVEL: 'WARN',
+        // Several workers run at once: each takes a free port for its metrics endpoint.
+        METRICS_PORT: '0',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...env,
       }),

@@ -1,6 +1,6 @@
 /** Mocha root setup: the Temporal runtime logs errors only (the tests cause activity failures on purpose). */
-import { installRuntimeLogging } from '../../src/worker.js';
+import { installRuntime } from '../../src/worker.js';
 
 // The AWS SDK is pinned to a release that supports Node 20; its notice about future releases is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-installRuntimeLogging('ERROR');
+await installRuntime({ logLevel: 'ERROR' });
