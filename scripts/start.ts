@@ -300,9 +300,7 @@ async function main(): Promise<number> {
     for (const line of report.err) console.error(line);
     const copy = await waitForCopy(store, feed.pool, 120_000);
     console.log(`SQL copy           ${copy}`);
-    console.log(
-      `psql               psql ${feedConfig.databaseUrl}   # e.g. SELECT * FROM sales_per_branch_day (README)`,
-    );
+    console.log(`psql               psql ${feedConfig.databaseUrl}   # the SQL copy`);
     if (uiUrl) console.log(`Web UI             ${uiUrl}`);
     if (config.landing && stack.local.objects)
       console.log(
