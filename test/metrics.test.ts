@@ -278,11 +278,14 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
       le: (v) => v === '+Inf' || Number.isFinite(Number(v)),
       namespace: (v) => v === 'default',
       taskQueue: (v) => v === 'sales-sync-workflows',
-      task_queue: (v) => /^sales-sync-(workflows|vendor)$/.test(v),
+      // The change feed runs in the npm start process too: its queue, workflow and activities (src/feed).
+      task_queue: (v) => /^sales-sync-(workflows|vendor|feed)$/.test(v),
       workflowType: (v) => v === 'salesSyncWorkflow',
-      workflow_type: (v) => /^(sales|branch|salesperson)SyncWorkflow$/.test(v),
+      workflow_type: (v) => /^((sales|branch|salesperson)SyncWorkflow|changeFeedWorkflow)$/.test(v),
       activity_type: (v) =>
-        /^(lookupBranch|listBranchesPage|syncEmployeesPage|syncSalesPage|notify\w+|followUp)$/.test(v),
+        /^(lookupBranch|listBranchesPage|syncEmployeesPage|syncSalesPage|notify\w+|followUp|listShards|readShard|snapshotTable)$/.test(
+          v,
+        ),
       service_name: (v) => v === 'temporal-core-sdk',
       worker_type: (v) => /^(WorkflowWorker|ActivityWorker|LocalActivityWorker|NexusWorker)$/.test(v),
       poller_type: (v) => /^\w+$/.test(v),
