@@ -252,9 +252,10 @@ async function main(): Promise<number> {
     });
     console.log(`change feed        ${describeFeed(feed, config.landing)}`);
     const shutdown = async () => {
-      await feed.stop();
+      // Both asked at once, before the SDK's own signal handler stops the workers.
+      const feedStopped = feed.stop();
       stopWorkers.abort();
-      await workersDone;
+      await Promise.all([workersDone, feedStopped]);
       // The client connection is left to process exit: a progress poll may still be using it.
       await nativeConnection.close();
       store.clients.raw.destroy();

@@ -104,7 +104,8 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
       consumersStarted,
       done,
       stop: async () => {
-        worker.shutdown();
+        // The SDK's signal handler may have asked already (Ctrl-C).
+        if (worker.getState() === 'RUNNING') worker.shutdown();
         await done;
         await pool.end();
       },
