@@ -1,13 +1,8 @@
 /**
  * The change objects' store: the landing bucket (src/landing), under `<LANDING_PREFIX>changes/`.
  */
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjects } from '../landing/index.js';
 import type { ChangeObjectStore } from './objects.js';
 
 /** A ChangeObjectStore on one bucket. Keys are full keys (the prefix included). */
@@ -31,16 +26,7 @@ export function s3ObjectStore(s3: S3Client, bucket: string): ChangeObjectStore {
       return Buffer.from(await out.Body.transformToByteArray());
     },
     async list(prefix) {
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const out: ListObjectsV2CommandOutput = await s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-        );
-        for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-        token = out.NextContinuationToken;
-      } while (token);
-      return keys.sort();
+      return (await listObjects(s3, bucket, prefix)).map((o) => o.key).sort();
     },
   };
 }

@@ -85,6 +85,26 @@ export function createS3Client(cfg: LandingConfig): S3Client {
   });
 }
 
+/** Every object under `prefix` of a bucket (full keys), in key order, page after page. */
+export async function listObjects(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  signal?: AbortSignal,
+): Promise<{ key: string; size: number }[]> {
+  const found: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const out: ListObjectsV2CommandOutput = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      { abortSignal: signal },
+    );
+    for (const o of out.Contents ?? []) if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0 });
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return found;
+}
+
 /** Hash of a request's path and parameters, the page size left out. */
 export function requestDigest(req: VendorRequest): string {
   const params = Object.entries(req.params)
@@ -174,21 +194,7 @@ export class Landing {
 
   /** Every key under `prefix` (relative to the landing prefix), in key order. */
   async keys(under: string, signal?: AbortSignal): Promise<{ key: string; size: number }[]> {
-    const found: { key: string; size: number }[] = [];
-    let token: string | undefined;
-    do {
-      const out: ListObjectsV2CommandOutput = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: `${this.prefix}${under}`,
-          ContinuationToken: token,
-        }),
-        { abortSignal: signal },
-      );
-      for (const o of out.Contents ?? []) if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0 });
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
-    return found;
+    return listObjects(this.s3, this.bucket, `${this.prefix}${under}`, signal);
   }
 
   /**

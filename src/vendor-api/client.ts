@@ -123,7 +123,7 @@ const HEADERS_KEPT = ['content-type', 'retry-after', 'location'] as const;
 const utf8 = new TextDecoder('utf-8');
 
 /** The body as text (invalid UTF-8 replaced, as \`Response.text()\` does). */
-export function answerText(answer: VendorAnswer): string {
+function answerText(answer: VendorAnswer): string {
   return utf8.decode(answer.body);
 }
 
@@ -149,11 +149,6 @@ export class VendorClient {
       // the key to wherever a Location header points.
       redirect: 'manual',
     });
-  }
-
-  /** One call: the answer read into a page (fetch then read). */
-  async page(req: VendorRequest): Promise<VendorPage> {
-    return readAnswer(await this.fetch(req), this.origin);
   }
 
   /** Reads an answer of this vendor (a 3xx is judged against this client's origin). */
@@ -235,7 +230,7 @@ function locationOf(location: string | undefined, from: URL | string): URL | und
  * 429 -> VendorRateLimitedError, other non-200 -> VendorHttpError, a 200 whose body is not the
  * path's envelope (or answers about another id than the one asked) -> VendorBadBodyError.
  */
-export function readAnswer(answer: VendorAnswer, origin: string): VendorPage {
+function readAnswer(answer: VendorAnswer, origin: string): VendorPage {
   const { request: req, status } = answer;
   const request = describeRequest(req);
   if (status === 200) return readPage(req, answerText(answer));
