@@ -32,7 +32,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'test/helpers/*.cjs'] },
+        projectService: {
+          allowDefaultProject: ['*.js', 'scripts/*.mjs', 'src/shared/*.mjs', 'test/helpers/*.cjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

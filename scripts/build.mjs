@@ -10,31 +10,24 @@
 // A deployment whose files are read-only runs `npm run build` when it builds its image.
 //
 //   npm run build
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { filesUnder, fingerprint } from '../src/shared/fingerprint.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the JavaScript goes (ignored by git); relative paths inside are those of the sources. */
 export const JS_DIR = join(ROOT, '.build', 'js');
 const SOURCES = ['src', 'scripts'];
-
-function filesUnder(dir) {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
-    .sort();
-}
-
-function fingerprint(files) {
-  const hash = createHash('sha256');
-  for (const file of [...files, join(ROOT, 'package-lock.json')]) {
-    if (!existsSync(file)) continue;
-    hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
-  }
-  return hash.digest('hex');
-}
 
 /** The compiled copy of `script` (a .ts path relative to the project root). */
 export function compiledPath(script) {
@@ -47,7 +40,7 @@ export function compiledPath(script) {
  */
 export function compile() {
   const files = SOURCES.flatMap((d) => filesUnder(join(ROOT, d)));
-  const stamp = fingerprint(files);
+  const stamp = fingerprint(ROOT, files);
   const stampFile = join(JS_DIR, '.fingerprint');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return false;
   const { buildSync } = createRequire(import.meta.url)('esbuild');
@@ -66,6 +59,12 @@ export function compile() {
     sourcemap: false,
     logLevel: 'error',
   });
+  // Plain-JavaScript modules of src/ go as they are (src/shared/fingerprint.mjs).
+  for (const f of files.filter((f) => f.startsWith(join(ROOT, 'src')) && f.endsWith('.mjs'))) {
+    const to = join(tmp, relative(ROOT, f));
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(f, to);
+  }
   writeFileSync(join(tmp, '.fingerprint'), stamp);
   const old = `${JS_DIR}.${process.pid}.old`;
   try {

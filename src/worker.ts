@@ -85,6 +85,8 @@ export interface WorkerSetup {
   dataConverter?: DataConverter;
   /** Workflow runs kept in memory (WORKER_MAX_CACHED_WORKFLOWS). */
   maxCachedWorkflows?: number;
+  /** Another workflow bundle than the product's (the orchestration-floor benchmark's). */
+  workflowBundle?: { codePath: string };
 }
 
 /**
@@ -100,7 +102,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     namespace,
     taskQueue: queues.workflows,
     dataConverter: setup.dataConverter,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: setup.workflowBundle ?? (await workflowBundle()),
     maxCachedWorkflows: setup.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     activities: setup.workflowActivities,
   });

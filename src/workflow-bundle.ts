@@ -11,20 +11,11 @@
  *   npm run bundle       (prints the bundle's path)
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { filesUnder, fingerprint } from './shared/fingerprint.mjs';
 import { PROJECT_ROOT } from './shared/root.js';
 
 const ROOT = PROJECT_ROOT;
@@ -33,24 +24,12 @@ const WORKFLOWS_PATH = join(SRC, 'workflows', 'index.ts');
 /** Where bundles are kept (ignored by git). */
 const BUNDLE_DIR = join(ROOT, '.build');
 
-/** Files under `dir`, recursively, sorted. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
-    .sort();
-}
-
 /**
  * A fingerprint of what the bundle is built from: every file under src/ (workflows import
  * shared modules) and the lockfile (the SDK and webpack versions).
  */
 function sourceFingerprint(): string {
-  const hash = createHash('sha256');
-  for (const file of [...filesUnder(SRC), join(ROOT, 'package-lock.json')]) {
-    if (!existsSync(file)) continue;
-    hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
-  }
-  return hash.digest('hex').slice(0, 16);
+  return fingerprint(ROOT, filesUnder(SRC)).slice(0, 16);
 }
 
 /** Path of the bundle for the current sources. */

@@ -58,4 +58,25 @@ describe('compiled workers (scripts/build.mjs)', function () {
     assert.equal(out.stdout.trim(), ROOT);
     rmSync(elsewhere, { recursive: true, force: true });
   });
+
+  it('the compiled tree carries the plain-JavaScript modules of src/ that compiled modules import', () => {
+    compile();
+    // src/workflow-bundle.ts imports src/shared/fingerprint.mjs, as scripts/build.mjs does: one
+    // fingerprint for both builds. With plain node, from another folder, the compiled module loads.
+    assert.equal(
+      readFileSync(join(JS_DIR, 'src', 'shared', 'fingerprint.mjs'), 'utf8'),
+      readFileSync(join(ROOT, 'src', 'shared', 'fingerprint.mjs'), 'utf8'),
+    );
+    const out = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(compiledPath('src/workflow-bundle.ts'))}); console.log(typeof m.workflowBundle);`,
+      ],
+      { encoding: 'utf8', cwd: tmpdir() },
+    );
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout.trim(), 'function');
+  });
 });

@@ -168,24 +168,34 @@ export function mutationCounts(ds: Dataset) {
  * bills (workflow starts, activity attempts, heartbeats, timers, signals, queries, search
  * attribute upserts, schedule actions...), counted by the server itself.
  */
-export async function serverActions(
+export function serverActions(metricsUrl: string, namespace = 'default'): Promise<Record<string, number>> {
+  return serverCounter(metricsUrl, 'action', 'action_type', [`namespace="${namespace}"`]);
+}
+
+/**
+ * A counter of the server's Prometheus endpoint summed by one label (`by`), over the series
+ * whose labels hold every string of `having`.
+ */
+export async function serverCounter(
   metricsUrl: string,
-  namespace = 'default',
+  metric: string,
+  by: string,
+  having: string[] = [],
 ): Promise<Record<string, number>> {
   const text = await (await fetch(metricsUrl)).text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    if (!line.startsWith('action{')) continue;
+    if (!line.startsWith(`${metric}{`)) continue;
     const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
-    if (!labels.includes(`namespace="${namespace}"`)) continue;
-    const type = /action_type="([^"]*)"/.exec(labels)?.[1] ?? 'unknown';
-    out[type] = (out[type] ?? 0) + Number(line.slice(line.lastIndexOf('}') + 1).trim());
+    if (!having.every((h) => labels.includes(h))) continue;
+    const key = new RegExp(`${by}="([^"]*)"`).exec(labels)?.[1] ?? 'unknown';
+    out[key] = (out[key] ?? 0) + Number(line.slice(line.lastIndexOf('}') + 1).trim());
   }
   return out;
 }
 
-/** `after - before` per action type (types with no change left out). */
-export function actionsBetween(
+/** `after - before` per key of a counter (keys with no change left out). */
+export function countersBetween(
   before: Record<string, number>,
   after: Record<string, number>,
 ): { total: number; byType: Record<string, number> } {

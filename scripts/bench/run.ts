@@ -14,7 +14,7 @@ import { CLK_TCK, cpuSeconds, hostCpu, procStatusKb } from '../lib/proc.js';
 import type { Landing } from '../../src/landing/index.js';
 import type { DynamoLocal, ObjectServer, TemporalDevServer } from '../stack.js';
 import {
-  actionsBetween,
+  countersBetween,
   serverActions,
   changedItems,
   countByTable,
@@ -226,7 +226,7 @@ export async function measureRun(
     },
     workers: workerRows,
     workerRssEvery15s: rssTimeline,
-    actions: actionsBefore && actionsAfter ? actionsBetween(actionsBefore, actionsAfter) : null,
+    actions: actionsBefore && actionsAfter ? countersBetween(actionsBefore, actionsAfter) : null,
     landed:
       landedAfter && landedBefore
         ? {
