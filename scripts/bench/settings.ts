@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_BRANCH_CONCURRENCY, DEFAULT_SALESPERSON_CONCURRENCY } from '../../src/shared/concurrency.js';
 import { ROOT } from '../stack.js';
 
 /** Temporal's hard limit and warning threshold of a workflow history, in events. */
@@ -53,7 +54,7 @@ Vendor
 Pipeline
   --workers N             worker processes on the same task queues (default ${DEFAULTS.workers})
   --branch-concurrency N, --salesperson-concurrency N
-                          override the workflow defaults (4 and 16)
+                          override the workflow defaults (${DEFAULT_BRANCH_CONCURRENCY} and ${DEFAULT_SALESPERSON_CONCURRENCY})
 Experiments
   --plain-payloads        no payload encryption (by default payloads are encrypted as in npm start)
   --no-landing            workers run with LANDING=off (by default every answer lands in the

@@ -14,6 +14,7 @@ import { isInsecureVendorUrl } from '../vendor-api/client.js';
 import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BRANCHES } from './branches.js';
+import { DEFAULT_BRANCH_CONCURRENCY, DEFAULT_SALESPERSON_CONCURRENCY } from './concurrency.js';
 
 /**
  * Where Temporal is and how to authenticate to it (dev server, self-hosted cluster or Temporal
@@ -309,8 +310,8 @@ export function loadSyncDefaults(e: Env = process.env): SyncDefaults {
   return {
     branches: e.SYNC_BRANCHES?.trim() ? parseBranchList(e.SYNC_BRANCHES) : [...DEFAULT_BRANCHES],
     windowHours: int(e, 'SYNC_WINDOW_HOURS', 24, SYNC_WINDOW_HOURS_RANGE.min, SYNC_WINDOW_HOURS_RANGE.max),
-    branchConcurrency: int(e, 'SYNC_BRANCH_CONCURRENCY', 4, 1, 500),
-    salespersonConcurrency: int(e, 'SYNC_SALESPERSON_CONCURRENCY', 16, 1, 500),
+    branchConcurrency: int(e, 'SYNC_BRANCH_CONCURRENCY', DEFAULT_BRANCH_CONCURRENCY, 1, 500),
+    salespersonConcurrency: int(e, 'SYNC_SALESPERSON_CONCURRENCY', DEFAULT_SALESPERSON_CONCURRENCY, 1, 500),
   };
 }
 

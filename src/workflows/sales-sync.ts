@@ -20,6 +20,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RunLanding, SyncWindow } from '../activities/index.js';
 import type { NotifyActivities } from '../activities/notify.js';
 import { DEFAULT_BRANCHES } from '../shared/branches.js';
+import { DEFAULT_BRANCH_CONCURRENCY, DEFAULT_SALESPERSON_CONCURRENCY } from '../shared/concurrency.js';
 import { branchWorkflowId, windowScope } from '../shared/ids.js';
 import { SYNC_KIND, SYNC_WINDOW_END, TEMPORAL_SCHEDULED_START_TIME } from '../shared/search-attributes.js';
 import { addCounts, describeSummary, emptyCounts, type SyncSummary } from '../shared/summary.js';
@@ -178,7 +179,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
             runId,
             landing,
             historyBudget: input.historyBudget,
-            salespersonConcurrency: input.salespersonConcurrency ?? 16,
+            salespersonConcurrency: input.salespersonConcurrency ?? DEFAULT_SALESPERSON_CONCURRENCY,
             vendorTaskQueue,
             searchAttributes: useSearchAttributes,
           },
@@ -209,7 +210,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   const nextIndex = await slidingWindow(
     names,
     resume?.nextIndex ?? 0,
-    input.branchConcurrency ?? 4,
+    input.branchConcurrency ?? DEFAULT_BRANCH_CONCURRENCY,
     syncBranch,
     () => historyFull(input.historyBudget),
   );

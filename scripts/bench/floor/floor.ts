@@ -15,11 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import {
+  DEFAULT_BRANCH_CONCURRENCY,
+  DEFAULT_SALESPERSON_CONCURRENCY,
+} from '../../../src/shared/concurrency.js';
 import { rateLimitFor } from '../../../src/shared/config.js';
 import { PROJECT_ROOT } from '../../../src/shared/root.js';
 import { taskQueues } from '../../../src/shared/task-queues.js';
-import { createWorkers } from '../../../src/worker.js';
+import { createWorkers, installRuntime } from '../../../src/worker.js';
 import { cpuSeconds, hostCpu } from '../../lib/proc.js';
 import { StopList } from '../../lib/stop-list.js';
 import { freePort, startTemporalDevServer } from '../../stack.js';
@@ -46,7 +50,7 @@ async function main() {
   const total = branches * salespersons;
   const stops = new StopList();
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    await installRuntime({ logLevel: 'WARN' });
     const temporal = await startTemporalDevServer({
       port: await freePort(),
       uiPort: await freePort(),
@@ -93,8 +97,8 @@ async function main() {
     const shape: FloorShape = {
       branches,
       salespersons,
-      branchConcurrency: 4,
-      salespersonConcurrency: 16,
+      branchConcurrency: DEFAULT_BRANCH_CONCURRENCY,
+      salespersonConcurrency: DEFAULT_SALESPERSON_CONCURRENCY,
       vendorQueue: queues.vendor,
     };
 
