@@ -34,7 +34,14 @@ describe('replay never regresses, and is quiet unless asked (time-skipping serve
     const replay = (source: string, opts: { dryRun?: boolean; force?: boolean; notify?: boolean } = {}) =>
       p.withWorkers(
         async (): Promise<SyncSummary> =>
-          (await startReplay(p.env.client, p.queues, { run: source, dryRun: false, ...opts })).handle.result(),
+          (
+            await startReplay(p.env.client, p.queues, {
+              run: source,
+              dryRun: false,
+              feedTaskQueue: null,
+              ...opts,
+            })
+          ).handle.result(),
         50,
         notify,
       );
@@ -81,7 +88,11 @@ describe('replay never regresses, and is quiet unless asked (time-skipping serve
     assert.match(describeSummary(forced), /--force: older landed content written over newer/);
     const restored = await sale(p, '1');
     assert.equal(restored?.amount, '12.50');
-    assert.equal(restored?.fetched_at, v1?.fetched_at, 'the restored item records when its content was fetched');
+    assert.equal(
+      restored?.fetched_at,
+      v1?.fetched_at,
+      'the restored item records when its content was fetched',
+    );
 
     // Asked for: a replay notifies, and says it is one.
     vendor.data.sales['42'] = [saleText('1').replace('"12.50"', '"13.75"'), saleText('2')];
@@ -96,11 +107,11 @@ describe('replay never regresses, and is quiet unless asked (time-skipping serve
   });
 });
 
-describe('change events written by a replay carry the replayed run\'s window', () => {
+describe("change events written by a replay carry the replayed run's window", () => {
   const window = { from: '2026-11-20T05:00:00.000Z', to: '2026-11-21T05:00:00.000Z' };
   const scope = windowScope(window, window.to);
 
-  it('the window of a live run\'s writers and of a replay\'s writers (children and parent) is the same', () => {
+  it("the window of a live run's writers and of a replay's writers (children and parent) is the same", () => {
     const live = windowOf(branchWorkflowId(scope, 'Akron'));
     assert.equal(live, '2026-11-21T05:00:00Z/24h');
     // The IDs a replay's workflows take (src/workflows/sales-sync.ts, src/cli/replay.ts).
