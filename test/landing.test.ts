@@ -60,7 +60,8 @@ async function assertSameTables(a: Store, b: Store): Promise<void> {
 
 /** Runs the replay of `source` the way the CLI does, and waits for its summary. */
 async function replay(p: Pipeline, source: string, dryRun = false): Promise<SyncSummary> {
-  const { handle } = await startReplay(p.env.client, p.queues, { run: source, dryRun });
+  // No feed runs here: no sync_runs row to wait for.
+  const { handle } = await startReplay(p.env.client, p.queues, { run: source, dryRun, feedTaskQueue: null });
   return handle.result();
 }
 

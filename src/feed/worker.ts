@@ -14,6 +14,7 @@ import type { TableNames } from '../store/tables.js';
 import { workflowBundle } from '../workflow-bundle.js';
 import { changeFeedWorkflow } from '../workflows/change-feed.js';
 import { createFeedActivities, createStreamsClient } from './activities.js';
+import { createSyncRunActivities } from '../sql/runs.js';
 import { FEED_TABLES, type FeedTable } from './events.js';
 import type { ChangeObjectStore } from './objects.js';
 import type { FeedSettings } from './types.js';
@@ -62,7 +63,8 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     taskQueue: setup.taskQueue,
     dataConverter: setup.dataConverter,
     workflowBundle: await workflowBundle(),
-    activities,
+    // recordSyncRun: the sync's parent runs write their sync_runs row here (the process with PostgreSQL).
+    activities: { ...activities, ...createSyncRunActivities(setup.pool) },
     maxCachedWorkflows: 20,
   });
 }

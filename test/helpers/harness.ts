@@ -213,7 +213,8 @@ export class Pipeline {
       .execute(salesSyncWorkflow, {
         taskQueue: this.queues.workflows,
         workflowId,
-        args: [{ vendorTaskQueue: this.queues.vendor, ...input }],
+        // No sync_runs row unless the test runs a feed and names its queue (nobody polls the default).
+        args: [{ vendorTaskQueue: this.queues.vendor, feedTaskQueue: null, ...input }],
       })
       .then(
         (summary) => ({ ok: true as const, summary }),
