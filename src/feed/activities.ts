@@ -262,30 +262,41 @@ async function readShard(
     if (r) waiting = toChangeEvent(table, shard, r);
   }
   const lagMs = waiting ? Math.max(0, Date.now() - changeTime(waiting)) : 0;
-  const last = batch.at(-1);
-  if (!last) {
+  if (batch.length === 0) {
     deps.metrics?.lag(table, shard, lagMs, done);
     return { ...empty, done, lagMs };
   }
+  return { ...(await deliver(deps, { table, shard, attempt, lagMs, done }, batch, heartbeat)), trimmed };
+}
+
+/** Writes a batch's object and applies it; records the shard's lag and the dead letters. */
+async function deliver(
+  deps: FeedDeps,
+  at: { table: FeedTable; shard: string; attempt: number; lagMs: number; done: boolean },
+  batch: ChangeEvent[],
+  heartbeat: () => void,
+): Promise<Omit<ReadResult, 'trimmed'>> {
+  const { table, shard, lagMs, done } = at;
+  const first = batch[0] as ChangeEvent;
   // Until it is applied, the batch's first change is the oldest waiting: an attempt that fails
   // (PostgreSQL down) still shows the lag growing.
-  deps.metrics?.lag(table, shard, Math.max(0, Date.now() - changeTime(batch[0] as ChangeEvent)), false);
-  const key = objectKey(deps.prefix, table, batch[0] as ChangeEvent);
+  deps.metrics?.lag(table, shard, Math.max(0, Date.now() - changeTime(first)), false);
+  const key = objectKey(deps.prefix, table, first);
   await deps.objects.put(key, encodeBatch(batch));
   deps.afterPut?.(key);
   heartbeat();
-  const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs, attempt }, batch);
+  const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs, attempt: at.attempt }, batch);
   deps.metrics?.lag(table, shard, lagMs, done);
   if (r.deadLettered) deps.metrics?.deadLettered(table, r.deadLettered);
+  const lastSeq = (batch.at(-1) as ChangeEvent).seq;
   return {
-    lastSeq: last.seq,
+    lastSeq,
     events: batch.length,
     objectKey: key,
     applied: r.applied,
     deadLettered: r.deadLettered,
     done,
     lagMs,
-    trimmed,
   };
 }
 
