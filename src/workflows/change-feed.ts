@@ -167,9 +167,9 @@ export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never>
     // No stream yet, or nothing readable: look again later.
     if (following.size === 0) await sleep(`${settings.idleSeconds}s`);
     else await Promise.race(following.values());
-    if (historyFull(input.historyBudget)) {
+    // A snapshot still running is not waited for: reading goes on, and the run continues as new after it.
+    if (historyFull(input.historyBudget) && (snapshotting === undefined || state.snapshot)) {
       await Promise.all(following.values());
-      await snapshotting;
       await continueAsNew<typeof changeFeedWorkflow>({ ...input, state });
     }
   }
