@@ -7,7 +7,8 @@
 import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { feedMetrics } from '../metrics/worker.js';
 import type pg from 'pg';
 import { type DynamoClients, createDynamoClients } from '../store/client.js';
 import type { TableNames } from '../store/tables.js';
@@ -44,7 +45,7 @@ export interface FeedWorkerSetup {
   afterPut?: (key: string) => void;
 }
 
-/** The feed's worker (workflows and activities on one queue). */
+/** The feed's worker (workflows and activities on one queue); its metrics go to the runtime's endpoint. */
 export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> {
   const streams = createStreamsClient(setup.dynamo);
   const activities = createFeedActivities({
@@ -56,6 +57,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     pool: setup.pool,
     ...(setup.pollMs ? { pollMs: setup.pollMs } : {}),
     ...(setup.afterPut ? { afterPut: setup.afterPut } : {}),
+    metrics: feedMetrics(Runtime.instance().metricMeter),
   });
   return Worker.create({
     connection: setup.connection,
