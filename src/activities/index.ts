@@ -7,6 +7,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   SyncError,
+  VendorAnswerTooLargeError,
   VendorBadBodyError,
   VendorHttpError,
   VendorRateLimitedError,
@@ -140,8 +141,8 @@ function inWindowOnly(records: unknown[], window: { from: string; to: string }):
 /**
  * Turns an error into the Temporal failure that carries the right retry decision:
  * 429 -> retry after Retry-After (at least MIN_RATE_LIMIT_DELAY_MS); other 4xx -> never
- * retry (the same request cannot succeed); 5xx, network, timeouts, bad bodies -> retry
- * under the activity's retry policy.
+ * retry (the same request cannot succeed), nor an answer past VENDOR_MAX_ANSWER_BYTES; 5xx,
+ * network, timeouts, bad bodies -> retry under the activity's retry policy.
  */
 export function toFailure(err: unknown): Error {
   if (err instanceof VendorRateLimitedError) {
@@ -162,6 +163,12 @@ export function toFailure(err: unknown): Error {
       nonRetryable: clientError,
     });
   }
+  if (err instanceof VendorAnswerTooLargeError)
+    return ApplicationFailure.create({
+      type: 'VendorAnswerTooLarge',
+      message: err.message,
+      nonRetryable: true,
+    });
   if (err instanceof VendorBadBodyError)
     return ApplicationFailure.create({ type: 'VendorBadBody', message: err.message });
   if (err instanceof VendorUnavailableError) {
