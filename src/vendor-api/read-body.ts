@@ -6,16 +6,17 @@
  * limit is ever inflated.
  */
 
-/** Default VENDOR_MAX_ANSWER_BYTES: 32 MiB, hundreds of times an ordinary page (500 sales are ~100 KB). */
-export const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/**
+ * Default VENDOR_MAX_ANSWER_BYTES: 8 MiB, about a hundred times a full page of 500 sales. An
+ * answer cut at the limit costs a worker about 7 times the limit at its peak (read, landed,
+ * set aside), measured in docs/failure-modes.md: at 8 MiB a gzip bomb and a 40 MB page at once
+ * keep a 320 MB-heap worker under 300 MB resident; at 32 MiB it passed 430 MB.
+ */
+export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 /** Smallest VENDOR_MAX_ANSWER_BYTES: below this an ordinary page of 500 records could be cut. */
 export const MIN_MAX_ANSWER_BYTES = 1024 * 1024;
-/**
- * Largest VENDOR_MAX_ANSWER_BYTES. An answer up to the limit is held as bytes, as text and as
- * parsed records at once, and copied again while it is landed: a 64 MiB answer already needs
- * most of a worker's 320 MB heap.
- */
-export const MAX_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/** Largest VENDOR_MAX_ANSWER_BYTES: at 7 times the limit, one answer then takes most of a 320 MB heap. */
+export const MAX_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 /** A body read up to a limit. */
 export interface BoundedBody {
@@ -27,34 +28,36 @@ export interface BoundedBody {
 /**
  * The body of `res`, at most `limit` bytes of it after decompression. Past the limit the
  * stream is cancelled, which aborts the request (the connection is closed, the decompression
- * stops), and what was read comes back marked truncated.
+ * stops), and what was read comes back marked truncated. The bytes go into one buffer sized
+ * by Content-Length when the body is not encoded (one copy, as `arrayBuffer()` makes), grown
+ * by doubling otherwise, never past the limit: an answer costs at most 1.5 times its size.
  */
 export async function readBounded(res: Response, limit: number): Promise<BoundedBody> {
   if (!res.body) return { body: new Uint8Array(0), truncated: false };
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  const declared = res.headers.has('content-encoding') ? NaN : Number(res.headers.get('content-length'));
+  let buf: Uint8Array = new Uint8Array(
+    Math.min(limit, Number.isSafeInteger(declared) ? declared : 64 * 1024),
+  );
+  let length = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return { body: joined(chunks, total), truncated: false };
-    if (total + value.byteLength > limit) {
-      chunks.push(value.subarray(0, limit - total));
+    if (done) return { body: length === buf.length ? buf : buf.subarray(0, length), truncated: false };
+    const fits = Math.min(value.byteLength, limit - length);
+    if (length + fits > buf.length)
+      buf = grown(buf, length, Math.min(limit, Math.max(2 * buf.length, length + fits)));
+    buf.set(fits === value.byteLength ? value : value.subarray(0, fits), length);
+    length += fits;
+    if (fits < value.byteLength) {
       await reader.cancel().catch(() => undefined);
-      return { body: joined(chunks, limit), truncated: true };
+      return { body: buf, truncated: true };
     }
-    chunks.push(value);
-    total += value.byteLength;
   }
 }
 
-function joined(chunks: Uint8Array[], total: number): Uint8Array {
-  const [only] = chunks;
-  if (chunks.length === 1 && only?.byteLength === total) return only;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
+/** A buffer of `size` bytes holding the first `length` bytes of `buf`. */
+function grown(buf: Uint8Array, length: number, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out.set(buf.subarray(0, length));
   return out;
 }
