@@ -128,6 +128,7 @@ function buildActivities(config: Config) {
     apiKey: config.vendor.apiKey,
     timeoutMs: config.vendor.timeoutMs,
     allowInsecureHttp: config.vendor.allowInsecureHttp,
+    maxAnswerBytes: config.vendor.maxAnswerBytes,
     onRequest: vendorRequestMetrics(Runtime.instance().metricMeter),
   });
   const landing = config.landing ? Landing.fromConfig(config.landing) : null;

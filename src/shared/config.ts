@@ -11,6 +11,11 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
 import { isInsecureVendorUrl } from '../vendor-api/client.js';
+import {
+  DEFAULT_MAX_ANSWER_BYTES,
+  MAX_MAX_ANSWER_BYTES,
+  MIN_MAX_ANSWER_BYTES,
+} from '../vendor-api/read-body.js';
 import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BRANCHES } from './branches.js';
@@ -43,6 +48,8 @@ export interface VendorConfig {
   timeoutMs: number;
   /** VENDOR_ALLOW_INSECURE_HTTP: accept an http:// URL to a host other than loopback. */
   allowInsecureHttp: boolean;
+  /** VENDOR_MAX_ANSWER_BYTES: most bytes of one answer read, after decompression. */
+  maxAnswerBytes: number;
 }
 
 /** DynamoDB: the endpoint and region follow the usual AWS configuration unless set here. */
@@ -356,6 +363,13 @@ function loadVendorConfig(e: Env = process.env): VendorConfig {
     pageSize: int(e, 'VENDOR_PAGE_SIZE', 100, 1, 500),
     timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, MAX_VENDOR_TIMEOUT_MS),
     allowInsecureHttp,
+    maxAnswerBytes: int(
+      e,
+      'VENDOR_MAX_ANSWER_BYTES',
+      DEFAULT_MAX_ANSWER_BYTES,
+      MIN_MAX_ANSWER_BYTES,
+      MAX_MAX_ANSWER_BYTES,
+    ),
   };
 }
 
