@@ -46,6 +46,11 @@ export interface FeedDeps {
   pollMs?: number;
   /** Called after a batch's object is written, before it is applied (fault injection: FEED_FAULT_KILL_AFTER_OBJECTS). */
   afterPut?: (key: string) => void;
+  /**
+   * Aborted when the process stops: a read ends its long poll at once and hands back what it
+   * has (applied), so a stop neither waits for the poll nor fails the attempt.
+   */
+  stopping?: AbortSignal;
 }
 
 /** A Streams client on the DynamoDB endpoint (DynamoDB Local serves both APIs on one port). */
@@ -168,9 +173,11 @@ async function readShard(
   let iterator: string | undefined = first;
   /** The oldest change seen but left for the next batch. */
   let waiting: ChangeEvent | undefined;
+  const wake = deps.stopping && signal ? AbortSignal.any([deps.stopping, signal]) : (deps.stopping ?? signal);
   for (;;) {
     heartbeat();
     signal?.throwIfAborted();
+    if (deps.stopping?.aborted) break;
     let out: GetRecordsCommandOutput;
     try {
       out = await deps.streams.send(
@@ -182,8 +189,9 @@ async function readShard(
     } catch (err) {
       // DynamoDB Local answers so for a shard that has no record yet: nothing to read for now.
       if (errorName(err) !== 'TrimmedDataAccessException' || batch.length > 0 || input.after) throw err;
-      if (Date.now() - started >= settings.idleSeconds * 1000) return { ...empty, done: false };
-      await sleep(deps.pollMs ?? 1000, signal);
+      if (Date.now() - started >= settings.idleSeconds * 1000 || deps.stopping?.aborted)
+        return { ...empty, done: false };
+      await sleep(deps.pollMs ?? 1000, wake);
       iterator = (await iteratorFor(deps, stream, shard, undefined)).iterator;
       if (!iterator) return { ...empty, done: true };
       continue;
@@ -206,7 +214,7 @@ async function readShard(
     const now = Date.now();
     if (batch.length > 0 && now - firstAt >= settings.maxSeconds * 1000) break;
     if (batch.length === 0 && now - started >= settings.idleSeconds * 1000) break;
-    if (records.length === 0) await sleep(deps.pollMs ?? 1000, signal);
+    if (records.length === 0) await sleep(deps.pollMs ?? 1000, wake);
   }
   const done = iterator === undefined && waiting === undefined;
   // The oldest change not yet applied: one left over, else the next one the shard holds.

@@ -18,6 +18,7 @@ import { FEED_TABLES, type FeedTable } from './events.js';
 import type { ChangeObjectStore } from './objects.js';
 import type { FeedSettings } from './types.js';
 import type { DynamoConfig } from '../shared/config.js';
+import { WORKER_SHUTDOWN_OPTIONS } from '../shutdown.js';
 
 /** The feed's task queue (workflows and activities), with the deployment's suffix. */
 export function feedTaskQueue(suffix = ''): string {
@@ -41,6 +42,8 @@ export interface FeedWorkerSetup {
   dataConverter?: DataConverter;
   pollMs?: number;
   afterPut?: (key: string) => void;
+  /** Aborted when the process stops: reads end their long poll at once (FeedDeps.stopping). */
+  stopping?: AbortSignal;
 }
 
 /** The feed's worker (workflows and activities on one queue). */
@@ -55,6 +58,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     pool: setup.pool,
     ...(setup.pollMs ? { pollMs: setup.pollMs } : {}),
     ...(setup.afterPut ? { afterPut: setup.afterPut } : {}),
+    ...(setup.stopping ? { stopping: setup.stopping } : {}),
   });
   return Worker.create({
     connection: setup.connection,
@@ -64,6 +68,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     workflowBundle: await workflowBundle(),
     activities,
     maxCachedWorkflows: 20,
+    ...WORKER_SHUTDOWN_OPTIONS,
   });
 }
 
