@@ -7,7 +7,14 @@
  *   npm run worker            (settings from the environment: README, "Configuration")
  */
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  GracefulShutdownPeriodExpiredError,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+} from '@temporalio/worker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
@@ -51,6 +58,8 @@ export async function installRuntime(
     Runtime.install({
       logger: new DefaultLogger(level, (entry) => {
         if (expected.test(entry.message)) return;
+        // A worker left after its grace period: the process says so in its own words.
+        if (entry.meta?.error instanceof GracefulShutdownPeriodExpiredError) return;
         const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
         console.error(
           `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}`,
@@ -222,7 +231,8 @@ async function main(): Promise<number> {
     `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}; ${landing ? `answers land in s3://${landing.bucket}/${landing.prefix}raw/` : 'landing zone off (LANDING=off)'}; metrics ${metricsUrl ?? 'off (METRICS_PORT=off)'}`,
   );
   const ended = await runWorkers(workers, stop.signal);
-  await within(connection.close(), 5_000, undefined);
+  // A worker left running still holds the connection: the exit closes it.
+  if (ended === 'drained') await within(connection.close(), 5_000, undefined);
   if (ended === 'forced') {
     console.error(
       'stopped with activities still running after the grace period: their attempts are retried elsewhere',

@@ -84,8 +84,9 @@ export async function startServices(
       console.error(
         'stopped with activities still running after the grace period: they are retried on the next start',
       );
-    // The client connection is left to process exit: a progress poll may still be using it.
-    await within(nativeConnection.close(), 5_000, undefined);
+    // A worker left running still holds the connection: the process exit closes it. The client
+    // connection is left to process exit too: a progress poll may still be using it.
+    else await within(nativeConnection.close(), 5_000, undefined);
     store.clients.raw.destroy();
   };
   return { client, store, queues, feed, stop };
