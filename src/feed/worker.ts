@@ -15,14 +15,13 @@ import { workflowBundle } from '../workflow-bundle.js';
 import { changeFeedWorkflow } from '../workflows/change-feed.js';
 import { createFeedActivities, createStreamsClient } from './activities.js';
 import { FEED_TABLES, type FeedTable } from './events.js';
+import { createReconcileActivities } from './reconcile.js';
 import type { ChangeObjectStore } from './objects.js';
 import type { FeedSettings } from './types.js';
 import type { DynamoConfig } from '../shared/config.js';
 
 /** The feed's task queue (workflows and activities), with the deployment's suffix. */
-export function feedTaskQueue(suffix = ''): string {
-  return `sales-sync-feed${suffix}`;
-}
+export { feedTaskQueue } from '../shared/task-queues.js';
 
 /** ID of a table's consumer workflow. */
 export function feedWorkflowId(table: FeedTable, suffix = ''): string {
@@ -46,9 +45,10 @@ export interface FeedWorkerSetup {
 /** The feed's worker (workflows and activities on one queue). */
 export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> {
   const streams = createStreamsClient(setup.dynamo);
+  const dynamo = createDynamoClients(setup.dynamo).raw;
   const activities = createFeedActivities({
     streams,
-    dynamo: createDynamoClients(setup.dynamo).raw,
+    dynamo,
     names: setup.names,
     objects: setup.objects,
     prefix: setup.prefix,
@@ -62,7 +62,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     taskQueue: setup.taskQueue,
     dataConverter: setup.dataConverter,
     workflowBundle: await workflowBundle(),
-    activities,
+    activities: { ...activities, ...createReconcileActivities({ dynamo, names: setup.names, pool: setup.pool }) },
     maxCachedWorkflows: 20,
   });
 }

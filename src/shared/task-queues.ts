@@ -17,3 +17,8 @@ export interface TaskQueues {
 export function taskQueues(suffix = ''): TaskQueues {
   return { workflows: DEFAULT_WORKFLOW_TASK_QUEUE + suffix, vendor: DEFAULT_VENDOR_TASK_QUEUE + suffix };
 }
+
+/** The change feed's task queue (its workflows, the reconcile, and their activities), with the deployment's suffix. */
+export function feedTaskQueue(suffix = ''): string {
+  return `sales-sync-feed${suffix}`;
+}

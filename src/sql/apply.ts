@@ -66,28 +66,32 @@ function fieldSql(c: Column): string {
   return `(${raw} || '+00')::timestamptz`;
 }
 
+/**
+ * The item's columns as the feed writes them, each with its SQL over a compact event `e` (see
+ * `compact`): typed fields, `record` and `written_at`. The reconcile compares and repairs with
+ * the same expressions (src/sql/reconcile.ts), so the conversion exists once.
+ */
+export function itemColumns(table: FeedTable): { name: string; sql: string }[] {
+  return [
+    ...TYPED_COLUMNS[table].typed.map((c) => ({ name: c.name, sql: fieldSql(c) })),
+    { name: 'record', sql: `e->'n'` },
+    { name: 'written_at', sql: `(e->>'w')::timestamptz` },
+  ];
+}
+
 /** One INSERT .. ON CONFLICT statement per table, over a jsonb array of compact events. */
 function upsertSql(table: FeedTable): string {
-  const { keys, typed } = TYPED_COLUMNS[table];
-  const cols = [
-    ...keys,
-    ...typed.map((c) => c.name),
-    'record',
-    'version',
-    'changed_at',
-    'written_at',
-    'deleted',
-  ];
+  const { keys } = TYPED_COLUMNS[table];
+  const item = itemColumns(table);
+  const cols = [...keys, ...item.map((c) => c.name), 'version', 'changed_at', 'deleted'];
   const values = [
     ...keys.map((k) => `e->'k'->>'${k}'`),
-    ...typed.map(fieldSql),
-    `e->'n'`,
+    ...item.map((c) => c.sql),
     `(e->>'v')::numeric`,
     `(e->>'c')::timestamptz`,
-    `(e->>'w')::timestamptz`,
     `(e->>'d')::boolean`,
   ];
-  const updates = [...typed.map((c) => c.name), 'record', 'version', 'changed_at', 'written_at', 'deleted']
+  const updates = [...item.map((c) => c.name), 'version', 'changed_at', 'deleted']
     .map((c) => `${c} = EXCLUDED.${c}`)
     .join(', ');
   return `INSERT INTO ${table} AS t (${cols.join(', ')}, applied_at)
@@ -97,7 +101,7 @@ function upsertSql(table: FeedTable): string {
 }
 
 /** The event as the statement reads it: key, new item (none for a removal), version, times. */
-function compact(e: ChangeEvent): string {
+export function compact(e: ChangeEvent): string {
   return exactStringify({
     k: e.key,
     n: e.op === 'REMOVE' ? null : (e.new ?? null),
@@ -222,7 +226,7 @@ async function applyEvents(
  * fit its column; 23, integrity: a missing key), as opposed to the server being unavailable,
  * which must fail the attempt so it is retried.
  */
-function isDataError(err: unknown): boolean {
+export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
