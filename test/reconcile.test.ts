@@ -17,6 +17,7 @@ import type { ReconcileReport } from '../src/shared/reconcile.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { applyBatch } from '../src/sql/apply.js';
 import { copyDifferences } from '../src/sql/compare.js';
+import { CLOCK_SKEW_SECONDS } from '../src/sql/reconcile.js';
 import { reconcileWorkflow } from '../src/workflows/index.js';
 import { type Feed, useFeed } from './helpers/feed.js';
 import { type Pipeline, useStack } from './helpers/harness.js';
@@ -147,11 +148,19 @@ describe('reconcile and repair (DynamoDB -> PostgreSQL copy)', function () {
       ].sort(),
     );
     assert.equal(found(report), 4, 'nothing else differs');
+    // A gone item's row is tombstoned only when it was written longer ago than the clocks may differ.
+    const written = Date.parse(String(sales[0]?.synced_at));
+    await new Promise((r) =>
+      setTimeout(r, Math.max(0, written + (CLOCK_SKEW_SECONDS + 1) * 1000 - Date.now())),
+    );
     const repaired = await reconcile(f, true, 'fix');
     assert.equal(found(repaired), 4);
     assert.equal(repaired.tables.find((x) => x.table === 'sales')?.repaired, 4);
     assert.deepEqual(await copyDifferences(p.store, f.pool), []);
-    const { rows } = await f.pool.query<{ deleted: boolean }>(`SELECT deleted FROM sales WHERE ${where}`, k(gone));
+    const { rows } = await f.pool.query<{ deleted: boolean }>(
+      `SELECT deleted FROM sales WHERE ${where}`,
+      k(gone),
+    );
     assert.equal(rows[0]?.deleted, true, 'the row of the gone item is a tombstone');
     assert.equal(found(await reconcile(f, false, 'none')), 0);
   });
@@ -163,7 +172,7 @@ describe('reconcile and repair (DynamoDB -> PostgreSQL copy)', function () {
     await f.caughtUp();
     await f.stopWorker();
     const { rows } = await f.pool.query<{ sale_id: string; employee_id: string }>(
-      `UPDATE sales SET amount = 7, changed_at = now() + interval '1 hour'
+      `UPDATE sales SET amount = 7, changed_at = now() + interval '1 hour', written_at = now() + interval '1 hour'
        WHERE sale_id = (SELECT min(sale_id) FROM sales) RETURNING sale_id, employee_id`,
     );
     const r = await reconcileTable(
@@ -172,9 +181,10 @@ describe('reconcile and repair (DynamoDB -> PostgreSQL copy)', function () {
     );
     assert.equal(r.found.different, rows.length);
     assert.equal(r.repaired, 0, 'the newer row was overwritten');
-    const after = await f.pool.query<{ amount: string }>('SELECT amount::text FROM sales WHERE sale_id = $1', [
-      rows[0]?.sale_id,
-    ]);
+    const after = await f.pool.query<{ amount: string }>(
+      'SELECT amount::text FROM sales WHERE sale_id = $1',
+      [rows[0]?.sale_id],
+    );
     assert.equal(after.rows[0]?.amount, '7');
   });
 
@@ -216,7 +226,10 @@ describe('reconcile and repair (DynamoDB -> PostgreSQL copy)', function () {
     assert.equal(d.action.type, 'startWorkflow');
     assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'reconcileWorkflow');
     assert.equal(d.action.type === 'startWorkflow' && d.action.taskQueue, f.taskQueue);
-    assert.deepEqual(d.spec.intervals?.map((i) => i.every), [86_400_000]);
+    assert.deepEqual(
+      d.spec.intervals?.map((i) => i.every),
+      [86_400_000],
+    );
     await handle.trigger();
     const ran = await waitFor('the scheduled reconcile', 60_000, async () => {
       const r = (await handle.describe()).info.recentActions[0];
@@ -227,9 +240,10 @@ describe('reconcile and repair (DynamoDB -> PostgreSQL copy)', function () {
     assert.equal(found(report), 0);
     await handle.delete();
     // The CLI: a difference reported (exit 1), repaired (exit 0), gone (exit 0).
-    await f.pool.query('UPDATE branches SET location = $1 WHERE branch_id = (SELECT min(branch_id) FROM branches)', [
-      'nowhere',
-    ]);
+    await f.pool.query(
+      'UPDATE branches SET location = $1 WHERE branch_id = (SELECT min(branch_id) FROM branches)',
+      ['nowhere'],
+    );
     const saved = { ...process.env };
     const out: string[] = [];
     const log = console.log;
@@ -284,7 +298,9 @@ describe('reconcile and repair (DynamoDB -> PostgreSQL copy)', function () {
     const sales = async () => (await copyDifferences(p.store, f.pool)).filter((d) => d.startsWith('sales '));
     assert.deepEqual(await sales(), []);
     // A row that exists but differs is repaired by a snapshot (version 0 never could).
-    await f.pool.query('UPDATE sales SET amount = amount + 1 WHERE sale_id = (SELECT min(sale_id) FROM sales)');
+    await f.pool.query(
+      'UPDATE sales SET amount = amount + 1 WHERE sale_id = (SELECT min(sale_id) FROM sales)',
+    );
     assert.equal((await sales()).length, 1);
     await new MockActivityEnvironment().run(() => snapshotTable(deps, 'sales', Context.current()));
     assert.deepEqual(await sales(), []);

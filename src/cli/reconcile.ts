@@ -52,14 +52,20 @@ function tablesOption(v: Record<string, unknown>): FeedTable[] | undefined {
 }
 
 /** The commands, given the CLI's connect (after the arguments are checked) and task queue suffix. */
-export function reconcileCommands(connect: () => Promise<Client>, suffix: () => string): Record<string, Command> {
+export function reconcileCommands(
+  connect: () => Promise<Client>,
+  suffix: () => string,
+): Record<string, Command> {
   return {
     reconcile: {
       usage: 'reconcile [--table T] [--repair] [--settle-seconds N]',
       help: `Compares the PostgreSQL copy with DynamoDB item by item and lists each difference (missing, deleted, different, extra); with --repair makes them equal. Runs as a workflow on the change feed's worker (npm start or npm run feed). Exit code 1 if a difference is left.`,
       options: {
         table: { type: 'string', help: `only this table (${FEED_TABLES.join(', ')}; default: all)` },
-        repair: { type: 'boolean', help: 'write the items where the copy differs, tombstone rows whose item is gone' },
+        repair: {
+          type: 'boolean',
+          help: 'write the items where the copy differs, tombstone rows whose item is gone',
+        },
         'settle-seconds': {
           type: 'string',
           help: `a difference counts only if it is still there this long after the pass, so the feed can apply what it has not yet (default ${DEFAULT_SETTLE_SECONDS})`,

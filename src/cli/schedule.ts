@@ -149,7 +149,9 @@ export async function upsertReconcileSchedule(
       workflowType: reconcileWorkflow,
       workflowId: id,
       taskQueue: s.taskQueue,
-      args: [{ repair: s.repair, ...(s.settleSeconds !== undefined ? { settleSeconds: s.settleSeconds } : {}) }],
+      args: [
+        { repair: s.repair, ...(s.settleSeconds !== undefined ? { settleSeconds: s.settleSeconds } : {}) },
+      ],
       staticSummary: `Reconcile the SQL copy with DynamoDB${s.repair ? ' and repair it' : ' (report only)'}`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h', pauseOnFailure: false },

@@ -62,7 +62,10 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     taskQueue: setup.taskQueue,
     dataConverter: setup.dataConverter,
     workflowBundle: await workflowBundle(),
-    activities: { ...activities, ...createReconcileActivities({ dynamo, names: setup.names, pool: setup.pool }) },
+    activities: {
+      ...activities,
+      ...createReconcileActivities({ dynamo, names: setup.names, pool: setup.pool }),
+    },
     maxCachedWorkflows: 20,
   });
 }

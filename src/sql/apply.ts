@@ -8,7 +8,10 @@
  * arrive in increasing order; a replayed batch, a duplicated event or an older event after a
  * newer one carries a version at most the row's and changes nothing. A removal leaves a
  * tombstone (`deleted`) that keeps its version, so an older insert replayed later cannot bring
- * the row back.
+ * the row back. A row a repair wrote (src/sql/reconcile.ts) takes only the changes made since the
+ * item was read (`repaired_at`, to the minute: a change's time is DynamoDB's approximate one, whole
+ * seconds on AWS, whole minutes on DynamoDB Local) and, where both carry the sync's write time,
+ * whose item was written after the one the repair wrote.
  *
  * A batch is one transaction: one statement per table for the last change of each key; when
  * that statement fails (a value that does not fit its typed column), the batch is applied event
@@ -96,8 +99,10 @@ function upsertSql(table: FeedTable): string {
     .join(', ');
   return `INSERT INTO ${table} AS t (${cols.join(', ')}, applied_at)
     SELECT ${values.join(', ')}, clock_timestamp() FROM jsonb_array_elements($1::jsonb) e
-    ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates}, applied_at = EXCLUDED.applied_at
-    WHERE t.version < EXCLUDED.version`;
+    ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates}, applied_at = EXCLUDED.applied_at, repaired_at = NULL
+    WHERE t.version < EXCLUDED.version
+      AND (t.repaired_at IS NULL OR (EXCLUDED.changed_at >= date_trunc('minute', t.repaired_at)
+        AND (EXCLUDED.written_at IS NULL OR t.written_at IS NULL OR EXCLUDED.written_at > t.written_at)))`;
 }
 
 /** The event as the statement reads it: key, new item (none for a removal), version, times. */

@@ -8,15 +8,22 @@
  * DynamoDB returned (`reconcile_seen`) and the keys that differed (`reconcile_candidates`).
  *
  * A repair writes the item as read at `readAt` (taken before the read was sent) and keeps the
- * row's version: only where no stream change made after the read was applied
- * (`t.changed_at < date_trunc('second', readAt)`: DynamoDB's change times are whole seconds) and
- * no later repair wrote it. It sets `repaired_at = readAt`, and the stream then applies only
- * changes made since (src/sql/apply.ts), so no older change delivered later moves the row back.
+ * row's version, only where no stream change made after the read was applied and no later repair
+ * wrote the row. "Made after the read" is decided by the change's time (`changed_at`, DynamoDB's
+ * approximate time: whole seconds on AWS, whole minutes on DynamoDB Local, so compared to the
+ * minute) or, finer, by the item's own write time (`written_at`, the sync's synced_at, in ms): a
+ * row whose item was written no later than the one read is not newer. A row whose item is gone
+ * carries no item to compare with: its write time must be CLOCK_SKEW_SECONDS before
+ * the read. The repair sets `repaired_at = readAt`, and the stream then applies only changes made
+ * since (src/sql/apply.ts), so no older change delivered later moves the row back.
  */
 import type pg from 'pg';
 import type { FeedTable } from '../feed/events.js';
 import type { DifferenceKind } from '../shared/reconcile.js';
 import { TYPED_COLUMNS, isDataError, itemColumns } from './apply.js';
+
+/** How far apart the sync's and the reconcile's clocks may be (a tombstone's margin, module comment). */
+export const CLOCK_SKEW_SECONDS = 10;
 
 const SEEN = 'reconcile_seen';
 const CANDIDATES = 'reconcile_candidates';
@@ -128,9 +135,13 @@ export async function classify(
   return r.rows.flatMap(({ kind, ...key }) => (kind ? [{ key, kind }] : []));
 }
 
-/** Neither a stream change made after `readAt` nor a later repair wrote the row. */
-const repairable = (ts: string) =>
-  `(t.changed_at IS NULL OR t.changed_at < date_trunc('second', ${ts})) AND (t.repaired_at IS NULL OR t.repaired_at <= ${ts})`;
+/**
+ * Neither a stream change made after `readAt` (${ts}) nor a later repair wrote the row `t`;
+ * `newer` says, where it can, whether the row's item is newer than the one read.
+ */
+const repairable = (ts: string, newer: string) =>
+  `(t.changed_at IS NULL OR t.changed_at < date_trunc('minute', ${ts}) OR NOT (${newer}))
+   AND (t.repaired_at IS NULL OR t.repaired_at <= ${ts})`;
 
 function repairSql(table: FeedTable): string {
   const keys = keysOf(table);
@@ -140,7 +151,7 @@ function repairSql(table: FeedTable): string {
     SELECT x.*, 0, NULL, false, $2::timestamptz, clock_timestamp() FROM (${itemsSql(table, '$1')}) x
     ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${item.map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
       deleted = false, repaired_at = EXCLUDED.repaired_at, applied_at = EXCLUDED.applied_at
-    WHERE ${repairable('EXCLUDED.repaired_at')} AND (t.deleted OR ${differs(table, 't', 'EXCLUDED')})`;
+    WHERE ${repairable('EXCLUDED.repaired_at', 't.written_at IS NULL OR EXCLUDED.written_at IS NULL OR t.written_at > EXCLUDED.written_at')} AND (t.deleted OR ${differs(table, 't', 'EXCLUDED')})`;
 }
 
 /**
@@ -221,7 +232,8 @@ export async function tombstone(
       .map((c) => `${c.name} = NULL`)
       .join(', ')}, deleted = true, repaired_at = $2::timestamptz, applied_at = clock_timestamp()
      FROM (${keysSql(table, '$1')}) c
-     WHERE ${keyEq(table, 't', 'c')} AND NOT t.deleted AND ${repairable('$2::timestamptz')}`,
+     WHERE ${keyEq(table, 't', 'c')} AND NOT t.deleted
+       AND ${repairable('$2::timestamptz', `t.written_at IS NULL OR t.written_at >= $2::timestamptz - interval '${CLOCK_SKEW_SECONDS} seconds'`)}`,
     [JSON.stringify(keys), readAt.toISOString()],
   );
   return r.rowCount ?? 0;

@@ -47,7 +47,8 @@ export async function reconcileWorkflow(input: ReconcileInput = {}): Promise<Rec
     undefined,
     RECONCILE.differences.help,
   );
-  for (const t of reports) for (const kind of DIFFERENCE_KINDS) gauge.set(t.found[kind], { table: t.table, kind });
+  for (const t of reports)
+    for (const kind of DIFFERENCE_KINDS) gauge.set(t.found[kind], { table: t.table, kind });
   setCurrentDetails(describe(repair, reports));
   return { repair, tables: reports };
 }
