@@ -40,6 +40,10 @@ export function reconcileReportLines(report: ReconcileReport): { lines: string[]
     for (const e of t.examples) lines.push(`  ${e}`);
     left += report.repair ? Math.max(0, n - t.repaired) : n;
   }
+  if (report.repair && left > 0)
+    lines.push(
+      `${left} not repaired: the stream changed them around the time they were read; the next reconcile repairs them.`,
+    );
   return { lines, code: left > 0 ? 1 : 0 };
 }
 
