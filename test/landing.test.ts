@@ -60,7 +60,8 @@ async function assertSameTables(a: Store, b: Store): Promise<void> {
 
 /** Runs the replay of `source` the way the CLI does, and waits for its summary. */
 async function replay(p: Pipeline, source: string, dryRun = false): Promise<SyncSummary> {
-  const { handle } = await startReplay(p.env.client, p.queues, { run: source, dryRun });
+  // No feed runs here: no sync_runs row to wait for.
+  const { handle } = await startReplay(p.env.client, p.queues, { run: source, dryRun, feedTaskQueue: null });
   return handle.result();
 }
 
@@ -119,7 +120,11 @@ describe('landing zone across an upgrade (MockActivityEnvironment, versitygw, Dy
     assert.ok(out.branch);
     const keys = (await p.landing.keys('raw/')).map((k) => k.key);
     assert.equal(keys.length, 1);
-    assert.match(keys[0] ?? '', /^raw\/branches\/unscoped\/old-run\/[0-9a-f]+-r-1-1\.json\.gz$/);
+    const activityId = encodeURIComponent(env.context.info.activityId);
+    assert.match(
+      keys[0] ?? '',
+      new RegExp(`^raw/branches/unscoped/old-run/[0-9a-f]{24}-r-1-${activityId}-1\\.json\\.gz$`),
+    );
   });
 
   it('a worker refuses to start on a landing bucket that does not exist, naming LANDING_BUCKET and what to do', async () => {
@@ -171,7 +176,8 @@ describe('landing zone at the pace of the vendor (dev server, versitygw, DynamoD
       assert.ok(!o.raw.includes(SIM_KEY), `${o.key} holds no API key`);
       assert.ok(o.key.startsWith(`raw/${o.doc.request.path.slice(1)}/full-`), o.key);
       assert.ok(o.key.includes(`/${encodeURIComponent(run.workflowId)}/`), o.key);
-      assert.match(o.key, new RegExp(`-${o.doc.caller.runId}-${o.doc.caller.attempt}\\.json\\.gz$`));
+      const { runId, activityId, attempt } = o.doc.caller;
+      assert.ok(o.key.endsWith(`-${runId}-${encodeURIComponent(activityId)}-${attempt}.json.gz`), o.key);
     }
     // Bodies that could not be read landed too, and their quarantine rows name the object.
     const bodies = (await p.store.scanAll('quarantine')).filter((q) => q.kind === 'body');

@@ -5,7 +5,7 @@
  * reconcile workflow and its activities), PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { DeleteItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { main as cli } from '../src/cli/index.js';
@@ -186,6 +186,41 @@ describe('reconcile and repair (DynamoDB -> PostgreSQL copy)', function () {
       [rows[0]?.sale_id],
     );
     assert.equal(after.rows[0]?.amount, '7');
+  });
+
+  it('a field PostgreSQL cannot hold is no difference (the row is what the feed would write); an item the feed cannot write is named, not compared', async () => {
+    const p = await stack.pipeline();
+    const f = await feeds.feed(p);
+    await p.withWorkers(() => p.run(ALL));
+    await f.caughtUp();
+    await f.stopWorker();
+    const put = (id: string, fields: Record<string, { S: string }>) =>
+      p.store.clients.raw.send(
+        new PutItemCommand({
+          TableName: p.store.names.sales,
+          Item: { sale_id: { S: id }, employee_id: { S: '1' }, amount: { N: '10.25' }, ...fields },
+        }),
+      );
+    await put('900001', { customer: { S: 'Ann\u0000Lee' } });
+    await put('900002', { amount: { S: 'twelve dollars' } });
+    const deps = { dynamo: p.store.clients.raw, names: p.store.names, pool: f.pool };
+    const r = await reconcileTable(deps, { table: 'sales', repair: true, settleSeconds: 0 });
+    assert.deepEqual(r.found, { missing: 1, deleted: 0, different: 0, extra: 0 }, JSON.stringify(r));
+    assert.equal(r.repaired, 1);
+    assert.ok(
+      r.examples.some((e) => /^sales 900002\|1: the feed cannot write the item \(.*numeric/.test(e)),
+      r.examples.join('; '),
+    );
+    const row = await f.pool.query<{ customer: string | null; inexact_fields: string[] }>(
+      `SELECT customer, inexact_fields FROM sales WHERE sale_id = '900001'`,
+    );
+    assert.deepEqual(row.rows, [{ customer: null, inexact_fields: ['customer'] }]);
+    const again = await reconcileTable(deps, { table: 'sales', repair: false, settleSeconds: 0 });
+    assert.deepEqual(again.found, { missing: 0, deleted: 0, different: 0, extra: 0 }, JSON.stringify(again));
+    // The tests' comparison is the same: only the item the feed cannot write is left.
+    const diff = await copyDifferences(p.store, f.pool);
+    assert.equal(diff.length, 1, diff.join('; '));
+    assert.match(diff[0] ?? '', /^sales 900002\|1: the feed cannot write the item \(.*numeric/);
   });
 
   it('a change the feed applies within the settle time is not a gap', async () => {

@@ -67,7 +67,8 @@ export async function startBenchFeed(ctx: RunContext, env: NodeJS.ProcessEnv, st
     url: pg.url,
     /** Starts the feed process (after the first run: its changes are the backlog). */
     start(): void {
-      child = spawnWorker('src/feed/service.ts', { ...env, DATABASE_URL: pg.url }, [
+      // No metrics endpoint: the benchmark reads its own figures (and a worker may hold METRICS_PORT).
+      child = spawnWorker('src/feed/service.ts', { ...env, DATABASE_URL: pg.url, METRICS_PORT: 'off' }, [
         'ignore',
         'ignore',
         'inherit',

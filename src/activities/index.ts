@@ -5,13 +5,13 @@
  * workflow: records never enter workflow history.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import {
-  SyncError,
-  VendorBadBodyError,
-  VendorHttpError,
-  VendorRateLimitedError,
-  VendorUnavailableError,
-} from '../shared/errors.js';
+import { VendorBadBodyError, VendorHttpError } from '../shared/errors.js';
+import { type RunLanding, alive, attemptSignal, landingOf, writeContext } from './attempt.js';
+import { inWindowOnly } from './window.js';
+import { replayFailure, toFailure } from './failures.js';
+
+export { MIN_RATE_LIMIT_DELAY_MS, toFailure } from './failures.js';
+export type { RunLanding } from './attempt.js';
 import { emptyTableCounts, type Counts, type TableCounts } from '../shared/summary.js';
 import { type Landing, type LandedRun, NotLandedError } from '../landing/index.js';
 import type { SetAside, Store, UpsertOptions, UpsertResult, WriteContext } from '../store/index.js';
@@ -28,7 +28,6 @@ import {
   type EmployeeRecord,
   formatVendorTimestamp,
   idKey,
-  parseVendorTimestamp,
 } from '../vendor-api/schemas.js';
 import { validateRecords } from '../vendor-api/validate.js';
 
@@ -42,17 +41,6 @@ export interface ActivityDeps {
   landing: Landing | null;
   /** Record validation (tests of a replay after a rule was loosened pass another). */
   validate?: typeof validateRecords;
-}
-
-/**
- * Where an activity's answers come from and go: a live run asks the vendor and lands each
- * answer under `run` before reading it; a replay reads the newest answer landed under `run`
- * and asks nobody. `dryRun` (replays only) counts what would change and writes nothing.
- */
-export interface RunLanding {
-  run: LandedRun;
-  replay?: boolean;
-  dryRun?: boolean;
 }
 
 /** A branch as the workflows know it: key and name only. Ids are decimal digits (they may exceed 2^53). */
@@ -115,98 +103,6 @@ export interface SyncSalesPageOutput {
    * (left the company, moved). Not a failure; the run reports it.
    */
   vanished?: boolean;
-}
-
-/** Shortest wait after a 429, whatever Retry-After said: `0` or no header must never mean a tight loop. */
-export const MIN_RATE_LIMIT_DELAY_MS = 1000;
-/** Longest wait honoured from a Retry-After header. */
-const MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000;
-
-/**
- * Drops sales whose timestamp is readable and outside the window, before validation: a
- * server that ignores from/to must not make an old malformed sale be set aside (and
- * notified) every hour. A sale whose timestamp cannot be read stays, and is judged.
- */
-function inWindowOnly(records: unknown[], window: { from: string; to: string }): unknown[] {
-  const from = parseVendorTimestamp(window.from) ?? -Infinity;
-  const to = parseVendorTimestamp(window.to) ?? Infinity;
-  return records.filter((r) => {
-    const ts = (r as { transaction_timestamp?: unknown } | null)?.transaction_timestamp;
-    const ms = typeof ts === 'string' ? parseVendorTimestamp(ts) : undefined;
-    return ms === undefined || (ms >= from && ms < to);
-  });
-}
-
-/**
- * Turns an error into the Temporal failure that carries the right retry decision:
- * 429 -> retry after Retry-After (at least MIN_RATE_LIMIT_DELAY_MS); other 4xx -> never
- * retry (the same request cannot succeed); 5xx, network, timeouts, bad bodies -> retry
- * under the activity's retry policy.
- */
-export function toFailure(err: unknown): Error {
-  if (err instanceof VendorRateLimitedError) {
-    const asked = err.retryAfterMs ?? 0;
-    const delay = Math.min(MAX_RATE_LIMIT_DELAY_MS, Math.max(MIN_RATE_LIMIT_DELAY_MS, asked));
-    return ApplicationFailure.create({
-      type: 'VendorRateLimited',
-      message: `${err.message}; retrying in ${delay} ms (Retry-After: ${err.retryAfterMs === undefined ? 'absent' : `${asked} ms`})`,
-      nextRetryDelay: delay,
-    });
-  }
-  if (err instanceof VendorHttpError) {
-    // 3xx here is a redirect to another host (or a broken one): asking again cannot help.
-    const clientError = err.status >= 300 && err.status < 500;
-    return ApplicationFailure.create({
-      type: clientError ? 'VendorRequestRejected' : 'VendorServerError',
-      message: err.message,
-      nonRetryable: clientError,
-    });
-  }
-  if (err instanceof VendorBadBodyError)
-    return ApplicationFailure.create({ type: 'VendorBadBody', message: err.message });
-  if (err instanceof VendorUnavailableError) {
-    return ApplicationFailure.create({ type: 'VendorUnavailable', message: err.message });
-  }
-  if (err instanceof SyncError) return ApplicationFailure.create({ type: err.name, message: err.message });
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Tells Temporal this attempt is alive (see heartbeatTimeout in the workflows' activity options). */
-function heartbeat(): void {
-  Context.current().heartbeat();
-}
-
-/**
- * Heartbeats every few seconds while `fn` runs (the SDK sends at most one per 80% of the
- * heartbeat timeout), so a slow answer or a long write is never mistaken for a lost worker;
- * a worker that is really gone stops heartbeating and its attempt is retried elsewhere. No
- * heartbeat at the start: the heartbeat timeout runs from the attempt's start anyway, most
- * attempts end well within the period, and every heartbeat sent is a billable action on
- * Temporal Cloud (one per attempt was 41% of a run's actions, BENCHMARKS.md).
- */
-async function alive<T>(fn: () => Promise<T>): Promise<T> {
-  const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** Heartbeat period of a running activity; the workflows' heartbeat timeout is 15 s. */
-const HEARTBEAT_EVERY_MS = 3_000;
-
-/**
- * The attempt's cancellation signal: aborted when Temporal gave this attempt up (timed out,
- * cancelled, or the server no longer knows it), so the store writes nothing more.
- */
-function attemptSignal(): AbortSignal {
-  return Context.current().cancellationSignal;
-}
-
-function writeContext(): WriteContext {
-  const wf = Context.current().info.workflowExecution;
-  return { workflowId: wf?.workflowId ?? 'standalone-activity', runId: wf?.runId ?? '' };
 }
 
 /** Builds the activities around their dependencies (the worker builds them once). */
@@ -285,7 +181,7 @@ export function createActivities(deps: ActivityDeps) {
   ): Promise<Fetched | null> {
     const { answer, landed } = await answerTo(req, mode, window);
     try {
-      return { ...vendor.read(answer), landed };
+      return { ...vendor.read(answer), landed, fetchedAt: answer.fetchedAt };
     } catch (err) {
       if (notFound && err instanceof VendorHttpError && err.status === 404) return null;
       if (err instanceof VendorBadBodyError) {
@@ -300,10 +196,15 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
-  /** Options of every store call of this attempt: it stops writing once Temporal gives the attempt up. */
-  const options = (mode: RunLanding): UpsertOptions => ({
+  /**
+   * Options of every store call of this attempt: it stops writing once Temporal gives the attempt
+   * up; the page's items record when the vendor sent them, and a replay keeps items fetched later.
+   */
+  const options = (mode: RunLanding, page?: Fetched): UpsertOptions => ({
     signal: attemptSignal(),
     dryRun: mode.dryRun === true,
+    ...(page ? { fetchedAt: page.fetchedAt } : {}),
+    keepNewer: mode.replay === true && mode.force !== true,
   });
 
   /** The records of `records` the store did not refuse. */
@@ -330,8 +231,16 @@ export function createActivities(deps: ActivityDeps) {
       })),
     ].map((e) => ({ ...e, landed: page.landed }));
     if (setAside.length) await store.quarantine(setAside, ctx, options(mode));
-    const { inserted, updated, unchanged } = written;
-    return { ...emptyTableCounts(), fetched, setAside: setAside.length, inserted, updated, unchanged };
+    const { inserted, updated, unchanged, newerKept } = written;
+    return {
+      ...emptyTableCounts(),
+      fetched,
+      setAside: setAside.length,
+      inserted,
+      updated,
+      unchanged,
+      newerKept,
+    };
   }
 
   /** A page of branches: its answer read, validated, the ones `keep` accepts upserted, counted. */
@@ -344,7 +253,7 @@ export function createActivities(deps: ActivityDeps) {
     const page = await fetchPage(ctx, req, mode);
     const { good, bad } = validate('branch', page.records, page.request);
     const kept = good.filter(keep);
-    const written = await store.upsertBranches(kept, ctx, options(mode));
+    const written = await store.upsertBranches(kept, ctx, options(mode, page));
     const branches = await countsOf('branch', page, bad, page.records.length, written, ctx, mode);
     return { page, stored: storedOnly(kept, written), counts: { branches } };
   }
@@ -403,7 +312,12 @@ export function createActivities(deps: ActivityDeps) {
         const page = await fetchPage(ctx, req, mode);
         const { good, bad } = validate('employee', page.records, page.request);
         const salespersons: EmployeeRecord[] = good.filter((e) => e.occupation === 'salesperson');
-        const written = await store.upsertSalespersons(salespersons, input.branchId, ctx, options(mode));
+        const written = await store.upsertSalespersons(
+          salespersons,
+          input.branchId,
+          ctx,
+          options(mode, page),
+        );
         // Only salespersons are synced: other employees count neither as fetched nor as unchanged.
         const counts = await countsOf(
           'employee',
@@ -439,30 +353,21 @@ export function createActivities(deps: ActivityDeps) {
         // A server may ignore from/to: drop what is outside the window before judging it.
         const records = window ? inWindowOnly(page.records, window) : page.records;
         const { good, bad } = validate('sale', records, page.request);
-        const written = await store.upsertSales(good, input.employeeId, input.branchId, ctx, options(mode));
+        const written = await store.upsertSales(
+          good,
+          input.employeeId,
+          input.branchId,
+          ctx,
+          options(mode, page),
+        );
         const sales = await countsOf('sale', page, bad, records.length, written, ctx, mode);
         return { nextPageToken: page.nextPageToken, counts: { sales } };
       }),
   };
 }
 
-/**
- * The activity's landing mode. A workflow started before the landing zone existed (still running
- * across an upgrade) passes none: its answers land under its own workflow ID.
- */
-function landingOf(input: { landing?: RunLanding }): RunLanding {
-  if (input.landing) return input.landing;
-  const wf = Context.current().info.workflowExecution;
-  return { run: { scope: 'unscoped', workflowId: wf?.workflowId ?? 'standalone-activity' } };
-}
-
-/** A page read from an answer, with the landed object it came from (null when LANDING=off). */
-type Fetched = VendorPage & { landed: string | null };
-
-/** A replay's failure: the landed answers are what they are, so it is never retried. */
-function replayFailure(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'ReplayFailed', message, nonRetryable: true });
-}
+/** A page read from an answer, with the landed object it came from (null when LANDING=off) and when the vendor sent it. */
+type Fetched = VendorPage & { landed: string | null; fetchedAt: string };
 
 /** The activities' type, for `proxyActivities<Activities>()` in workflows (type-only import). */
 export type Activities = ReturnType<typeof createActivities>;

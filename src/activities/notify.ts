@@ -10,7 +10,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { ApplicationFailure } from '@temporalio/activity';
 import ky, { HTTPError } from 'ky';
-import { describeSummary, type SyncSummary } from '../shared/summary.js';
+import { describeSummary, type RunKind, type SyncSummary } from '../shared/summary.js';
 
 /** Where notices go. Everything is optional: with nothing set, the activities do nothing. */
 export interface NotifyDeps {
@@ -25,6 +25,8 @@ export interface NotifyDeps {
 
 export interface NotifyRunInput {
   workflowId: string;
+  /** What started the run (absent from runs started before it was sent). */
+  kind?: RunKind;
   status: 'failed' | 'succeeded';
   /** Why it failed, for a failed run. */
   reason?: string;
@@ -36,6 +38,8 @@ export type NoticeOutcome = 'sent' | 'not due' | 'not configured';
 
 export interface FollowUpInput {
   workflowId: string;
+  /** What started the run (absent from runs started before it was sent). */
+  kind?: RunKind;
   summary: SyncSummary;
 }
 
@@ -46,10 +50,11 @@ function setAsideCount(s: SyncSummary): number {
 
 /** The notice's text, one line of headline and one of summary. */
 function noticeText(input: NotifyRunInput): string {
+  const run = `Sales sync ${input.kind ? `(${input.kind}) ` : ''}${input.workflowId}`;
   const headline =
     input.status === 'failed'
-      ? `:rotating_light: Sales sync ${input.workflowId} FAILED: ${input.reason ?? 'see the run'}`
-      : `:warning: Sales sync ${input.workflowId} set aside ${setAsideCount(input.summary)} records (see the quarantine table)`;
+      ? `:rotating_light: ${run} FAILED: ${input.reason ?? 'see the run'}`
+      : `:warning: ${run} set aside ${setAsideCount(input.summary)} records (see the quarantine table)`;
   return `${headline}\n${describeSummary(input.summary)}`;
 }
 
@@ -96,6 +101,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
           text: noticeText(input),
           status: input.status,
           workflowId: input.workflowId,
+          ...(input.kind ? { kind: input.kind } : {}),
           summary: input.summary,
         },
         timeout,
@@ -110,7 +116,11 @@ export function createNotifyActivities(deps: NotifyDeps) {
       await deps.sns.client.send(
         new PublishCommand({
           TopicArn: deps.sns.topicArn,
-          Subject: `Sales sync ${input.status === 'failed' ? 'failed' : 'set records aside'}`.slice(0, 100),
+          Subject:
+            `Sales sync${input.kind ? ` (${input.kind})` : ''} ${input.status === 'failed' ? 'failed' : 'set records aside'}`.slice(
+              0,
+              100,
+            ),
           Message: noticeText(input),
         }),
       );
@@ -123,7 +133,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
       await postJson(
         'the follow-up webhook',
         deps.followUpUrl,
-        { workflowId: input.workflowId, summary: input.summary },
+        { workflowId: input.workflowId, ...(input.kind ? { kind: input.kind } : {}), summary: input.summary },
         timeout,
       );
       return true;

@@ -179,7 +179,8 @@ const commands: Record<string, Command> = {
     },
   },
   replay: {
-    usage: 'replay (--run WORKFLOW_ID | --window-end ISO) [--branches LIST] [--dry-run] [--detach]',
+    usage:
+      'replay (--run WORKFLOW_ID | --window-end ISO) [--branches LIST] [--dry-run] [--force] [--notify] [--detach]',
     help: 'Replays a past run from the answers it landed (the raw landing zone): validation, change detection and upserts as a run does them, with zero vendor requests. Use it after a validation rule was fixed, or to refill restored or recreated tables. Exit code as for run.',
     options: {
       run: { type: 'string', help: 'workflow ID of the run to replay (see `list`)' },
@@ -191,6 +192,14 @@ const commands: Record<string, Command> = {
       'dry-run': {
         type: 'boolean',
         help: 'write nothing; the summary counts what the replay would insert and update',
+      },
+      force: {
+        type: 'boolean',
+        help: 'write the landed content even over items fetched later (a restore from a backup); without it such items are kept and counted "newer kept"',
+      },
+      notify: {
+        type: 'boolean',
+        help: 'send the run notices and the follow-up step, as a run does (a replay sends none by default)',
       },
       detach: { type: 'boolean', help: 'start it and return at once, printing its workflow ID' },
     },
@@ -206,9 +215,11 @@ const commands: Record<string, Command> = {
         windowEnd: hasEnd ? isoOption(v, 'window-end') : undefined,
         branches: Array.isArray(branches) ? branches : undefined,
         dryRun: v['dry-run'] === true,
+        force: v.force === true,
+        notify: v.notify === true,
       });
       console.log(
-        `started ${handle.workflowId} (replay of ${source}${v['dry-run'] ? ', dry run: nothing is written' : ''})`,
+        `started ${handle.workflowId} (replay of ${source}${v['dry-run'] ? ', dry run: nothing is written' : ''}${v.force ? ', --force: older content is written over items fetched later' : ''})`,
       );
       if (v.detach) return 0;
       return followAndReport(handle);

@@ -18,6 +18,12 @@ export interface ReplayRequest {
   windowEnd?: Date;
   branches?: string[];
   dryRun: boolean;
+  /** Write landed content even over items fetched later (a restore from a backup, on purpose). */
+  force?: boolean;
+  /** Send the run's notices and follow-up step (a replay sends none by default). */
+  notify?: boolean;
+  /** Where the replay's sync_runs row is written (SalesSyncInput.feedTaskQueue); default: this deployment's feed. */
+  feedTaskQueue?: string | null;
 }
 
 /** The newest parent run whose window ends at `end` (from Temporal's visibility: the SyncWindowEnd search attribute). */
@@ -56,8 +62,14 @@ export async function startReplay(
   const input: SalesSyncInput = {
     vendorTaskQueue: queues.vendor,
     window: sourceWindow ?? 'full',
-    replay: { run: { scope: windowScope(sourceWindow, window.to), workflowId: source }, dryRun: req.dryRun },
+    replay: {
+      run: { scope: windowScope(sourceWindow, window.to), workflowId: source },
+      dryRun: req.dryRun,
+      ...(req.force ? { force: true } : {}),
+      ...(req.notify ? { notify: true } : {}),
+    },
     ...(req.branches ? { branches: req.branches } : {}),
+    ...(req.feedTaskQueue !== undefined ? { feedTaskQueue: req.feedTaskQueue } : {}),
   };
   const stamp = new Date().toISOString().slice(0, 19);
   const handle = await client.workflow.start(salesSyncWorkflow, {
@@ -65,7 +77,7 @@ export async function startReplay(
     workflowId: `sales-sync-replay${req.dryRun ? '-dry-run' : ''}-${stamp}Z-of-${source}`,
     args: [input],
     typedSearchAttributes: [{ key: SYNC_KIND, value: 'replay' }],
-    staticSummary: `Replay${req.dryRun ? ' (dry run: writes nothing)' : ''} of ${source} from the landing zone (no vendor request)`,
+    staticSummary: `Replay${req.dryRun ? ' (dry run: writes nothing)' : ''}${req.force ? ' with --force (older content restored over newer)' : ''} of ${source} from the landing zone (no vendor request)`,
   });
   return { handle, source };
 }

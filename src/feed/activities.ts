@@ -26,7 +26,14 @@ import type { TableNames } from '../store/tables.js';
 import { type ChangeEvent, type FeedTable, toChangeEvent } from './events.js';
 import { type ChangeObjectStore, encodeBatch, eventBytes, objectKey } from './objects.js';
 import { snapshotTable } from './snapshot.js';
-import type { FeedActivities, FeedSettings, ReadResult, ShardInfo } from './types.js';
+import type {
+  FeedActivities,
+  FeedSettings,
+  ReadResult,
+  ShardInfo,
+  ShardListing,
+  SkippedStream,
+} from './types.js';
 
 /** What the activities use, built once per worker. */
 export interface FeedDeps {
@@ -42,7 +49,20 @@ export interface FeedDeps {
   pollMs?: number;
   /** Called after a batch's object is written, before it is applied (fault injection: FEED_FAULT_KILL_AFTER_OBJECTS). */
   afterPut?: (key: string) => void;
+  /** Where the lag and the dead letters are recorded (the process's Prometheus endpoint). */
+  metrics?: FeedMetrics;
 }
+
+/** What the feed's activities report to the metrics (src/metrics/worker.ts, feedMetrics). */
+export interface FeedMetrics {
+  /** The age of the oldest change of `shard` not yet applied; `done`: the shard has no more. */
+  lag(table: FeedTable, shard: string, ms: number, done: boolean): void;
+  /** Events of `table` set aside in the dead letter. */
+  deadLettered(table: FeedTable, count: number): void;
+}
+
+/** The stream view type the feed reads: the others have no new image to apply. */
+const VIEW_TYPE = 'NEW_AND_OLD_IMAGES';
 
 /** A Streams client on the DynamoDB endpoint (DynamoDB Local serves both APIs on one port). */
 export function createStreamsClient(cfg: DynamoConfig): DynamoDBStreamsClient {
@@ -78,8 +98,8 @@ function errorName(err: unknown): string {
   return (err as { name?: string } | null)?.name ?? '';
 }
 
-/** Every shard of every stream of the table, oldest stream first. */
-async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]> {
+/** Every stream of the table, oldest first. */
+async function listStreams(deps: FeedDeps, table: FeedTable): Promise<{ arn: string; label: string }[]> {
   const streams: { arn: string; label: string }[] = [];
   let start: string | undefined;
   do {
@@ -90,9 +110,22 @@ async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]
       if (s.StreamArn) streams.push({ arn: s.StreamArn, label: s.StreamLabel ?? '' });
     start = out.LastEvaluatedStreamArn;
   } while (start);
-  streams.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  return streams.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+/**
+ * Every shard of every stream of the table, oldest stream first. A stream of another view type
+ * than NEW_AND_OLD_IMAGES (one enabled by hand, still listed for 24 h after it was disabled) is
+ * skipped and reported: its records carry no new image to apply.
+ */
+async function listShards(
+  deps: FeedDeps,
+  table: FeedTable,
+  warn: (message: string) => void,
+): Promise<ShardListing> {
   const shards: ShardInfo[] = [];
-  for (const s of streams) {
+  const skipped: SkippedStream[] = [];
+  for (const s of await listStreams(deps, table)) {
     let from: string | undefined;
     do {
       let out: DescribeStreamCommandOutput;
@@ -103,6 +136,14 @@ async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]
       } catch (err) {
         if (errorName(err) === 'ResourceNotFoundException') break; // the stream expired meanwhile
         throw err;
+      }
+      const viewType = out.StreamDescription?.StreamViewType;
+      if (viewType !== VIEW_TYPE) {
+        skipped.push({ arn: s.arn, label: s.label, viewType: viewType ?? 'unknown' });
+        warn(
+          `change feed of ${table}: stream ${s.arn} has view type ${viewType ?? 'unknown'}, not ${VIEW_TYPE}: skipped, not read (its changes are not applied)`,
+        );
+        break;
       }
       for (const sh of out.StreamDescription?.Shards ?? []) {
         if (!sh.ShardId) continue;
@@ -116,7 +157,7 @@ async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]
       from = out.StreamDescription?.LastEvaluatedShardId;
     } while (from);
   }
-  return shards;
+  return { shards, skipped };
 }
 
 /** A shard iterator after `after` (or at the shard's oldest record); `trimmed` when `after` is no longer kept. */
@@ -152,12 +193,16 @@ async function readShard(
   input: { table: FeedTable; stream: string; shard: string; after?: string; settings: FeedSettings },
   heartbeat: () => void,
   signal: AbortSignal | undefined,
+  attempt = 1,
 ): Promise<ReadResult> {
   const { table, stream, shard, settings } = input;
   const started = Date.now();
   const { iterator: first, trimmed } = await iteratorFor(deps, stream, shard, input.after);
   const empty = { events: 0, applied: 0, deadLettered: 0, lagMs: 0, trimmed };
-  if (!first) return { ...empty, done: true };
+  if (!first) {
+    deps.metrics?.lag(table, shard, 0, true);
+    return { ...empty, done: true };
+  }
   const batch: ChangeEvent[] = [];
   let bytes = 0;
   let firstAt = 0;
@@ -212,36 +257,60 @@ async function readShard(
     if (r) waiting = toChangeEvent(table, shard, r);
   }
   const lagMs = waiting ? Math.max(0, Date.now() - changeTime(waiting)) : 0;
-  const last = batch.at(-1);
-  if (!last) return { ...empty, done, lagMs };
-  const key = objectKey(deps.prefix, table, batch[0] as ChangeEvent);
+  if (batch.length === 0) {
+    deps.metrics?.lag(table, shard, lagMs, done);
+    return { ...empty, done, lagMs };
+  }
+  return { ...(await deliver(deps, { table, shard, attempt, lagMs, done }, batch, heartbeat)), trimmed };
+}
+
+/** Writes a batch's object and applies it; records the shard's lag and the dead letters. */
+async function deliver(
+  deps: FeedDeps,
+  at: { table: FeedTable; shard: string; attempt: number; lagMs: number; done: boolean },
+  batch: ChangeEvent[],
+  heartbeat: () => void,
+): Promise<Omit<ReadResult, 'trimmed'>> {
+  const { table, shard, lagMs, done } = at;
+  const first = batch[0] as ChangeEvent;
+  // Until it is applied, the batch's first change is the oldest waiting: an attempt that fails
+  // (PostgreSQL down) still shows the lag growing.
+  deps.metrics?.lag(table, shard, Math.max(0, Date.now() - changeTime(first)), false);
+  const key = objectKey(deps.prefix, table, first);
   await deps.objects.put(key, encodeBatch(batch));
   deps.afterPut?.(key);
   heartbeat();
-  const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs }, batch);
+  const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs, attempt: at.attempt }, batch);
+  deps.metrics?.lag(table, shard, lagMs, done);
+  if (r.deadLettered) deps.metrics?.deadLettered(table, r.deadLettered);
+  const lastSeq = (batch.at(-1) as ChangeEvent).seq;
   return {
-    lastSeq: last.seq,
+    lastSeq,
     events: batch.length,
     objectKey: key,
     applied: r.applied,
     deadLettered: r.deadLettered,
     done,
     lagMs,
-    trimmed,
   };
 }
 
 /** The activities, bound to their dependencies. */
 export function createFeedActivities(deps: FeedDeps): FeedActivities {
   return {
-    listShards: (table) => listShards(deps, table),
+    listShards: (table) => {
+      const ctx = Context.current();
+      return listShards(deps, table, (message) => {
+        ctx.log.warn(message);
+      });
+    },
     snapshotTable: (table) => snapshotTable(deps, table, Context.current()),
     readShard: async (input) => {
       const ctx = Context.current();
       // Heartbeats also while PostgreSQL or the object store are slow to answer.
       const timer = setInterval(() => ctx.heartbeat(), 5000);
       try {
-        return await readShard(deps, input, () => ctx.heartbeat(), ctx.cancellationSignal);
+        return await readShard(deps, input, () => ctx.heartbeat(), ctx.cancellationSignal, ctx.info.attempt);
       } finally {
         clearInterval(timer);
       }

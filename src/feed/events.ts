@@ -85,9 +85,11 @@ export function fromItem(item: Record<string, AttributeValue>): Record<string, u
 /**
  * The window of the run that wrote an item, from the workflow ID of its writer
  * (`sales-sync/<window end>/<span>/...` or `sales-sync/full-<start>/...`, src/shared/ids.ts).
+ * A replay's children are `sales-sync/replay/<scope of the replayed run>/...`: their items
+ * carry the replayed run's window.
  */
 export function windowOf(workflowId: string | undefined): string | undefined {
-  const m = /^sales-sync\/([^/]+\/\d+[hs]|full-[^/]+)\//.exec(workflowId ?? '');
+  const m = /^sales-sync\/(?:replay\/)?([^/]+\/\d+[hs]|full-[^/]+)\//.exec(workflowId ?? '');
   return m?.[1];
 }
 

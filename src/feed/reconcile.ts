@@ -28,8 +28,9 @@ import {
   type ReconcileProgress,
   type ReconcileTableInput,
   type TableReport,
+  UNWRITABLE_TEXT,
 } from '../shared/reconcile.js';
-import { compact } from '../sql/apply.js';
+import { compact } from '../sql/upsert.js';
 import {
   candidatePage,
   classify,
@@ -103,7 +104,7 @@ async function scanPass(
     );
     report.candidates += ok.length ? await markPage(client, table, ok) : 0;
     report.items += events.length;
-    for (const f of failed) example(report, `${keyText(table, f.key)}: cannot be converted (${f.reason})`);
+    for (const f of failed) example(report, `${keyText(table, f.key)}: ${UNWRITABLE_TEXT} (${f.reason})`);
     beat('scan');
     start = out.LastEvaluatedKey;
   } while (start);
@@ -148,8 +149,16 @@ async function recheck(
     if (keys.length === 0) return;
     after = keys.at(-1);
     const readAt = new Date();
-    const { ok } = await splitConvertible(client, table, await readItems(deps, table, keys));
-    const diffs = await classify(client, table, keys, ok);
+    const { ok, failed } = await splitConvertible(client, table, await readItems(deps, table, keys));
+    // An item the feed cannot write (since the pass) is neither compared nor taken as gone.
+    const unwritable = new Set(failed.map((f) => keyText(table, f.key)));
+    for (const f of failed) example(report, `${keyText(table, f.key)}: ${UNWRITABLE_TEXT} (${f.reason})`);
+    const diffs = await classify(
+      client,
+      table,
+      keys.filter((k) => !unwritable.has(keyText(table, k))),
+      ok,
+    );
     for (const d of diffs) {
       report.found[d.kind]++;
       example(report, `${keyText(table, d.key)}: ${KIND_TEXT[d.kind]}`);

@@ -20,6 +20,7 @@ import {
   loadLandingConfig,
   loadLogLevel,
   loadFeedConfig,
+  loadMetricsConfig,
   loadTaskQueueSuffix,
   loadTemporalConfig,
 } from '../shared/config.js';
@@ -176,7 +177,8 @@ async function main(): Promise<void> {
   if (!feed.databaseUrl)
     throw new ConfigError('DATABASE_URL is not set: the PostgreSQL copy to apply the feed to.');
   const codec = loadCodecConfig();
-  await installRuntime({ logLevel: loadLogLevel() });
+  // Its own endpoint, like a worker's: the feed's lag and dead letters, and the SDK's metrics.
+  const metricsUrl = await installRuntime({ logLevel: loadLogLevel(), metrics: loadMetricsConfig() });
   const dataConverter = dataConverterFor(codec);
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   const clientConnection = await Connection.connect(temporalConnectionOptions(temporal));
@@ -193,7 +195,7 @@ async function main(): Promise<void> {
     afterPut: faultFromEnv(process.env),
   });
   console.log(
-    `change feed polling ${feedTaskQueue(loadTaskQueueSuffix())}; migrations applied now: ${service.migrations.join(', ') || 'none'}; consumers started now: ${service.consumersStarted.join(', ') || 'none (already running)'}`,
+    `change feed polling ${feedTaskQueue(loadTaskQueueSuffix())}; migrations applied now: ${service.migrations.join(', ') || 'none'}; consumers started now: ${service.consumersStarted.join(', ') || 'none (already running)'}; metrics ${metricsUrl ?? 'off (METRICS_PORT=off)'}`,
   );
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void service.stop());
   await service.done;

@@ -25,6 +25,20 @@ export interface ShardInfo {
   closed: boolean;
 }
 
+/** A stream of the table that is not read: its view type is not NEW_AND_OLD_IMAGES. */
+export interface SkippedStream {
+  arn: string;
+  label: string;
+  /** DescribeStream's StreamViewType (KEYS_ONLY, NEW_IMAGE, OLD_IMAGE). */
+  viewType: string;
+}
+
+/** What listShards found: the shards to read, and the streams skipped. */
+export interface ShardListing {
+  shards: ShardInfo[];
+  skipped: SkippedStream[];
+}
+
 /** The workflow's position in one shard. */
 export interface ShardState {
   stream: string;
@@ -70,6 +84,8 @@ export interface FeedState {
   lastBatchAt?: string;
   /** The table's items were applied once at the first start (items written before its stream existed). */
   snapshot?: SnapshotResult;
+  /** Streams of the table not read at the last listing (another view type). */
+  skippedStreams?: SkippedStream[];
 }
 
 /** Input of the change-feed workflow. */
@@ -96,7 +112,8 @@ export interface SnapshotResult {
 
 /** Activities of the change feed (src/feed/activities.ts). */
 export interface FeedActivities {
-  listShards(table: FeedTable): Promise<ShardInfo[]>;
+  /** The shards to read; an array alone is what a worker before skipped streams returned (histories in flight). */
+  listShards(table: FeedTable): Promise<ShardListing | ShardInfo[]>;
   snapshotTable(table: FeedTable): Promise<SnapshotResult>;
   readShard(input: {
     table: FeedTable;

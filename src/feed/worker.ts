@@ -7,13 +7,15 @@
 import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { feedMetrics } from '../metrics/worker.js';
 import type pg from 'pg';
 import { type DynamoClients, createDynamoClients } from '../store/client.js';
 import type { TableNames } from '../store/tables.js';
 import { workflowBundle } from '../workflow-bundle.js';
 import { changeFeedWorkflow } from '../workflows/change-feed.js';
 import { createFeedActivities, createStreamsClient } from './activities.js';
+import { createSyncRunActivities } from '../sql/runs.js';
 import { FEED_TABLES, type FeedTable } from './events.js';
 import { createReconcileActivities } from './reconcile.js';
 import type { ChangeObjectStore } from './objects.js';
@@ -42,7 +44,7 @@ export interface FeedWorkerSetup {
   afterPut?: (key: string) => void;
 }
 
-/** The feed's worker (workflows and activities on one queue). */
+/** The feed's worker (workflows and activities on one queue); its metrics go to the runtime's endpoint. */
 export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> {
   const streams = createStreamsClient(setup.dynamo);
   const dynamo = createDynamoClients(setup.dynamo).raw;
@@ -55,6 +57,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     pool: setup.pool,
     ...(setup.pollMs ? { pollMs: setup.pollMs } : {}),
     ...(setup.afterPut ? { afterPut: setup.afterPut } : {}),
+    metrics: feedMetrics(Runtime.instance().metricMeter),
   });
   return Worker.create({
     connection: setup.connection,
@@ -62,9 +65,11 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     taskQueue: setup.taskQueue,
     dataConverter: setup.dataConverter,
     workflowBundle: await workflowBundle(),
+    // recordSyncRun: the sync's parent runs write their sync_runs row here (the process with PostgreSQL).
     activities: {
       ...activities,
       ...createReconcileActivities({ dynamo, names: setup.names, pool: setup.pool }),
+      ...createSyncRunActivities(setup.pool),
     },
     maxCachedWorkflows: 20,
   });

@@ -105,15 +105,21 @@ export const RUN = {
 } as const satisfies Record<string, MetricDef>;
 
 /**
- * The change feed's lag (another part of the project): the hook is `recordChangeFeedLag` in
- * src/metrics/worker.ts. Not exported until something records it.
+ * Metrics of the change feed, recorded by its activities (src/feed/activities.ts) in the process
+ * that runs the feed worker (`npm start`'s, or `npm run feed`'s own endpoint), per table.
  */
 export const CHANGE_FEED = {
   lag: {
     name: 'sales_sync_change_feed_lag_seconds',
     kind: 'gauge',
-    help: 'Age of the oldest change not yet delivered by the change feed',
-    labels: [],
+    help: 'Age of the oldest change not yet applied by the change feed, by table (the largest of its shards read by this process)',
+    labels: ['table'],
+  },
+  deadLetters: {
+    name: 'sales_sync_change_feed_dead_letters',
+    kind: 'counter',
+    help: 'Changes the change feed could not apply and set aside in feed_dead_letter, by table',
+    labels: ['table'],
   },
 } as const satisfies Record<string, MetricDef>;
 

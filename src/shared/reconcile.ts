@@ -20,6 +20,12 @@ export const KIND_TEXT: Record<DifferenceKind, string> = {
   extra: 'alive in the copy, the item is gone',
 };
 
+/**
+ * How a report names an item the feed cannot write (a value a typed column refuses, a key too
+ * long for the index): its changes are in the dead letter, and it is not compared.
+ */
+export const UNWRITABLE_TEXT = 'the feed cannot write the item';
+
 /** Examples of differences kept per table (the counts are complete). */
 export const MAX_EXAMPLES = 20;
 

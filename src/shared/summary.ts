@@ -15,7 +15,18 @@ export interface TableCounts {
   unchanged: number;
   /** Failed validation: put in the quarantine table, not stored as data. */
   setAside: number;
+  /**
+   * A replay's records left alone because the stored item was fetched later than the landed
+   * answer (a correction stored since): never written back. Absent in summaries of older runs.
+   */
+  newerKept?: number;
 }
+
+/**
+ * What started a run: the schedule, a person (`run`), a backfill of past hours, or a replay of
+ * landed answers (a dry run writes nothing).
+ */
+export type RunKind = 'scheduled' | 'manual' | 'backfill' | 'replay' | 'dry-run replay';
 
 /** The three synced tables. */
 export type TableName = 'branches' | 'salespersons' | 'sales';
@@ -38,6 +49,10 @@ export interface FailedBranch {
 /** The result of a parent run, and its progress while it runs. */
 export interface SyncSummary {
   window: { from: string | null; to: string };
+  /** What started the run (absent in summaries of runs started before it was recorded). */
+  kind?: RunKind;
+  /** A replay with --force: landed content was written over items fetched later (a restore). */
+  forced?: boolean;
   branchesRequested: number;
   branchesSynced: number;
   /** Salespersons whose sales were synced (each once, however many branches list it). */
@@ -61,11 +76,13 @@ export interface SyncSummary {
   notice: string | null;
   /** Outcome of the follow-up step after an all-succeeded run; null when it did not run. */
   followUp: string | null;
+  /** Whether the run's row reached `sync_runs` in PostgreSQL ('recorded', or why not); absent when not tried. */
+  syncRun?: string;
 }
 
 /** Zero counts for one table. */
 export function emptyTableCounts(): TableCounts {
-  return { fetched: 0, inserted: 0, updated: 0, unchanged: 0, setAside: 0 };
+  return { fetched: 0, inserted: 0, updated: 0, unchanged: 0, setAside: 0, newerKept: 0 };
 }
 
 /** Zero counts for all tables. */
@@ -80,6 +97,9 @@ function addTableCounts(a: TableCounts, b: TableCounts): TableCounts {
   a.updated += b.updated;
   a.unchanged += b.unchanged;
   a.setAside += b.setAside;
+  // Optional: a summary carried across continue-as-new from an older version has none.
+  if (a.newerKept !== undefined || b.newerKept !== undefined)
+    a.newerKept = (a.newerKept ?? 0) + (b.newerKept ?? 0);
   return a;
 }
 
@@ -108,9 +128,12 @@ export function itemsWritten(c: Counts): number {
 export function describeSummary(s: SyncSummary): string {
   const t = (name: TableName) => {
     const c = s.counts[name];
-    return `${name}: ${c.fetched} fetched, ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged, ${c.setAside} set aside`;
+    const kept = c.newerKept ? `, ${c.newerKept} newer kept` : '';
+    return `${name}: ${c.fetched} fetched, ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged${kept}, ${c.setAside} set aside`;
   };
   const parts = [
+    ...(s.kind && s.kind !== 'scheduled' && s.kind !== 'manual' ? [s.kind] : []),
+    ...(s.forced ? ['--force: older landed content written over newer'] : []),
     `${s.branchesSynced}/${s.branchesRequested} branches, ${s.salespersonsSynced} salespersons${
       s.salespersonsShared ? ` (+${s.salespersonsShared} listed under a second branch)` : ''
     }, ${s.pages} pages`,
@@ -130,5 +153,6 @@ export function describeSummary(s: SyncSummary): string {
     parts.push(`paging stopped: ${s.pagingStops.map((p) => `${p.list}: ${p.reason}`).join('; ')}`);
   if (s.notice) parts.push(`notice ${s.notice}`);
   if (s.followUp) parts.push(`follow-up ${s.followUp}`);
+  if (s.syncRun && s.syncRun !== 'recorded') parts.push(`sync_runs ${s.syncRun}`);
   return parts.join(' | ');
 }

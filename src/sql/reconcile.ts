@@ -1,8 +1,10 @@
 /**
  * The PostgreSQL side of reconcile and repair (docs/change-feed.md, "Reconcile and repair").
- * Items arrive as the feed's compact events (src/sql/apply.ts `compact`) and are turned into
+ * Items arrive as the feed's compact events (src/sql/upsert.ts `compact`) and are turned into
  * columns by the feed's own expressions (`itemColumns`), so a row is compared with, and repaired
- * to, exactly what the feed would write for the item.
+ * to, exactly what the feed would write for the item: a field PostgreSQL cannot hold is null and
+ * listed in `inexact_fields` on both sides, so such a row is no difference. The comparison
+ * (`KIND` below) is the only one: the tests' and the service's `copyDifferences` use it too.
  *
  * The pass keeps its state in two temporary tables of its session, never in memory: the keys
  * DynamoDB returned (`reconcile_seen`) and the keys that differed (`reconcile_candidates`).
@@ -20,7 +22,8 @@
 import type pg from 'pg';
 import type { FeedTable } from '../feed/events.js';
 import type { DifferenceKind } from '../shared/reconcile.js';
-import { TYPED_COLUMNS, isDataError, itemColumns } from './apply.js';
+import { classify as verdict } from './errors.js';
+import { TYPED_COLUMNS, compact, itemColumns } from './upsert.js';
 
 /** How far apart the sync's and the reconcile's clocks may be (a tombstone's margin, module comment). */
 export const CLOCK_SKEW_SECONDS = 10;
@@ -38,6 +41,21 @@ const differs = (table: FeedTable, a: string, b: string) => {
   const cols = itemColumns(table).map((c) => c.name);
   return `(${cols.map((c) => `${a}.${c}`).join(', ')}) IS DISTINCT FROM (${cols.map((c) => `${b}.${c}`).join(', ')})`;
 };
+/**
+ * The difference of row `t` from item `x` (either may be absent: its first key column NULL), or
+ * NULL when the row is what the feed would write for the item.
+ */
+const kindSql = (table: FeedTable) => {
+  const k0 = keysOf(table)[0] as string;
+  return `CASE WHEN x.${k0} IS NULL THEN CASE WHEN t.${k0} IS NOT NULL AND NOT t.deleted THEN 'extra' END
+    WHEN t.${k0} IS NULL THEN 'missing' WHEN t.deleted THEN 'deleted'
+    WHEN ${differs(table, 't', 'x')} THEN 'different' END`;
+};
+/** The names of the item columns in which row `t` and item `x` differ, comma-separated. */
+const columnsSql = (table: FeedTable) =>
+  `array_to_string(ARRAY[${itemColumns(table)
+    .map((c) => `CASE WHEN t.${c.name} IS DISTINCT FROM x.${c.name} THEN '${c.name}' END`)
+    .join(', ')}], ', ')`;
 /** The rows of a jsonb array of compact events, as the feed writes them (alias `x`). */
 const itemsSql = (table: FeedTable, param: string) =>
   `SELECT ${[
@@ -75,7 +93,7 @@ export async function markPage(client: pg.PoolClient, table: FeedTable, events: 
      INSERT INTO ${CANDIDATES} SELECT ${keysOf(table)
        .map((k) => `x.${k}`)
        .join(', ')} FROM x LEFT JOIN ${table} t ON ${keyEq(table, 't', 'x')}
-     WHERE t.${keysOf(table)[0]} IS NULL OR t.deleted OR ${differs(table, 't', 'x')}
+     WHERE (${kindSql(table)}) IS NOT NULL
      ON CONFLICT DO NOTHING`,
     [`[${events.join(',')}]`],
   );
@@ -111,28 +129,58 @@ export async function candidatePage(
   return r.rows;
 }
 
+/** A difference: the row's key, its kind and, for `different`, the columns that differ. */
+export interface Difference {
+  key: Record<string, string>;
+  kind: DifferenceKind;
+  columns: string;
+}
+
+/** Rows of key columns, `kind` and `columns`, from the comparison of `t` and `x` joined by `from`. */
+async function differences(client: pg.ClientBase, table: FeedTable, from: string, params: string[]) {
+  const r = await client.query<Record<string, string> & { kind: DifferenceKind | null; columns: string }>(
+    `SELECT * FROM (SELECT ${keysOf(table)
+      .map((k) => `COALESCE(x.${k}, t.${k}) AS ${k}`)
+      .join(', ')}, ${kindSql(table)} AS kind, ${columnsSql(table)} AS columns ${from}) d
+     WHERE kind IS NOT NULL`,
+    params,
+  );
+  return r.rows.map(({ kind, columns, ...key }): Difference => ({
+    key,
+    kind: kind as DifferenceKind,
+    columns,
+  }));
+}
+
 /** Each key's difference now (keys without one left out), from the items read again (`events`). */
 export async function classify(
-  client: pg.PoolClient,
+  client: pg.ClientBase,
   table: FeedTable,
   keys: Record<string, string>[],
   events: string[],
-): Promise<{ key: Record<string, string>; kind: DifferenceKind }[]> {
-  const k0 = keysOf(table)[0] as string;
-  const r = await client.query<Record<string, string> & { kind: DifferenceKind | null }>(
-    `SELECT ${keysOf(table)
-      .map((k) => `c.${k}`)
-      .join(', ')}, CASE
-       WHEN x.${k0} IS NULL THEN CASE WHEN t.${k0} IS NOT NULL AND NOT t.deleted THEN 'extra' END
-       WHEN t.${k0} IS NULL THEN 'missing'
-       WHEN t.deleted THEN 'deleted'
-       WHEN ${differs(table, 't', 'x')} THEN 'different' END AS kind
-     FROM (${keysSql(table, '$1')}) c
+): Promise<Difference[]> {
+  return differences(
+    client,
+    table,
+    `FROM (${keysSql(table, '$1')}) c
      LEFT JOIN (${itemsSql(table, '$2')}) x ON ${keyEq(table, 'x', 'c')}
      LEFT JOIN ${table} t ON ${keyEq(table, 't', 'c')}`,
     [JSON.stringify(keys), `[${events.join(',')}]`],
   );
-  return r.rows.flatMap(({ kind, ...key }) => (kind ? [{ key, kind }] : []));
+}
+
+/** Every difference between the whole table and its items (`events`: all of them, convertible). */
+export async function compareAll(
+  client: pg.ClientBase,
+  table: FeedTable,
+  events: string[],
+): Promise<Difference[]> {
+  return differences(
+    client,
+    table,
+    `FROM (${itemsSql(table, '$1')}) x FULL JOIN ${table} t ON ${keyEq(table, 't', 'x')}`,
+    [`[${events.join(',')}]`],
+  );
 }
 
 /**
@@ -170,41 +218,56 @@ export async function repairItems(
   return r.rowCount ?? 0;
 }
 
-/** An item whose values do not fit the typed columns, with PostgreSQL's reason. */
+/** An item the feed cannot write, with PostgreSQL's reason. */
 export interface Unconvertible {
   key: Record<string, string>;
   reason: string;
 }
 
 /**
- * The events whose items fit the typed columns, and the others with the reason: the feed
- * dead-letters such an item's changes, so the reconcile neither compares nor writes it.
+ * The events the feed can write, and the others with the reason (a value a typed column refuses,
+ * a key too long for the index): the feed sets such an item's changes aside, so the reconcile
+ * neither compares nor writes it. Tried for real, by the feed's own conversion, in a scratch copy
+ * of the table inside a transaction rolled back.
  */
 export async function splitConvertible(
   client: pg.PoolClient,
   table: FeedTable,
   events: string[],
 ): Promise<{ ok: string[]; failed: Unconvertible[] }> {
-  const check = (list: string[]) =>
-    client.query(`SELECT count(*) FROM (${itemsSql(table, '$1')}) x`, [`[${list.join(',')}]`]);
-  try {
-    await check(events);
-    return { ok: events, failed: [] };
-  } catch (err) {
-    if (!isDataError(err)) throw err;
-  }
   const out: { ok: string[]; failed: Unconvertible[] } = { ok: [], failed: [] };
-  for (const event of events) {
+  if (events.length === 0) return out;
+  const cols = [...keysOf(table), ...itemColumns(table).map((c) => c.name)].join(', ');
+  const tryWrite = async (list: string[]) => {
+    await client.query('SAVEPOINT one_try');
     try {
-      await check([event]);
-      out.ok.push(event);
+      await client.query(
+        `INSERT INTO reconcile_check (${cols}, version) SELECT x.*, 0 FROM (${itemsSql(table, '$1')}) x`,
+        [`[${list.join(',')}]`],
+      );
+      await client.query('RELEASE SAVEPOINT one_try');
+      return undefined;
     } catch (err) {
-      if (!isDataError(err)) throw err;
-      const key = (JSON.parse(event) as { k: Record<string, string> }).k;
-      out.failed.push({ key, reason: (err as Error).message });
+      if (verdict(err) !== 'value') throw err;
+      await client.query('ROLLBACK TO SAVEPOINT one_try');
+      return (err as Error).message;
     }
+  };
+  await client.query('BEGIN');
+  try {
+    await client.query(
+      `CREATE TEMP TABLE reconcile_check (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP`,
+    );
+    if ((await tryWrite(events)) === undefined) return { ok: events, failed: [] };
+    for (const event of events) {
+      const reason = await tryWrite([event]);
+      if (reason === undefined) out.ok.push(event);
+      else out.failed.push({ key: (JSON.parse(event) as { k: Record<string, string> }).k, reason });
+    }
+    return out;
+  } finally {
+    await client.query('ROLLBACK');
   }
-  return out;
 }
 
 /** Records keys as seen by the pass without comparing them (items that cannot be converted). */
@@ -219,7 +282,10 @@ export async function markSeen(
   ]);
 }
 
-/** Tombstones the rows of `keys` whose items were gone at `readAt` (like a removal: no content). */
+/**
+ * Tombstones the rows of `keys` whose items were gone at `readAt`: the row the feed writes for a
+ * removal (its own conversion of a removal event), where the row is repairable.
+ */
 export async function tombstone(
   client: pg.PoolClient,
   table: FeedTable,
@@ -227,14 +293,17 @@ export async function tombstone(
   readAt: Date,
 ): Promise<number> {
   if (keys.length === 0) return 0;
+  const removals = keys.map((key) =>
+    compact({ table, op: 'REMOVE', key, seq: '0', shard: 'reconcile', changedAt: readAt.toISOString() }),
+  );
   const r = await client.query(
     `UPDATE ${table} t SET ${itemColumns(table)
-      .map((c) => `${c.name} = NULL`)
+      .map((c) => `${c.name} = x.${c.name}`)
       .join(', ')}, deleted = true, repaired_at = $2::timestamptz, applied_at = clock_timestamp()
-     FROM (${keysSql(table, '$1')}) c
-     WHERE ${keyEq(table, 't', 'c')} AND NOT t.deleted
+     FROM (${itemsSql(table, '$1')}) x
+     WHERE ${keyEq(table, 't', 'x')} AND NOT t.deleted
        AND ${repairable('$2::timestamptz', `t.written_at IS NULL OR t.written_at >= $2::timestamptz - interval '${CLOCK_SKEW_SECONDS} seconds'`)}`,
-    [JSON.stringify(keys), readAt.toISOString()],
+    [`[${removals.join(',')}]`, readAt.toISOString()],
   );
   return r.rowCount ?? 0;
 }

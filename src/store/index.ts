@@ -10,6 +10,7 @@ import { truncateText, wellFormedText } from './storable.js';
 import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor-api/schemas.js';
 import type { DynamoClients } from './client.js';
 import { type LogicalTable, TABLE_KEYS, type TableNames } from './tables.js';
+import { FETCHED_AT } from './guarded.js';
 import {
   contentHash,
   HASH_ATTRIBUTE,
@@ -52,7 +53,7 @@ export interface SetAside {
 const RAW_LIMIT = 16_000;
 
 /** Attributes the pipeline writes on every item besides the keys. */
-const METADATA_ATTRIBUTES = [HASH_ATTRIBUTE, 'synced_at', 'synced_by', 'synced_run'] as const;
+const METADATA_ATTRIBUTES = [HASH_ATTRIBUTE, 'synced_at', 'synced_by', 'synced_run', FETCHED_AT] as const;
 
 /**
  * Why a vendor record cannot be stored under its key as sent, or undefined: a field named like
@@ -105,13 +106,16 @@ export class Store {
   ): Promise<UpsertResult> {
     const items: UpsertItem[] = [];
     const rejected: UpsertResult['rejected'] = [];
+    // When the vendor sent the content: a replay compares it with the stored item's (upsert.ts).
+    const fetched = options.fetchedAt ? { [FETCHED_AT]: options.fetchedAt } : {};
     for (const r of records) {
-      const item = build(r);
+      const built = build(r);
+      const item = { ...built, item: { ...built.item, ...fetched } };
       const clash = attributeClash(r, item.key);
       if (clash) rejected.push({ source: r, reason: clash });
       else items.push({ ...item, source: r });
     }
-    if (items.length === 0) return { inserted: 0, updated: 0, unchanged: 0, rejected };
+    if (items.length === 0) return { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, rejected };
     const result = await upsertIfChanged(
       this.clients,
       this.names[table],
@@ -213,7 +217,8 @@ export class Store {
       this.names.quarantine,
       this.keyNames('quarantine'),
       items,
-      options,
+      // An entry is a record seen, not content that a later answer supersedes.
+      { ...options, keepNewer: false },
     );
     // Never lose a set-aside record quietly: the attempt fails and is retried instead.
     const first = r.rejected[0];

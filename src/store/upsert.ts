@@ -16,6 +16,9 @@
  * fetches, the later put wins; whichever version lands, the next run compares hashes again
  * and corrects it. A conditional put would reject the second identical write, but a
  * rejected conditional write still consumes write capacity, so it would buy nothing.
+ *
+ * A replay is the exception (`keepNewer`): it writes older answers, so it must never replace an
+ * item fetched later than its answer. See guarded.ts for why those writes are conditional.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -27,6 +30,7 @@ import {
 import { stableStringify } from '../shared/exact-json.js';
 import type { DynamoClients } from './client.js';
 import { itemProblem, toDynamo } from './storable.js';
+import { FETCHED_AT, SYNCED_AT, isValidationError, writeGuarded } from './guarded.js';
 
 export { stableStringify };
 
@@ -58,6 +62,8 @@ export interface UpsertResult {
   inserted: number;
   updated: number;
   unchanged: number;
+  /** Items left alone because the stored one was fetched later (`keepNewer` only). */
+  newerKept: number;
   rejected: Rejected[];
 }
 
@@ -75,6 +81,18 @@ export interface UpsertOptions {
   checkItems?: boolean;
   /** Count what would be inserted and updated, write nothing (a replay's --dry-run). */
   dryRun?: boolean;
+  /**
+   * When the vendor sent this content (the answer's fetchedAt, ISO): recorded on each item as
+   * `fetched_at`, outside the content hash.
+   */
+  fetchedAt?: string;
+  /**
+   * A replay: leave alone every item whose stored fetch time is later than `fetchedAt` (counted
+   * in `newerKept`). An item written before fetched_at existed counts its synced_at, the time
+   * it was written, which is never before its content was fetched. Off for a live run (it is
+   * the newest) and for a replay with --force (a restore on purpose).
+   */
+  keepNewer?: boolean;
 }
 
 const GET_BATCH = 100;
@@ -94,19 +112,26 @@ async function backoff(round: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** Reads the stored hashes of `keys` (at most 100) from one table, retrying unprocessed keys. */
+/** What the writer reads of a stored item: its content hash and when its content was fetched. */
+interface StoredState {
+  hash: string | undefined;
+  /** fetched_at, or synced_at for an item written before fetched_at was recorded. */
+  fetchedAt: string | undefined;
+}
+
+/** Reads the stored hashes and fetch times of `keys` (at most 100) from one table, retrying unprocessed keys. */
 async function storedHashes(
   clients: DynamoClients,
   table: string,
   keys: Record<string, string>[],
   keyNames: string[],
   signal: AbortSignal | undefined,
-): Promise<Map<string, string | undefined>> {
-  const found = new Map<string, string | undefined>();
+): Promise<Map<string, StoredState>> {
+  const found = new Map<string, StoredState>();
   let pending = keys;
-  const names: Record<string, string> = { '#h': HASH_ATTRIBUTE };
+  const names: Record<string, string> = { '#h': HASH_ATTRIBUTE, '#f': FETCHED_AT, '#s': SYNCED_AT };
   keyNames.forEach((k, i) => (names[`#k${i}`] = k));
-  const projection = ['#h', ...keyNames.map((_, i) => `#k${i}`)].join(', ');
+  const projection = ['#h', '#f', '#s', ...keyNames.map((_, i) => `#k${i}`)].join(', ');
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_UNPROCESSED_ROUNDS) {
       throw new Error(
@@ -126,7 +151,8 @@ async function storedHashes(
     for (const item of out.Responses?.[table] ?? []) {
       const key: Record<string, string> = {};
       for (const k of keyNames) key[k] = String(item[k]);
-      found.set(keyString(key), item[HASH_ATTRIBUTE] as string | undefined);
+      const fetchedAt = (item[FETCHED_AT] ?? item[SYNCED_AT]) as string | undefined;
+      found.set(keyString(key), { hash: item[HASH_ATTRIBUTE] as string | undefined, fetchedAt });
     }
     pending = (out.UnprocessedKeys?.[table]?.Keys as Record<string, string>[] | undefined) ?? [];
   }
@@ -156,11 +182,6 @@ async function writeBatch(
     clients.stats.itemsWritten += pending.length - left.length;
     pending = left as typeof pending;
   }
-}
-
-/** DynamoDB refused the request's content (not a throttle or an outage): retrying the same cannot help. */
-function isValidationError(err: unknown): boolean {
-  return (err as { name?: string } | null)?.name === 'ValidationException';
 }
 
 /**
@@ -200,8 +221,16 @@ async function writeChunk(
   return refused;
 }
 
+/** An item to write, with what it replaces. */
+interface Change {
+  item: Record<string, unknown>;
+  source: unknown;
+  isNew: boolean;
+}
+
 /**
- * Upserts items into one table, writing only those whose hash differs from the stored one.
+ * Upserts items into one table, writing only those whose hash differs from the stored one
+ * (and, with `keepNewer`, whose stored item was not fetched later).
  * Items DynamoDB cannot store as sent come back in `rejected` (with the reason) and are
  * neither written nor counted as inserted or updated; every other item is written.
  * Items must have distinct keys (DynamoDB refuses duplicate keys in one batch).
@@ -213,8 +242,9 @@ export async function upsertIfChanged(
   items: UpsertItem[],
   options: UpsertOptions = {},
 ): Promise<UpsertResult> {
-  const { signal } = options;
-  const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, rejected: [] };
+  const { signal, fetchedAt } = options;
+  const keepNewer = options.keepNewer === true && fetchedAt !== undefined;
+  const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, rejected: [] };
   const storable: UpsertItem[] = [];
   for (const c of items) {
     const problem =
@@ -224,7 +254,7 @@ export async function upsertIfChanged(
     if (problem) result.rejected.push({ source: c.source ?? c.item, reason: problem });
     else storable.push(c);
   }
-  const changed: { item: Record<string, unknown>; source: unknown; isNew: boolean }[] = [];
+  const changed: Change[] = [];
   for (let i = 0; i < storable.length; i += GET_BATCH) {
     const chunk = storable.slice(i, i + GET_BATCH);
     const stored = await storedHashes(
@@ -235,16 +265,19 @@ export async function upsertIfChanged(
       signal,
     );
     for (const c of chunk) {
-      const k = keyString(c.key);
-      const isNew = !stored.has(k);
-      if (!isNew && stored.get(k) === c.hash) {
+      const found = stored.get(keyString(c.key));
+      if (found && found.hash === c.hash) {
         result.unchanged++;
+        continue;
+      }
+      if (keepNewer && found?.fetchedAt !== undefined && found.fetchedAt > fetchedAt) {
+        result.newerKept++;
         continue;
       }
       changed.push({
         item: toDynamo({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash }) as Record<string, unknown>,
         source: c.source ?? c.item,
-        isNew,
+        isNew: !found,
       });
     }
   }
@@ -253,6 +286,10 @@ export async function upsertIfChanged(
       if (c.isNew) result.inserted++;
       else result.updated++;
     }
+    return result;
+  }
+  if (keepNewer) {
+    await writeGuarded(clients, table, keyNames[0] ?? '', fetchedAt, changed, result, signal);
     return result;
   }
   for (let i = 0; i < changed.length; i += WRITE_BATCH) {

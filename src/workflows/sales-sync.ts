@@ -9,8 +9,7 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
-  log,
-  proxyActivities,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -18,7 +17,6 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RunLanding, SyncWindow } from '../activities/index.js';
-import type { NotifyActivities } from '../activities/notify.js';
 import { DEFAULT_BRANCHES } from '../shared/branches.js';
 import { DEFAULT_BRANCH_CONCURRENCY, DEFAULT_SALESPERSON_CONCURRENCY } from '../shared/concurrency.js';
 import { branchWorkflowId, windowScope } from '../shared/ids.js';
@@ -29,13 +27,8 @@ import { childSearchAttributes } from './branch-sync.js';
 import { branchSyncWorkflow } from './branch-sync.js';
 import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import { recordRun } from '../metrics/run.js';
+import { recordSyncRun, runKind, sendNotices } from './run-end.js';
 import type { BranchSyncOutput, SalesSyncInput, SyncProgress } from './types.js';
-
-/** Notices and the follow-up step: on the workflow task queue, outside the vendor's rate limit. */
-const notifier = proxyActivities<NotifyActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5 },
-});
 
 /** Live progress of a run (the CLI's progress bar polls it). */
 export const progressQuery = defineQuery<SyncProgress>('progress');
@@ -65,6 +58,18 @@ function resolveWindow(input: SalesSyncInput): SyncWindow | null {
 }
 
 /**
+ * Scope of the run's child IDs (windowScope). A replay's children take IDs of their own
+ * (`replay/<scope of the replayed run>`), so a live run of the same window may run beside it,
+ * and the items they write name the replayed run's window (src/feed/events.ts, windowOf).
+ */
+function runScope(input: SalesSyncInput, window: SyncWindow | null, startTime: string): string {
+  if (!input.replay) return windowScope(window, startTime);
+  // A full resync's scope names its start: the replayed run's, not the replay's.
+  if (!window && patched('replay-source-scope')) return `replay/${input.replay.run.scope}`;
+  return `replay/${windowScope(window, startTime)}`;
+}
+
+/**
  * Syncs the branches' data for one window. Continues as new before its history grows large
  * (about 8 events per branch), carrying the window, the branch list and the summary so far.
  */
@@ -74,11 +79,14 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   const resume = input.resume;
   const window = resume ? resume.window : resolveWindow(input);
   const info = workflowInfo();
-  // A replay's children take IDs of their own (`replay/...`): a live run of the same window may run beside it.
-  const scope =
-    resume?.scope ?? `${input.replay ? 'replay/' : ''}${windowScope(window, info.startTime.toISOString())}`;
+  const scope = resume?.scope ?? runScope(input, window, info.startTime.toISOString());
   const landing: RunLanding = input.replay
-    ? { run: input.replay.run, replay: true, dryRun: input.replay.dryRun === true }
+    ? {
+        run: input.replay.run,
+        replay: true,
+        dryRun: input.replay.dryRun === true,
+        ...(input.replay.force ? { force: true } : {}),
+      }
     : { run: { scope, workflowId: info.workflowId } };
   // Salesperson child IDs carry this run's ID (kept across continue-as-new). A reset run
   // (`temporal workflow reset`) takes its own, so it syncs again instead of finding the
@@ -87,6 +95,8 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
   const runId = isReset ? info.runId : (resume?.runId ?? info.runId);
   const summary: SyncSummary = resume?.summary ?? {
     window: { from: window?.from ?? null, to: window?.to ?? workflowInfo().startTime.toISOString() },
+    kind: runKind(input),
+    ...(input.replay?.force ? { forced: true } : {}),
     branchesRequested: 0,
     branchesSynced: 0,
     salespersonsSynced: 0,
@@ -231,36 +241,13 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     .join('; ')}`;
 
   // A notice when the run failed or set aside too many records, to each destination as a
-  // step of its own; a notice's failure never fails the run.
-  const workflowId = workflowInfo().workflowId;
-  const noticeInput = {
-    workflowId,
+  // step of its own; then the run's row in sync_runs. Neither ever fails the run.
+  const end = {
     status: failed ? ('failed' as const) : ('succeeded' as const),
     reason: failed ? reason : undefined,
-    summary,
   };
-  const notices: string[] = [];
-  for (const [name, step] of [
-    ['webhook', notifier.notifyWebhook],
-    ['sns', notifier.notifySns],
-  ] as const) {
-    try {
-      if ((await step(noticeInput)) === 'sent') notices.push(`sent to ${name}`);
-    } catch (err) {
-      notices.push(`${name} could not be sent: ${reasonOf(err)}`);
-      log.error('run notice could not be sent', { destination: name, error: reasonOf(err) });
-    }
-  }
-  summary.notice = notices.length ? notices.join('; ') : null;
-  // The follow-up step runs only when every branch succeeded: a branch skipped because another
-  // run held it was not synced by this run, so it is not a success either.
-  if (summary.failedBranches.length === 0 && summary.skippedBranches.length === 0) {
-    try {
-      summary.followUp = (await notifier.followUp({ workflowId, summary })) ? 'done' : null;
-    } catch (err) {
-      summary.followUp = `failed: ${reasonOf(err)}`;
-    }
-  }
+  await sendNotices(input, summary, end);
+  await recordSyncRun(input, summary, end);
 
   // A replay asks the vendor nothing: its success says nothing of the data's freshness.
   if (!input.replay) recordRun(summary, failed);

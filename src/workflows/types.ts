@@ -34,8 +34,16 @@ export interface SalesSyncInput {
    * Replay: read the answers landed by the run `run` instead of asking the vendor (zero vendor
    * requests), and validate and upsert them as a run would; `dryRun` writes nothing and counts
    * what would change. The window must be that run's (the CLI's `replay` sets both).
+   * A replay leaves alone every item fetched later than its landed answer (counted newer kept)
+   * unless `force` (a restore on purpose); it sends no notice and no follow-up unless `notify`.
    */
-  replay?: { run: LandedRun; dryRun?: boolean };
+  replay?: { run: LandedRun; dryRun?: boolean; force?: boolean; notify?: boolean };
+  /**
+   * Task queue of the change feed's worker, which writes the run's row into `sync_runs`
+   * (PostgreSQL). Default: the feed queue of this deployment (the workflow queue's suffix);
+   * null: record nothing (a deployment without the SQL copy).
+   */
+  feedTaskQueue?: string | null;
   /** Carried across continue-as-new. */
   resume?: SalesSyncResume;
 }

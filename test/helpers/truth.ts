@@ -10,7 +10,7 @@ import type { Store } from '../../src/store/index.js';
 export { expectedTables };
 
 /** Attributes the pipeline adds to every item (keys are checked separately). */
-const PIPELINE_ATTRIBUTES = ['content_hash', 'synced_at', 'synced_by', 'synced_run'];
+const PIPELINE_ATTRIBUTES = ['content_hash', 'synced_at', 'synced_by', 'synced_run', 'fetched_at'];
 
 /** Scans the three tables and asserts they hold exactly the expected items, field by field. */
 export async function assertTablesMatch(store: Store, expected: ExpectedTables): Promise<void> {

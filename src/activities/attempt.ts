@@ -1,0 +1,71 @@
+/**
+ * The running attempt of an activity: its heartbeats, its cancellation signal and the workflow
+ * it writes for.
+ */
+import { Context } from '@temporalio/activity';
+import type { WriteContext } from '../store/index.js';
+import type { LandedRun } from '../landing/index.js';
+
+/** Tells Temporal this attempt is alive (see heartbeatTimeout in the workflows' activity options). */
+function heartbeat(): void {
+  Context.current().heartbeat();
+}
+
+/**
+ * Heartbeats every few seconds while `fn` runs (the SDK sends at most one per 80% of the
+ * heartbeat timeout), so a slow answer or a long write is never mistaken for a lost worker;
+ * a worker that is really gone stops heartbeating and its attempt is retried elsewhere. No
+ * heartbeat at the start: the heartbeat timeout runs from the attempt's start anyway, most
+ * attempts end well within the period, and every heartbeat sent is a billable action on
+ * Temporal Cloud (one per attempt was 41% of a run's actions, BENCHMARKS.md).
+ */
+export async function alive<T>(fn: () => Promise<T>): Promise<T> {
+  const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Heartbeat period of a running activity; the workflows' heartbeat timeout is 15 s. */
+const HEARTBEAT_EVERY_MS = 3_000;
+
+/**
+ * The attempt's cancellation signal: aborted when Temporal gave this attempt up (timed out,
+ * cancelled, or the server no longer knows it), so the store writes nothing more.
+ */
+export function attemptSignal(): AbortSignal {
+  return Context.current().cancellationSignal;
+}
+
+export function writeContext(): WriteContext {
+  const wf = Context.current().info.workflowExecution;
+  return { workflowId: wf?.workflowId ?? 'standalone-activity', runId: wf?.runId ?? '' };
+}
+
+/**
+ * The activity's landing mode. A workflow started before the landing zone existed (still running
+ * across an upgrade) passes none: its answers land under its own workflow ID.
+ */
+export function landingOf(input: { landing?: RunLanding }): RunLanding {
+  if (input.landing) return input.landing;
+  const wf = Context.current().info.workflowExecution;
+  return { run: { scope: 'unscoped', workflowId: wf?.workflowId ?? 'standalone-activity' } };
+}
+
+/**
+ * Where an activity's answers come from and go: a live run asks the vendor and lands each
+ * answer under `run` before reading it; a replay reads the newest answer landed under `run`
+ * and asks nobody. `dryRun` (replays only) counts what would change and writes nothing.
+ */
+export interface RunLanding {
+  run: LandedRun;
+  replay?: boolean;
+  dryRun?: boolean;
+  /**
+   * A replay that writes its landed content even over items fetched later (--force: a restore
+   * on purpose). Without it a replay leaves every such item alone and counts it newer kept.
+   */
+  force?: boolean;
+}

@@ -1,0 +1,95 @@
+/**
+ * One landed object's document (format `vendor-answer/1`): what is kept of an answer, and the
+ * answer read back from it with the body's bytes exactly as received.
+ */
+import type { VendorAnswer, VendorRequest } from '../vendor-api/client.js';
+
+/** Where a run's answers land: its window scope and the parent workflow's ID. */
+export interface LandedRun {
+  scope: string;
+  workflowId: string;
+}
+
+/** Who asked: the workflow whose activity made the request, the activity (unique in that run) and the attempt. */
+export interface AnswerCaller {
+  workflowId: string;
+  runId: string;
+  activityId: string;
+  attempt: number;
+}
+
+/** One landed object as stored (format `vendor-answer/1`). */
+export interface LandedDocument {
+  format: 'vendor-answer/1';
+  request: VendorRequest;
+  status: number;
+  headers: Record<string, string>;
+  /** The body as text when it is valid UTF-8 (a leading BOM kept as U+FEFF) ... */
+  body?: string;
+  /** ... otherwise its bytes in base64. */
+  bodyBase64?: string;
+  fetchedAt: string;
+  run: LandedRun;
+  window: { from: string; to: string } | null;
+  caller: AnswerCaller;
+}
+
+/** An answer read back from the landing zone, with the key it was read from. */
+export interface LandedAnswer extends VendorAnswer {
+  key: string;
+}
+
+/**
+ * Strict UTF-8 that keeps a leading BOM: the default decoder drops it, and the body read back
+ * would then not be the bytes received.
+ */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as text when that text encodes back to exactly the same bytes, else undefined. */
+function bodyText(body: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    return undefined;
+  }
+  // Strict decoding round-trips; the check keeps it so should a decoder ever differ.
+  return Buffer.from(text, 'utf8').equals(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
+    ? text
+    : undefined;
+}
+
+/** The document landed for `answer`. */
+export function toDocument(
+  answer: VendorAnswer,
+  run: LandedRun,
+  window: LandedDocument['window'],
+  caller: AnswerCaller,
+): LandedDocument {
+  const text = bodyText(answer.body);
+  return {
+    format: 'vendor-answer/1',
+    request: answer.request,
+    status: answer.status,
+    headers: answer.headers,
+    ...(text !== undefined ? { body: text } : { bodyBase64: Buffer.from(answer.body).toString('base64') }),
+    fetchedAt: answer.fetchedAt,
+    run,
+    window,
+    caller,
+  };
+}
+
+/** The answer a document holds, its body the bytes received. */
+export function toAnswer(doc: LandedDocument, key: string): LandedAnswer {
+  const body =
+    doc.body !== undefined ? Buffer.from(doc.body, 'utf8') : Buffer.from(doc.bodyBase64 ?? '', 'base64');
+  return {
+    request: doc.request,
+    status: doc.status,
+    headers: doc.headers,
+    body: new Uint8Array(body),
+    fetchedAt: doc.fetchedAt,
+    key,
+  };
+}
