@@ -1,77 +1,50 @@
 /**
- * Compares the PostgreSQL copy with the DynamoDB tables, field by field: every item has a row
- * (and no row is left without an item), the row's `record` is the item (every attribute, numbers
- * by value), and every typed column holds its field's value. Used by the tests, the benchmark
- * and operators' checks (`differences` empty: the copy is exact).
+ * Compares the PostgreSQL copy with the DynamoDB tables: every item has the row the feed would
+ * write for it (typed columns, `record` by value, `inexact_fields`, `written_at`) and no row is
+ * left alive without an item. The comparison is the reconcile's own (src/sql/reconcile.ts), over
+ * the whole table at once and without a settle time. Used by the tests, the benchmark and
+ * `npm run feed`'s wait (`differences` empty: the copy is what the feed would make of DynamoDB).
  */
+import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import type pg from 'pg';
-import { parseExactJson, stableStringify } from '../shared/exact-json.js';
+import { KIND_TEXT, UNWRITABLE_TEXT } from '../shared/reconcile.js';
 import type { Store } from '../store/index.js';
-import { TABLE_KEYS } from '../store/tables.js';
 import { FEED_TABLES, type FeedTable } from '../feed/events.js';
-import { TYPED_COLUMNS } from './apply.js';
+import { itemEvent, keyText } from '../feed/reconcile.js';
+import { compareAll, splitConvertible } from './reconcile.js';
 
-function keyOf(table: FeedTable, row: Record<string, unknown>): string {
-  const k: { pk: string; sk?: string } = TABLE_KEYS[table];
-  return k.sk ? `${String(row[k.pk])}|${String(row[k.sk])}` : String(row[k.pk]);
-}
-
-/** A number's canonical text, or the text itself when it is not a number. */
-function numberText(text: string): string {
-  try {
-    return stableStringify(parseExactJson(text));
-  } catch {
-    return text;
-  }
-}
-
-/** A typed column's value as text comparable with the field's (numbers canonical, times as ms). */
-function typedText(type: string, v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (type === 'timestamptz') {
-    if (v instanceof Date) return String(v.getTime());
-    return typeof v === 'string' ? String(Date.parse(`${v.replace(' ', 'T')}Z`)) : stableStringify(v);
-  }
-  if (type === 'numeric') return typeof v === 'string' ? numberText(v) : stableStringify(v);
-  return typeof v === 'string' ? v : stableStringify(v);
+/** Every item of `table` as the feed's compact events (consistent reads). */
+async function tableEvents(store: Store, table: FeedTable): Promise<string[]> {
+  const events: string[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out: ScanCommandOutput = await store.clients.raw.send(
+      new ScanCommand({ TableName: store.names[table], ExclusiveStartKey: start, ConsistentRead: true }),
+    );
+    events.push(...(out.Items ?? []).map((i) => itemEvent(table, i)));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return events;
 }
 
 /** Differences between one table's items and rows (at most `limit` described). */
-async function tableDifferences(
-  store: Store,
-  pool: pg.Pool,
-  table: FeedTable,
-  limit: number,
-): Promise<string[]> {
-  const out: string[] = [];
-  const items = new Map((await store.scanAll(table)).map((i) => [keyOf(table, i), i]));
-  const typed = TYPED_COLUMNS[table].typed;
-  const cols = typed.map((c) => c.name).join(', ');
-  const rows = (
-    await pool.query<Record<string, unknown>>(
-      `SELECT ${TYPED_COLUMNS[table].keys.join(', ')}, record::text AS record_text, ${cols} FROM ${table} WHERE NOT deleted`,
-    )
-  ).rows;
-  const seen = new Set<string>();
-  for (const row of rows) {
-    const key = keyOf(table, row);
-    seen.add(key);
-    const item = items.get(key);
-    if (!item) {
-      out.push(`${table} ${key}: a row without an item`);
-      continue;
+async function tableDifferences(store: Store, pool: pg.Pool, table: FeedTable, limit: number) {
+  const events = await tableEvents(store, table);
+  const client = await pool.connect();
+  try {
+    const { ok, failed } = await splitConvertible(client, table, events);
+    const out = failed.map((f) => `${keyText(table, f.key)}: ${UNWRITABLE_TEXT} (${f.reason})`);
+    const unwritable = new Set(failed.map((f) => keyText(table, f.key)));
+    for (const d of await compareAll(client, table, ok)) {
+      const key = keyText(table, d.key);
+      // An item the feed cannot write is named above; its row (if any) is not compared.
+      if (unwritable.has(key)) continue;
+      out.push(`${key}: ${KIND_TEXT[d.kind]}${d.kind === 'different' ? ` (${d.columns})` : ''}`);
     }
-    const record = parseExactJson(String(row.record_text)) as Record<string, unknown>;
-    if (stableStringify(record) !== stableStringify(item))
-      out.push(`${table} ${key}: the record differs from the item`);
-    for (const c of typed) {
-      const want = typedText(c.type, item[c.name]);
-      const got = typedText(c.type, row[c.name]);
-      if (want !== got) out.push(`${table} ${key}: column ${c.name} is ${got}, the item has ${want}`);
-    }
+    return out.slice(0, limit);
+  } finally {
+    client.release();
   }
-  for (const key of items.keys()) if (!seen.has(key)) out.push(`${table} ${key}: an item without a row`);
-  return out.slice(0, limit);
 }
 
 /** Every difference between the copy and DynamoDB (empty when they are equal), at most `limit` per table. */
