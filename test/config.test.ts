@@ -6,7 +6,12 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/stack.js';
-import { loadConfig, loadLocalStackConfig, loadTemporalConfig } from '../src/shared/config.js';
+import {
+  loadConfig,
+  loadFeedConfig,
+  loadLocalStackConfig,
+  loadTemporalConfig,
+} from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 
 const base = { VENDOR_API_URL: 'http://127.0.0.1:8080', VENDOR_API_KEY: 'k-123', LANDING_BUCKET: 'landing' };
@@ -34,6 +39,21 @@ describe('configuration', () => {
     assert.equal(
       loadConfig({ ...base, VENDOR_MAX_ANSWER_BYTES: '33554432' }).vendor.maxAnswerBytes,
       32 * 1024 * 1024,
+    );
+  });
+
+  it('reads whether the scheduled reconcile repairs (RECONCILE_REPAIR, default on) with the shared parser', () => {
+    assert.equal(loadFeedConfig({}).reconcileRepair, true);
+    assert.equal(loadFeedConfig({ RECONCILE_REPAIR: 'off' }).reconcileRepair, false);
+    assert.equal(loadFeedConfig({ RECONCILE_REPAIR: 'false' }).reconcileRepair, false);
+    assert.equal(loadFeedConfig({ RECONCILE_REPAIR: 'on' }).reconcileRepair, true);
+    assert.throws(
+      () => loadFeedConfig({ RECONCILE_REPAIR: 'maybe' }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /RECONCILE_REPAIR="maybe" is not valid/);
+        return true;
+      },
     );
   });
 

@@ -6,11 +6,27 @@
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { finishProgress, followProgress, reportOutcome, runOutcome } from '../../src/cli/runs.js';
-import { scheduleHandle, upsertSchedule } from '../../src/cli/schedule.js';
+import {
+  reconcileScheduleId,
+  scheduleHandle,
+  upsertReconcileSchedule,
+  upsertSchedule,
+} from '../../src/cli/schedule.js';
 import { waitForCopy } from '../../src/feed/service.js';
-import type { Config } from '../../src/shared/config.js';
+import type { Config, FeedConfig } from '../../src/shared/config.js';
 import { SCHEDULE_ID } from '../../src/shared/ids.js';
+import { feedTaskQueue } from '../../src/shared/task-queues.js';
 import type { Services } from './services.js';
+
+/** The daily reconcile of the SQL copy beside the hourly sync (docs/change-feed.md, "Reconcile and repair"). */
+async function scheduleReconcile(client: Client, config: Config, feed: FeedConfig): Promise<void> {
+  const suffix = config.taskQueueSuffix;
+  const repair = feed.reconcileRepair;
+  const what = await upsertReconcileSchedule(client, { taskQueue: feedTaskQueue(suffix), suffix, repair });
+  console.log(
+    `schedule           ${reconcileScheduleId(suffix)} ${what}: daily at 03:00 UTC, ${repair ? 'repairs' : 'reports only'} (RECONCILE_REPAIR)`,
+  );
+}
 
 /** Upserts the schedule, triggers it and returns the ID of the run it started. */
 async function triggerFirstRun(client: Client, config: Config, services: Services): Promise<string> {
@@ -22,6 +38,7 @@ async function triggerFirstRun(client: Client, config: Config, services: Service
   };
   const what = await upsertSchedule(client, { queues: services.queues, input });
   console.log(`schedule           ${SCHEDULE_ID} ${what}: every hour on the hour`);
+  await scheduleReconcile(client, config, services.feedConfig);
   const handle = await scheduleHandle(client);
   const before = new Set(
     (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId),

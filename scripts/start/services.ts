@@ -89,5 +89,5 @@ export async function startServices(
     else await within(nativeConnection.close(), 5_000, undefined);
     store.clients.raw.destroy();
   };
-  return { client, store, queues, feed, stop };
+  return { client, store, queues, feed, feedConfig, stop };
 }

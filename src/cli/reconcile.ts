@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { FEED_TABLES, type FeedTable } from '../feed/events.js';
-import { ConfigError } from '../shared/errors.js';
+import { loadFeedConfig } from '../shared/config.js';
 import { feedTaskQueue } from '../shared/task-queues.js';
 import {
   DEFAULT_SETTLE_SECONDS,
@@ -16,16 +16,6 @@ import {
 import { reconcileWorkflow } from '../workflows/index.js';
 import { type Command, UsageError, intOption } from './options.js';
 import { reconcileScheduleId, upsertReconcileSchedule } from './schedule.js';
-
-/** RECONCILE_REPAIR: whether the scheduled reconcile repairs what it finds (default on). */
-export function reconcileRepairSetting(env: Record<string, string | undefined> = process.env): boolean {
-  const raw = env.RECONCILE_REPAIR?.trim().toLowerCase();
-  if (!raw || ['on', 'true', '1', 'yes'].includes(raw)) return true;
-  if (['off', 'false', '0', 'no'].includes(raw)) return false;
-  throw new ConfigError(
-    `RECONCILE_REPAIR=${JSON.stringify(env.RECONCILE_REPAIR)} is not valid: expected on (repair what the scheduled reconcile finds) or off (report only).`,
-  );
-}
 
 /** The lines of a report and the exit code: 1 when a difference is left (found and not repaired). */
 export function reconcileReportLines(report: ReconcileReport): { lines: string[]; code: number } {
@@ -102,7 +92,7 @@ export function reconcileCommands(
       options: { 'every-hours': { type: 'string', help: 'interval in hours (default 24)' } },
       async run(v) {
         const everyHours = intOption(v, 'every-hours', 24, 1, 24 * 7);
-        const repair = reconcileRepairSetting();
+        const repair = loadFeedConfig().reconcileRepair;
         const what = await upsertReconcileSchedule(await connect(), {
           taskQueue: feedTaskQueue(suffix()),
           suffix: suffix(),

@@ -184,9 +184,9 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
   if (!raw) return fallback;
-  if (['1', 'true', 'yes'].includes(raw)) return true;
-  if (['0', 'false', 'no'].includes(raw)) return false;
-  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected true or false.`);
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected true or false (on or off).`);
 }
 
 function url(env: Env, name: string, fallback?: string): string {
@@ -543,6 +543,8 @@ export interface FeedConfig {
   localPort: number;
   /** Firehose-like buffering: FEED_BATCH_MAX_EVENTS, FEED_BATCH_MAX_BYTES, FEED_BATCH_MAX_SECONDS. */
   settings: { maxEvents: number; maxBytes: number; maxSeconds: number; idleSeconds: number };
+  /** RECONCILE_REPAIR: the scheduled reconcile repairs what it finds (default), or only reports it. */
+  reconcileRepair: boolean;
 }
 
 /** Change-feed settings alone. */
@@ -559,5 +561,6 @@ export function loadFeedConfig(e: Env = process.env): FeedConfig {
       maxSeconds: int(e, 'FEED_BATCH_MAX_SECONDS', 10, 1, 900),
       idleSeconds: 20,
     },
+    reconcileRepair: bool(e, 'RECONCILE_REPAIR', true),
   };
 }
