@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { parseExactJson, stableStringify } from '../shared/exact-json.js';
 import type { Store } from '../store/index.js';
 import { TABLE_KEYS } from '../store/tables.js';
-import { FEED_TABLES, type FeedTable } from '../feed/events.js';
+import { FEED_TABLES, type FeedTable } from '../shared/change-event.js';
 import { TYPED_COLUMNS } from './apply.js';
 
 function keyOf(table: FeedTable, row: Record<string, unknown>): string {

@@ -16,6 +16,7 @@ import {
   VendorUnavailableError,
 } from '../shared/errors.js';
 import type { VendorRequestOutcome } from '../metrics/worker.js';
+import { isInsecureVendorUrl } from '../shared/loopback.js';
 import { branchesEnvelope, employeesEnvelope, idKey, salesEnvelope } from './schemas.js';
 
 /** How to reach the vendor. */
@@ -54,12 +55,6 @@ type Params = Record<string, string | number | undefined | null>;
 
 /** Redirects followed within the vendor's own origin before a request is given up. */
 const MAX_REDIRECTS = 3;
-
-/** True when `url` is plain http to a host other than loopback: the API key would cross the network in clear. */
-export function isInsecureVendorUrl(url: string): boolean {
-  const u = new URL(url);
-  return u.protocol === 'http:' && !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);
-}
 
 /** Parses a Retry-After header: seconds (integer or fractional) or an HTTP date. Undefined when absent or unreadable. */
 function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
