@@ -35,7 +35,7 @@ import { ensureTables, tableNames } from '../store/tables.js';
 import type { ChangeObjectStore } from './objects.js';
 import { s3ObjectStore } from './s3-store.js';
 import { createS3Client } from '../landing/index.js';
-import { installRuntime } from '../worker.js';
+import { installRuntime } from '../metrics/runtime.js';
 import {
   createFeedWorker,
   ensureStreams,
