@@ -129,9 +129,12 @@ const layerBlocks = [
     ],
   },
   {
-    files: ['src/workflow-bundle.ts'],
+    files: ['src/workflow-bundle.ts', 'src/shutdown.ts'],
     patterns: [
-      below(String.raw`^\./(?!shared/)`, 'The workflow bundler is infrastructure: it imports only shared/'),
+      below(
+        String.raw`^\./(?!shared/)`,
+        'The workflow bundler and the stop are infrastructure: they import only shared/',
+      ),
     ],
   },
   {

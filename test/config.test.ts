@@ -30,6 +30,11 @@ describe('configuration', () => {
     });
     assert.equal(loadConfig({ ...base, LANDING_BUCKET: '', LANDING: 'off' }).landing, null);
     assert.deepEqual(c.metrics, { port: 9464, bind: '0.0.0.0' });
+    assert.equal(c.vendor.maxAnswerBytes, 4 * 1024 * 1024);
+    assert.equal(
+      loadConfig({ ...base, VENDOR_MAX_ANSWER_BYTES: '33554432' }).vendor.maxAnswerBytes,
+      32 * 1024 * 1024,
+    );
   });
 
   it('reads the metrics endpoint: a port, 0 for a free one, off for none; an IP address to bind', () => {
@@ -91,6 +96,11 @@ describe('configuration', () => {
     ],
     [{ VENDOR_PAGE_SIZE: '501' }, /VENDOR_PAGE_SIZE="501" is not valid: expected an integer from 1 to 500/],
     [{ VENDOR_TIMEOUT_MS: 'soon' }, /VENDOR_TIMEOUT_MS="soon"/],
+    [
+      { VENDOR_MAX_ANSWER_BYTES: '33554433' },
+      /VENDOR_MAX_ANSWER_BYTES="33554433" is not valid: expected an integer from 1048576 to 33554432/,
+    ],
+    [{ VENDOR_MAX_ANSWER_BYTES: '32MiB' }, /VENDOR_MAX_ANSWER_BYTES="32MiB" is not valid/],
     [
       { VENDOR_TIMEOUT_MS: '50000' },
       /VENDOR_TIMEOUT_MS=50000 is too long: an activity attempt has 60 s for the request and the writes of its page, so the request may take at most 40000 ms/,

@@ -58,6 +58,11 @@ export interface FeedDeps {
   afterPut?: (key: string) => void;
   /** Where the lag and the dead letters are recorded (the process's Prometheus endpoint). */
   metrics?: FeedMetrics;
+  /**
+   * Aborted when the process stops: a read ends its long poll at once and hands back what it
+   * has (applied), so a stop neither waits for the poll nor fails the attempt.
+   */
+  stopping?: AbortSignal;
 }
 
 /** The stream view type the feed reads: the others have no new image to apply. */
@@ -207,9 +212,11 @@ async function readShard(
   let iterator: string | undefined = first;
   /** The oldest change seen but left for the next batch. */
   let waiting: ChangeEvent | undefined;
+  const wake = deps.stopping && signal ? AbortSignal.any([deps.stopping, signal]) : (deps.stopping ?? signal);
   for (;;) {
     heartbeat();
     signal?.throwIfAborted();
+    if (deps.stopping?.aborted) break;
     let out: GetRecordsCommandOutput;
     try {
       out = await deps.streams.send(
@@ -221,8 +228,9 @@ async function readShard(
     } catch (err) {
       // DynamoDB Local answers so for a shard that has no record yet: nothing to read for now.
       if (errorName(err) !== 'TrimmedDataAccessException' || batch.length > 0 || input.after) throw err;
-      if (Date.now() - started >= settings.idleSeconds * 1000) return { ...empty, done: false };
-      await sleep(deps.pollMs ?? 1000, signal);
+      if (Date.now() - started >= settings.idleSeconds * 1000 || deps.stopping?.aborted)
+        return { ...empty, done: false };
+      await sleep(deps.pollMs ?? 1000, wake);
       iterator = (await iteratorFor(deps, stream, shard, undefined)).iterator;
       if (!iterator) return { ...empty, done: true };
       continue;
@@ -245,7 +253,7 @@ async function readShard(
     const now = Date.now();
     if (batch.length > 0 && now - firstAt >= settings.maxSeconds * 1000) break;
     if (batch.length === 0 && now - started >= settings.idleSeconds * 1000) break;
-    if (records.length === 0) await sleep(deps.pollMs ?? 1000, signal);
+    if (records.length === 0) await sleep(deps.pollMs ?? 1000, wake);
   }
   const done = iterator === undefined && waiting === undefined;
   // The oldest change not yet applied: one left over, else the next one the shard holds.

@@ -20,6 +20,7 @@ import { FEED_TABLES, type FeedTable } from './events.js';
 import type { ChangeObjectStore } from './objects.js';
 import type { FeedSettings } from './types.js';
 import type { DynamoConfig } from '../shared/config.js';
+import { WORKER_SHUTDOWN_OPTIONS } from '../shutdown.js';
 
 /** The feed's task queue (workflows and activities), with the deployment's suffix. */
 export function feedTaskQueue(suffix = ''): string {
@@ -43,6 +44,8 @@ export interface FeedWorkerSetup {
   dataConverter?: DataConverter;
   pollMs?: number;
   afterPut?: (key: string) => void;
+  /** Aborted when the process stops: reads end their long poll at once (FeedDeps.stopping). */
+  stopping?: AbortSignal;
 }
 
 /** The feed's worker (workflows and activities on one queue); its metrics go to the runtime's endpoint. */
@@ -58,6 +61,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     ...(setup.pollMs ? { pollMs: setup.pollMs } : {}),
     ...(setup.afterPut ? { afterPut: setup.afterPut } : {}),
     metrics: feedMetrics(Runtime.instance().metricMeter),
+    ...(setup.stopping ? { stopping: setup.stopping } : {}),
   });
   return Worker.create({
     connection: setup.connection,
@@ -68,6 +72,7 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     // recordSyncRun: the sync's parent runs write their sync_runs row here (the process with PostgreSQL).
     activities: { ...activities, ...createSyncRunActivities(setup.pool) },
     maxCachedWorkflows: 20,
+    ...WORKER_SHUTDOWN_OPTIONS,
   });
 }
 

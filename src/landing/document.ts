@@ -26,6 +26,8 @@ export interface LandedDocument {
   body?: string;
   /** ... otherwise its bytes in base64. */
   bodyBase64?: string;
+  /** The body went past VENDOR_MAX_ANSWER_BYTES: only its first bytes were read and are kept. */
+  truncated?: true;
   fetchedAt: string;
   run: LandedRun;
   window: { from: string; to: string } | null;
@@ -71,6 +73,7 @@ export function toDocument(
     status: answer.status,
     headers: answer.headers,
     ...(text !== undefined ? { body: text } : { bodyBase64: Buffer.from(answer.body).toString('base64') }),
+    ...(answer.truncated ? { truncated: true as const } : {}),
     fetchedAt: answer.fetchedAt,
     run,
     window,
@@ -87,6 +90,7 @@ export function toAnswer(doc: LandedDocument, key: string): LandedAnswer {
     status: doc.status,
     headers: doc.headers,
     body: new Uint8Array(body),
+    ...(doc.truncated ? { truncated: true as const } : {}),
     fetchedAt: doc.fetchedAt,
     key,
   };

@@ -2,7 +2,12 @@
  * The Temporal runtime of a worker process (the sync's workers and the feed service): its
  * logger and its Prometheus endpoint, installed once before any worker or connection is made.
  */
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  GracefulShutdownPeriodExpiredError,
+  Runtime,
+  type LogLevel,
+} from '@temporalio/worker';
 import { type MetricsConfig, loadLogLevel } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { metricsAddress, prometheusExporter } from './worker.js';
@@ -28,6 +33,8 @@ export async function installRuntime(
     Runtime.install({
       logger: new DefaultLogger(level, (entry) => {
         if (expected.test(entry.message)) return;
+        // A worker left after its grace period: the process says so in its own words.
+        if (entry.meta?.error instanceof GracefulShutdownPeriodExpiredError) return;
         const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
         console.error(
           `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}`,

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
 import { isInsecureVendorUrl } from './loopback.js';
+import { DEFAULT_MAX_ANSWER_BYTES, MAX_MAX_ANSWER_BYTES, MIN_MAX_ANSWER_BYTES } from './answer-limits.js';
 import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BRANCHES } from './branches.js';
@@ -46,6 +47,8 @@ export interface VendorConfig {
   timeoutMs: number;
   /** VENDOR_ALLOW_INSECURE_HTTP: accept an http:// URL to a host other than loopback. */
   allowInsecureHttp: boolean;
+  /** VENDOR_MAX_ANSWER_BYTES: most bytes of one answer read, after decompression. */
+  maxAnswerBytes: number;
 }
 
 /** DynamoDB: the endpoint and region follow the usual AWS configuration unless set here. */
@@ -343,6 +346,13 @@ function loadVendorConfig(e: Env = process.env): VendorConfig {
     pageSize: int(e, 'VENDOR_PAGE_SIZE', 100, 1, 500),
     timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, MAX_VENDOR_TIMEOUT_MS),
     allowInsecureHttp,
+    maxAnswerBytes: int(
+      e,
+      'VENDOR_MAX_ANSWER_BYTES',
+      DEFAULT_MAX_ANSWER_BYTES,
+      MIN_MAX_ANSWER_BYTES,
+      MAX_MAX_ANSWER_BYTES,
+    ),
   };
 }
 
