@@ -147,8 +147,8 @@ const layerBlocks = [
         allowTypeImports: true,
       },
       below(
-        String.raw`^\.\./(?!shared/|activities/types\.js$|feed/types\.js$|metrics/run\.js$)|^\.\./shared/(config|root|temporal-options)\.js$|^\.\./shared/fingerprint\.mjs$`,
-        "Workflows import only shared/ (its pure modules), the activities' contracts (import type) and metrics/run.ts",
+        String.raw`^\.\./(?!shared/|activities/types\.js$|feed/types\.js$|metrics/(run|definitions)\.js$)|^\.\./shared/(config|root|temporal-options)\.js$|^\.\./shared/fingerprint\.mjs$`,
+        "Workflows import only shared/ (its pure modules), the activities' contracts (import type), metrics/run.ts and metrics/definitions.ts",
       ),
     ],
   },

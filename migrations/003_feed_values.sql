@@ -4,18 +4,19 @@
 -- inexact_fields: paths of the fields PostgreSQL cannot hold exactly (U+0000, a lone surrogate),
 -- null in their typed column and in `record`; the exact value is in the change object. Empty
 -- when there is none.
--- repaired_at: when a repair (reconcile --repair) wrote the row from DynamoDB; a change made
--- before that (changed_at below it, to the second) does not move the row back. NULL once a
--- change of the stream is applied.
+-- repaired_at: when a repair (reconcile --repair, the first-start snapshot) read the item it wrote
+-- to the row; the stream then applies only changes made since (the rule: src/sql/upsert.ts,
+-- MADE_AFTER_REPAIR). NULL once a change of the stream is applied. IF NOT EXISTS: migration 004
+-- adds the same column and may have been applied first.
 ALTER TABLE branches
   ADD COLUMN inexact_fields text[] NOT NULL DEFAULT '{}',
-  ADD COLUMN repaired_at timestamptz;
+  ADD COLUMN IF NOT EXISTS repaired_at timestamptz;
 ALTER TABLE salespersons
   ADD COLUMN inexact_fields text[] NOT NULL DEFAULT '{}',
-  ADD COLUMN repaired_at timestamptz;
+  ADD COLUMN IF NOT EXISTS repaired_at timestamptz;
 ALTER TABLE sales
   ADD COLUMN inexact_fields text[] NOT NULL DEFAULT '{}',
-  ADD COLUMN repaired_at timestamptz;
+  ADD COLUMN IF NOT EXISTS repaired_at timestamptz;
 
 CREATE OR REPLACE VIEW current_branches AS
   SELECT branch_id, branch_name, location, employees, record, inexact_fields FROM branches WHERE NOT deleted;

@@ -14,6 +14,8 @@ import { freePort } from '../scripts/stack.js';
 import type { ChangeEvent, FeedTable } from '../src/feed/events.js';
 import { applyBatch } from '../src/sql/apply.js';
 import { MIGRATIONS_DIR, createPool, migrate } from '../src/sql/db.js';
+import { repairItems } from '../src/sql/reconcile.js';
+import { compact } from '../src/sql/upsert.js';
 
 /** A random string of `n` characters that does not compress (an index row keeps it whole). */
 const incompressible = (n: number) => randomBytes(n).toString('base64').slice(0, n);
@@ -218,7 +220,7 @@ describe('applying change events to PostgreSQL', function () {
     });
     assert.equal((await read())?.amount, '3');
     assert.ok((await read())?.repaired_at, 'still marked repaired');
-    // Made in the second the repair read it (stream times have second precision): applied.
+    // Made in the minute the repair read it (stream times are whole minutes on DynamoDB Local), no write time to tell: applied.
     const newer = sale('50', { amount: 4 }, new Date('2026-03-01T10:05:00.000Z'));
     assert.deepEqual(await applyBatch(pool, batch('sales'), [newer]), {
       applied: 1,
@@ -229,6 +231,46 @@ describe('applying change events to PostgreSQL', function () {
     assert.equal(after?.amount, '4');
     assert.equal(after?.repaired_at, null);
     assert.equal(after?.version, newer.seq);
+  });
+
+  it('a repair (the snapshot beside the stream) racing with the stream: whichever writes first, the row ends at the newest item', async () => {
+    // Change times are whole minutes (DynamoDB Local); the item's write time (synced_at) is in ms.
+    const at = (t: string) => new Date(`2026-03-01T10:${t}Z`);
+    const item = (amount: number, written: string, changed: string) => ({
+      ...sale('70', { amount, synced_at: at(written).toISOString() }, at(changed)),
+      writtenAt: at(written).toISOString(),
+    });
+    const v1 = item(1, '04:10.000', '04:00');
+    const v2 = item(2, '05:00.200', '05:00'); // made just before the read, in its minute
+    const v3 = item(3, '05:00.800', '05:00'); // made just after the read, in the same minute
+    const readAt = at('05:00.500'); // the snapshot read v2
+    const amount = async () =>
+      (await pool.query<{ amount: string }>(`SELECT amount::text FROM sales WHERE sale_id = '70'`)).rows[0]
+        ?.amount;
+    const repair = async () => {
+      const client = await pool.connect();
+      try {
+        return await repairItems(client, 'sales', [compact(v2)], readAt);
+      } finally {
+        client.release();
+      }
+    };
+    // The stream first (v1, then v3 made after the read), the repair's write last: it leaves v3.
+    await applyBatch(pool, batch('sales'), [v1]);
+    await applyBatch(pool, batch('sales'), [v3]);
+    assert.equal(await repair(), 0);
+    assert.equal(await amount(), '3');
+    // The repair first: v1 and v2 delivered later (made before the read) change nothing; v3 applies.
+    await pool.query(`DELETE FROM sales`);
+    await applyBatch(pool, batch('sales'), [v1]);
+    assert.equal(await repair(), 1);
+    assert.equal(await amount(), '2');
+    const late = (e: ChangeEvent) => ({ ...e, seq: String(++seq) });
+    assert.equal((await applyBatch(pool, batch('sales'), [late(v1)])).applied, 0);
+    assert.equal((await applyBatch(pool, batch('sales'), [late(v2)])).applied, 0);
+    assert.equal(await amount(), '2');
+    assert.equal((await applyBatch(pool, batch('sales'), [late(v3)])).applied, 1);
+    assert.equal(await amount(), '3');
   });
 
   it('feed_progress and feed_freshness keep one row per shard', async () => {
@@ -270,7 +312,8 @@ describe('applying change events to PostgreSQL', function () {
           `INSERT INTO feed_progress (table_name, shard_id, last_seq, lag_ms) VALUES ('sales', 's1', 5, 0)`,
         );
         await old.query(`INSERT INTO feed_progress (table_name, last_seq, lag_ms) VALUES ('branches', 3, 0)`);
-        assert.deepEqual(await migrate(old), ['003_feed_values.sql']);
+        copyFileSync(join(MIGRATIONS_DIR, '003_feed_values.sql'), join(dir, '003_feed_values.sql'));
+        assert.deepEqual(await migrate(old, dir), ['003_feed_values.sql']);
         const dead = await old.query<{ key: string; event: string }>(
           'SELECT key, event FROM feed_dead_letter',
         );
@@ -288,6 +331,30 @@ describe('applying change events to PostgreSQL', function () {
         );
       } finally {
         await old.end();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the migrations give one schema whatever order they were applied in (004 before 003: a branch merged later)', async () => {
+    const columns = async (p: pg.Pool) =>
+      (
+        await p.query<{ c: string }>(
+          `SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable AS c
+           FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1`,
+        )
+      ).rows.map((r) => r.c);
+    const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+    try {
+      for (const f of ['001_sql_copy.sql', '002_analyst_views.sql', '004_reconcile.sql'])
+        copyFileSync(join(MIGRATIONS_DIR, f), join(dir, f));
+      const early = await database(dir);
+      try {
+        assert.deepEqual(await migrate(early), ['003_feed_values.sql', '005_sync_runs.sql']);
+        assert.deepEqual(await columns(early), await columns(pool));
+      } finally {
+        await early.end();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

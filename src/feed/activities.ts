@@ -18,12 +18,7 @@ import {
   type ListStreamsCommandOutput,
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  ScanCommand,
-  type ScanCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type pg from 'pg';
 import type { DynamoConfig } from '../shared/config.js';
 import { isLoopbackUrl } from '../shared/loopback.js';
@@ -32,6 +27,7 @@ import { applyBatch } from '../sql/apply.js';
 import type { TableNames } from '../store/tables.js';
 import { type ChangeEvent, type FeedTable, toChangeEvent } from './events.js';
 import { type ChangeObjectStore, encodeBatch, eventBytes, objectKey } from './objects.js';
+import { snapshotTable } from './snapshot.js';
 import type {
   FeedActivities,
   FeedSettings,
@@ -39,7 +35,6 @@ import type {
   ShardInfo,
   ShardListing,
   SkippedStream,
-  SnapshotResult,
 } from './types.js';
 
 /** What the activities use, built once per worker. */
@@ -301,51 +296,6 @@ async function deliver(
   };
 }
 
-/** Items per page of the snapshot (one transaction each). */
-const SNAPSHOT_PAGE = 500;
-
-/**
- * Applies every item the table holds now as a change of version 0, below every stream sequence
- * number: a row the stream already brought is never moved back, and any later change of the item
- * replaces it. So items written before the table's stream existed reach the copy too. Run once,
- * when a consumer starts without a checkpoint; running it again changes nothing.
- */
-async function snapshotTable(
-  deps: FeedDeps,
-  table: FeedTable,
-  heartbeat: () => void,
-): Promise<SnapshotResult> {
-  const result: SnapshotResult = { items: 0, applied: 0, deadLettered: 0 };
-  let start: Record<string, AttributeValue> | undefined;
-  let page = 0;
-  do {
-    heartbeat();
-    const out: ScanCommandOutput = await deps.dynamo.send(
-      new ScanCommand({ TableName: deps.names[table], ExclusiveStartKey: start, Limit: SNAPSHOT_PAGE }),
-    );
-    const at = new Date().toISOString();
-    const events = (out.Items ?? []).map((item) => {
-      const e = toChangeEvent(table, 'snapshot', {
-        eventName: 'INSERT',
-        dynamodb: { Keys: item, NewImage: item, SequenceNumber: '0' },
-      });
-      return { ...e, changedAt: at };
-    });
-    if (events.length > 0) {
-      const r = await applyBatch(
-        deps.pool,
-        { objectKey: `snapshot/${table}/${page++}`, table, shard: 'snapshot', lagMs: 0 },
-        events,
-      );
-      result.items += events.length;
-      result.applied += r.applied;
-      result.deadLettered += r.deadLettered;
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return result;
-}
-
 /** The activities, bound to their dependencies. */
 export function createFeedActivities(deps: FeedDeps): FeedActivities {
   return {
@@ -355,10 +305,7 @@ export function createFeedActivities(deps: FeedDeps): FeedActivities {
         ctx.log.warn(message);
       });
     },
-    snapshotTable: (table) => {
-      const ctx = Context.current();
-      return snapshotTable(deps, table, () => ctx.heartbeat());
-    },
+    snapshotTable: (table) => snapshotTable(deps, table, Context.current()),
     readShard: async (input) => {
       const ctx = Context.current();
       // Heartbeats also while PostgreSQL or the object store are slow to answer.

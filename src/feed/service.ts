@@ -26,7 +26,7 @@ import {
 } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { temporalConnectionOptions } from '../shared/temporal-options.js';
-import { copyDifferences } from '../sql/compare.js';
+import { copyDifferences } from './compare.js';
 import { createPool, migrate } from '../sql/db.js';
 import type { Store } from '../store/index.js';
 import type { FeedTable } from './events.js';

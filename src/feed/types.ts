@@ -105,8 +105,11 @@ export interface FeedStatus extends FeedState {
 
 /** What the snapshot of a table did. */
 export interface SnapshotResult {
+  /** Items scanned. */
   items: number;
+  /** Rows the snapshot wrote (as a repair: missing, deleted or different rows). */
   applied: number;
+  /** Items the feed cannot write, not written (the reconcile names them). */
   deadLettered: number;
 }
 

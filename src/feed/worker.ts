@@ -17,15 +17,14 @@ import { changeFeedWorkflow } from '../workflows/change-feed.js';
 import { createFeedActivities, createStreamsClient } from './activities.js';
 import { createSyncRunActivities } from '../activities/sync-runs.js';
 import { FEED_TABLES, type FeedTable } from './events.js';
+import { createReconcileActivities } from './reconcile.js';
 import type { ChangeObjectStore } from './objects.js';
 import type { FeedSettings } from './types.js';
 import type { DynamoConfig } from '../shared/config.js';
 import { WORKER_SHUTDOWN_OPTIONS } from '../shutdown.js';
 
 /** The feed's task queue (workflows and activities), with the deployment's suffix. */
-export function feedTaskQueue(suffix = ''): string {
-  return `sales-sync-feed${suffix}`;
-}
+export { feedTaskQueue } from '../shared/task-queues.js';
 
 /** ID of a table's consumer workflow. */
 export function feedWorkflowId(table: FeedTable, suffix = ''): string {
@@ -51,9 +50,10 @@ export interface FeedWorkerSetup {
 /** The feed's worker (workflows and activities on one queue); its metrics go to the runtime's endpoint. */
 export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> {
   const streams = createStreamsClient(setup.dynamo);
+  const dynamo = createDynamoClients(setup.dynamo).raw;
   const activities = createFeedActivities({
     streams,
-    dynamo: createDynamoClients(setup.dynamo).raw,
+    dynamo,
     names: setup.names,
     objects: setup.objects,
     prefix: setup.prefix,
@@ -70,7 +70,11 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     dataConverter: setup.dataConverter,
     workflowBundle: await workflowBundle(),
     // recordSyncRun: the sync's parent runs write their sync_runs row here (the process with PostgreSQL).
-    activities: { ...activities, ...createSyncRunActivities(setup.pool) },
+    activities: {
+      ...activities,
+      ...createReconcileActivities({ dynamo, names: setup.names, pool: setup.pool }),
+      ...createSyncRunActivities(setup.pool),
+    },
     maxCachedWorkflows: 20,
     ...WORKER_SHUTDOWN_OPTIONS,
   });

@@ -141,3 +141,18 @@ export function histogramBuckets(): Record<string, number[]> {
     ALL_METRICS.filter((d) => d.buckets).map((d) => [d.name, [...(d.buckets ?? [])]]),
   );
 }
+
+/**
+ * The reconcile's findings (src/workflows/reconcile.ts, on the feed's worker): a gauge set by
+ * each reconcile, per table and kind (missing, deleted, different, extra: src/shared/reconcile.ts),
+ * so it says what the last one found and returns to 0 when one finds nothing. Not in ALL_METRICS:
+ * the feed's worker serves it, not the sync's.
+ */
+export const RECONCILE = {
+  differences: {
+    name: 'sales_sync_reconcile_differences',
+    kind: 'gauge',
+    help: 'Differences between the SQL copy and DynamoDB found by the last reconcile (after its settle time), by table and kind',
+    labels: ['table', 'kind'],
+  },
+} as const satisfies Record<string, MetricDef>;

@@ -3,7 +3,8 @@
  *
  * Version rule: a row keeps the stream sequence number of the change that produced it
  * (`version`), and a change is applied only when its sequence number is higher (and, for a row
- * a repair wrote, only when it was made after the repair read the item: src/sql/upsert.ts).
+ * a repair wrote, only when it was made after the repair read the item: src/sql/upsert.ts,
+ * MADE_AFTER_REPAIR).
  * Within a shard DynamoDB Streams orders a key's changes by sequence number, and the consumer
  * reads a child shard only after its parent is finished (src/workflows/change-feed.ts), so a
  * key's changes arrive in increasing order; a replayed batch, a duplicated event or an older

@@ -54,31 +54,52 @@ function fieldSql(c: Column): string {
 }
 
 /**
+ * The item's columns as the feed writes them, each with its SQL over a compact event `e` (see
+ * `compact`): typed fields, `record`, `inexact_fields` and `written_at`. The reconcile compares
+ * and repairs with the same expressions (src/sql/reconcile.ts), so the conversion exists once.
+ */
+export function itemColumns(table: FeedTable): { name: string; sql: string }[] {
+  return [
+    ...TYPED_COLUMNS[table].typed.map((c) => ({ name: c.name, sql: fieldSql(c) })),
+    { name: 'record', sql: `e->'n'` },
+    { name: 'inexact_fields', sql: `ARRAY(SELECT jsonb_array_elements_text(e->'x'))` },
+    { name: 'written_at', sql: `(e->>'w')::timestamptz` },
+  ];
+}
+
+/**
+ * The repair rule, for the row `t` and the change `EXCLUDED`: a row a repair wrote
+ * (`repaired_at`, src/sql/reconcile.ts) takes only a change made since the repair read the item.
+ * A change's time is DynamoDB's approximate one (whole seconds on AWS, whole minutes on DynamoDB
+ * Local), so it is compared to the minute; within that minute the item's own write time
+ * (`written_at`, the sync's synced_at in ms) decides where both carry it. docs/change-feed.md,
+ * "Order and versions".
+ */
+const MADE_AFTER_REPAIR = `(t.repaired_at IS NULL OR (EXCLUDED.changed_at >= date_trunc('minute', t.repaired_at)
+        AND (EXCLUDED.written_at IS NULL OR t.written_at IS NULL OR EXCLUDED.written_at > t.written_at)))`;
+
+/**
  * One INSERT .. ON CONFLICT statement per table, over a jsonb array of compact events. A row
- * moves only to a higher version, and a row a repair wrote (`repaired_at`) only for a change
- * made in or after the second the repair read the item (the stream's `changed_at` has second
- * precision); an applied change clears `repaired_at`.
+ * moves only to a higher version and, when a repair wrote it, only for a change made after the
+ * repair's read (MADE_AFTER_REPAIR); an applied change clears `repaired_at`.
  */
 export function upsertSql(table: FeedTable): string {
-  const { keys, typed } = TYPED_COLUMNS[table];
-  const bookkeeping = ['record', 'inexact_fields', 'version', 'changed_at', 'written_at', 'deleted'];
-  const cols = [...keys, ...typed.map((c) => c.name), ...bookkeeping];
+  const { keys } = TYPED_COLUMNS[table];
+  const item = itemColumns(table);
+  const bookkeeping = ['version', 'changed_at', 'deleted'];
+  const cols = [...keys, ...item.map((c) => c.name), ...bookkeeping];
   const values = [
     ...keys.map((k) => `e->'k'->>'${k}'`),
-    ...typed.map(fieldSql),
-    `e->'n'`,
-    `ARRAY(SELECT jsonb_array_elements_text(e->'x'))`,
+    ...item.map((c) => c.sql),
     `(e->>'v')::numeric`,
     `(e->>'c')::timestamptz`,
-    `(e->>'w')::timestamptz`,
     `(e->>'d')::boolean`,
   ];
-  const updates = [...typed.map((c) => c.name), ...bookkeeping].map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  const updates = [...item.map((c) => c.name), ...bookkeeping].map((c) => `${c} = EXCLUDED.${c}`).join(', ');
   return `INSERT INTO ${table} AS t (${cols.join(', ')}, applied_at)
     SELECT ${values.join(', ')}, clock_timestamp() FROM jsonb_array_elements($1::jsonb) e
     ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates}, repaired_at = NULL, applied_at = EXCLUDED.applied_at
-    WHERE t.version < EXCLUDED.version
-      AND (t.repaired_at IS NULL OR EXCLUDED.changed_at >= date_trunc('second', t.repaired_at))`;
+    WHERE t.version < EXCLUDED.version AND ${MADE_AFTER_REPAIR}`;
 }
 
 /**
