@@ -14,7 +14,7 @@ import { freePort, localLandingEnv, stopChild } from '../scripts/stack.js';
 import { waitFor } from '../scripts/lib/poll.js';
 import { feedWorkflowId } from '../src/feed/worker.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
-import { copyDifferences } from '../src/sql/compare.js';
+import { copyDifferences } from '../src/feed/compare.js';
 import { feedStatusQuery } from '../src/workflows/change-feed.js';
 import { useFeed } from './helpers/feed.js';
 import { type Pipeline, useStack } from './helpers/harness.js';

@@ -12,7 +12,7 @@ import { decodeBatch } from '../src/feed/objects.js';
 import { ensureStreams, feedWorkflowId } from '../src/feed/worker.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { applyBatch } from '../src/sql/apply.js';
-import { copyDifferences } from '../src/sql/compare.js';
+import { copyDifferences } from '../src/feed/compare.js';
 import { createPool } from '../src/sql/db.js';
 import { changeFeedWorkflow, feedStatusQuery } from '../src/workflows/change-feed.js';
 import { type Feed, useFeed } from './helpers/feed.js';

@@ -16,7 +16,7 @@ import type { SnapshotResult } from '../src/feed/types.js';
 import type { ReconcileReport } from '../src/shared/reconcile.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { applyBatch } from '../src/sql/apply.js';
-import { copyDifferences } from '../src/sql/compare.js';
+import { copyDifferences } from '../src/feed/compare.js';
 import { CLOCK_SKEW_SECONDS } from '../src/sql/reconcile.js';
 import { reconcileWorkflow } from '../src/workflows/index.js';
 import { type Feed, useFeed } from './helpers/feed.js';

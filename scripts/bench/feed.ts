@@ -16,7 +16,7 @@ import type { StopList } from '../lib/stop-list.js';
 import { decodeBatch } from '../../src/feed/objects.js';
 import { s3ObjectStore } from '../../src/feed/s3-store.js';
 import { loadFeedConfig } from '../../src/shared/config.js';
-import { copyDifferences } from '../../src/sql/compare.js';
+import { copyDifferences } from '../../src/feed/compare.js';
 import { createPool, migrate } from '../../src/sql/db.js';
 import { Store } from '../../src/store/index.js';
 import type { RunContext } from './run.js';

@@ -8,12 +8,39 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { VendorBadBodyError, VendorHttpError } from '../shared/errors.js';
 import { type RunLanding, alive, attemptSignal, landingOf, writeContext } from './attempt.js';
 import { inWindowOnly } from './window.js';
+import type {
+  Activities,
+  LandedRun,
+  LookupBranchInput,
+  LookupBranchOutput,
+  ListBranchesPageInput,
+  ListBranchesPageOutput,
+  SyncEmployeesPageInput,
+  SyncEmployeesPageOutput,
+  SyncWindow,
+  SyncSalesPageInput,
+  SyncSalesPageOutput,
+} from './types.js';
 import { replayFailure, toFailure } from './failures.js';
 
 export { MIN_RATE_LIMIT_DELAY_MS, toFailure } from './failures.js';
 export type { RunLanding } from './attempt.js';
-import { emptyTableCounts, type Counts, type TableCounts } from '../shared/summary.js';
-import { type Landing, type LandedRun, NotLandedError } from '../landing/index.js';
+/** The contracts (./types.ts), for the modules and tests that build or call the activities. */
+export type {
+  Activities,
+  BranchRef,
+  LookupBranchInput,
+  LookupBranchOutput,
+  ListBranchesPageInput,
+  ListBranchesPageOutput,
+  SyncEmployeesPageInput,
+  SyncEmployeesPageOutput,
+  SyncWindow,
+  SyncSalesPageInput,
+  SyncSalesPageOutput,
+} from './types.js';
+import { emptyTableCounts, type TableCounts } from '../shared/summary.js';
+import { type Landing, NotLandedError } from '../landing/index.js';
 import type { SetAside, Store, UpsertOptions, UpsertResult, WriteContext } from '../store/index.js';
 import {
   type VendorAnswer,
@@ -43,70 +70,8 @@ export interface ActivityDeps {
   validate?: typeof validateRecords;
 }
 
-/** A branch as the workflows know it: key and name only. Ids are decimal digits (they may exceed 2^53). */
-export interface BranchRef {
-  id: string;
-  name: string;
-}
-
-export interface LookupBranchInput {
-  landing: RunLanding;
-  name: string;
-}
-export interface LookupBranchOutput {
-  /** Null when the vendor has no branch of that exact name. */
-  branch: BranchRef | null;
-  counts: Partial<Counts>;
-}
-
-export interface ListBranchesPageInput {
-  landing: RunLanding;
-  pageToken: string | null;
-}
-export interface ListBranchesPageOutput {
-  branches: BranchRef[];
-  nextPageToken: string | null;
-  counts: Partial<Counts>;
-}
-
-export interface SyncEmployeesPageInput {
-  landing: RunLanding;
-  branchId: string;
-  pageToken: string | null;
-}
-export interface SyncEmployeesPageOutput {
-  /** Ids of the valid salespersons on this page. */
-  salespersonIds: string[];
-  nextPageToken: string | null;
-  counts: Partial<Counts>;
-}
-
-/** A sales window as ISO instants; the vendor is asked with its own timestamp form. */
-export interface SyncWindow {
-  from: string;
-  to: string;
-}
-
-export interface SyncSalesPageInput {
-  landing: RunLanding;
-  employeeId: string;
-  branchId: string;
-  /** Null: every sale (full resync). */
-  window: SyncWindow | null;
-  pageToken: string | null;
-}
-export interface SyncSalesPageOutput {
-  nextPageToken: string | null;
-  counts: Partial<Counts>;
-  /**
-   * The vendor answered 404 for this salesperson: it was listed moments ago and is gone now
-   * (left the company, moved). Not a failure; the run reports it.
-   */
-  vanished?: boolean;
-}
-
 /** Builds the activities around their dependencies (the worker builds them once). */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps): Activities {
   const { vendor, store, pageSize, landing } = deps;
   const validate = deps.validate ?? validateRecords;
 
@@ -368,6 +333,3 @@ export function createActivities(deps: ActivityDeps) {
 
 /** A page read from an answer, with the landed object it came from (null when LANDING=off) and when the vendor sent it. */
 type Fetched = VendorPage & { landed: string | null; fetchedAt: string };
-
-/** The activities' type, for `proxyActivities<Activities>()` in workflows (type-only import). */
-export type Activities = ReturnType<typeof createActivities>;

@@ -21,6 +21,8 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type pg from 'pg';
 import type { DynamoConfig } from '../shared/config.js';
+import { isLoopbackUrl } from '../shared/loopback.js';
+import type { FeedMetrics } from '../metrics/worker.js';
 import { applyBatch } from '../sql/apply.js';
 import type { TableNames } from '../store/tables.js';
 import { type ChangeEvent, type FeedTable, toChangeEvent } from './events.js';
@@ -58,21 +60,12 @@ export interface FeedDeps {
   stopping?: AbortSignal;
 }
 
-/** What the feed's activities report to the metrics (src/metrics/worker.ts, feedMetrics). */
-export interface FeedMetrics {
-  /** The age of the oldest change of `shard` not yet applied; `done`: the shard has no more. */
-  lag(table: FeedTable, shard: string, ms: number, done: boolean): void;
-  /** Events of `table` set aside in the dead letter. */
-  deadLettered(table: FeedTable, count: number): void;
-}
-
 /** The stream view type the feed reads: the others have no new image to apply. */
 const VIEW_TYPE = 'NEW_AND_OLD_IMAGES';
 
 /** A Streams client on the DynamoDB endpoint (DynamoDB Local serves both APIs on one port). */
 export function createStreamsClient(cfg: DynamoConfig): DynamoDBStreamsClient {
-  const local =
-    cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
+  const local = cfg.endpoint !== undefined && isLoopbackUrl(cfg.endpoint);
   return new DynamoDBStreamsClient({
     region: cfg.region,
     ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),

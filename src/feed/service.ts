@@ -26,7 +26,7 @@ import {
 } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { temporalConnectionOptions } from '../shared/temporal-options.js';
-import { copyDifferences } from '../sql/compare.js';
+import { copyDifferences } from './compare.js';
 import { createPool, migrate } from '../sql/db.js';
 import type { Store } from '../store/index.js';
 import type { FeedTable } from './events.js';
@@ -35,7 +35,7 @@ import { ensureTables, tableNames } from '../store/tables.js';
 import type { ChangeObjectStore } from './objects.js';
 import { s3ObjectStore } from './s3-store.js';
 import { createS3Client } from '../landing/index.js';
-import { installRuntime } from '../worker.js';
+import { installRuntime } from '../metrics/runtime.js';
 import { onStopSignals, shutdownWorker, within, workerEnded } from '../shutdown.js';
 import {
   createFeedWorker,

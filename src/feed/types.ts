@@ -3,7 +3,7 @@
  * counts, never records (they stay in the activities, the change objects and PostgreSQL).
  * No I/O here: the workflow imports it.
  */
-import type { FeedTable } from './events.js';
+import type { FeedTable } from '../shared/change-event.js';
 
 /** Firehose-like buffering of one table's batches (FEED_BATCH_*), and how long an idle read waits. */
 export interface FeedSettings {

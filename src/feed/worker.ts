@@ -15,7 +15,7 @@ import type { TableNames } from '../store/tables.js';
 import { workflowBundle } from '../workflow-bundle.js';
 import { changeFeedWorkflow } from '../workflows/change-feed.js';
 import { createFeedActivities, createStreamsClient } from './activities.js';
-import { createSyncRunActivities } from '../sql/runs.js';
+import { createSyncRunActivities } from '../activities/sync-runs.js';
 import { FEED_TABLES, type FeedTable } from './events.js';
 import { createReconcileActivities } from './reconcile.js';
 import type { ChangeObjectStore } from './objects.js';

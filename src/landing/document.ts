@@ -2,13 +2,11 @@
  * One landed object's document (format `vendor-answer/1`): what is kept of an answer, and the
  * answer read back from it with the body's bytes exactly as received.
  */
+import type { LandedRun } from '../shared/landed-run.js';
 import type { VendorAnswer, VendorRequest } from '../vendor-api/client.js';
 
-/** Where a run's answers land: its window scope and the parent workflow's ID. */
-export interface LandedRun {
-  scope: string;
-  workflowId: string;
-}
+/** A run's place in the landing zone (src/shared/landed-run.ts). */
+export type { LandedRun } from '../shared/landed-run.js';
 
 /** Who asked: the workflow whose activity made the request, the activity (unique in that run) and the attempt. */
 export interface AnswerCaller {

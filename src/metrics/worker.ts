@@ -7,9 +7,8 @@ import { createServer } from 'node:net';
 import { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
 import type { MetricsExporterConfig } from '@temporalio/worker';
-import { FEED_TABLES, type FeedTable } from '../feed/events.js';
-import type { FeedMetrics } from '../feed/activities.js';
-import { salesSyncWorkflow } from '../workflows/sales-sync.js';
+import { FEED_TABLES, type FeedTable } from '../shared/change-event.js';
+import { WORKFLOW_TYPES } from '../shared/workflow-types.js';
 import {
   BRANCH_OUTCOMES,
   CHANGE_FEED,
@@ -113,7 +112,7 @@ export function initialSeries(meter: MetricMeter, workflows: { namespace: string
     requests.add(0, { path, status: '429' });
     retries.add(0, { path });
   }
-  const run = meter.withTags({ ...workflows, workflowType: salesSyncWorkflow.name });
+  const run = meter.withTags({ ...workflows, workflowType: WORKFLOW_TYPES.salesSync });
   const counter = (d: { name: string; help: string }) => run.createCounter(d.name, undefined, d.help);
   const runs = counter(RUN.runs);
   for (const outcome of RUN_OUTCOMES) runs.add(0, { outcome });
@@ -125,6 +124,14 @@ export function initialSeries(meter: MetricMeter, workflows: { namespace: string
     fetched.add(0, { table });
     for (const outcome of ITEM_OUTCOMES) items.add(0, { table, outcome });
   }
+}
+
+/** What the feed's activities report to the metrics (feedMetrics below). */
+export interface FeedMetrics {
+  /** The age of the oldest change of `shard` not yet applied; `done`: the shard has no more. */
+  lag(table: FeedTable, shard: string, ms: number, done: boolean): void;
+  /** Events of `table` set aside in the dead letter. */
+  deadLettered(table: FeedTable, count: number): void;
 }
 
 /** A shard's lag is forgotten when no read has reported it for this long (another process reads it now). */

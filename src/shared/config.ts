@@ -3,23 +3,22 @@
  * value stops the process with a ConfigError that names the variable and the expected
  * form. The one exception is payload encryption (src/codec/config.ts and client-settings.ts):
  * the codec server runs alone and needs only those, and they are read just as strictly. Every
- * number of every setting goes through parseInteger or parseNumber below, the simulator's
+ * number of every setting goes through parseInteger or parseNumber (./parse.ts), the simulator's
  * command line included. One module on purpose (every setting in one place), so it runs a
  * little over 400 lines.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
-import { isInsecureVendorUrl } from '../vendor-api/client.js';
-import {
-  DEFAULT_MAX_ANSWER_BYTES,
-  MAX_MAX_ANSWER_BYTES,
-  MIN_MAX_ANSWER_BYTES,
-} from '../vendor-api/read-body.js';
+import { isInsecureVendorUrl } from './loopback.js';
+import { DEFAULT_MAX_ANSWER_BYTES, MAX_MAX_ANSWER_BYTES, MIN_MAX_ANSWER_BYTES } from './answer-limits.js';
 import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BRANCHES } from './branches.js';
 import { DEFAULT_BRANCH_CONCURRENCY, DEFAULT_SALESPERSON_CONCURRENCY } from './concurrency.js';
+import { parseInteger, parseNumber } from './parse.js';
+
+export { parseInteger, parseNumber } from './parse.js';
 
 /**
  * Where Temporal is and how to authenticate to it (dev server, self-hosted cluster or Temporal
@@ -141,22 +140,6 @@ function str(env: Env, name: string, fallback?: string): string {
   if (v) return v;
   if (fallback !== undefined) return fallback;
   throw new ConfigError(`${name} is not set. Set it in the environment (see README, "Configuration").`);
-}
-
-/** A whole number from `min` to `max` in plain decimal, or undefined: the one integer parser of every setting. */
-export function parseInteger(raw: string, min: number, max: number): number | undefined {
-  const t = raw.trim();
-  if (!/^-?\d+$/.test(t)) return undefined;
-  const n = Number(t);
-  return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
-}
-
-/** A finite number (decimal or exponent form) that `ok` accepts, or undefined: the one number parser. */
-export function parseNumber(raw: string, ok: (n: number) => boolean = () => true): number | undefined {
-  const t = raw.trim();
-  if (t === '') return undefined;
-  const n = Number(t);
-  return Number.isFinite(n) && ok(n) ? n : undefined;
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

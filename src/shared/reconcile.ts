@@ -2,7 +2,7 @@
  * What the reconcile workflow and its activities exchange: options, counts and a few example
  * keys, never whole items. No I/O here: the workflow imports it.
  */
-import type { FeedTable } from '../feed/events.js';
+import type { FeedTable } from './change-event.js';
 
 /**
  * The kinds of difference between the copy and DynamoDB: `missing` (an item without a row),

@@ -22,7 +22,7 @@
  */
 import type pg from 'pg';
 import { exactStringify } from '../shared/exact-json.js';
-import { type ChangeEvent, type FeedTable, compareSeq } from '../feed/events.js';
+import { type ChangeEvent, type FeedTable, compareSeq } from '../shared/change-event.js';
 import { MAX_EVENT_ATTEMPTS, classify } from './errors.js';
 import { compact, upsertSql } from './upsert.js';
 import { escapeUnholdable, holdable } from './values.js';

@@ -20,7 +20,7 @@
  * since (src/sql/apply.ts), so no older change delivered later moves the row back.
  */
 import type pg from 'pg';
-import type { FeedTable } from '../feed/events.js';
+import type { FeedTable } from '../shared/change-event.js';
 import type { DifferenceKind } from '../shared/reconcile.js';
 import { classify as verdict } from './errors.js';
 import { TYPED_COLUMNS, compact, itemColumns } from './upsert.js';

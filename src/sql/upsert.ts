@@ -3,7 +3,7 @@
  * event it reads. Version rule and repair rule: docs/change-feed.md, "Order and versions".
  */
 import { exactStringify } from '../shared/exact-json.js';
-import type { ChangeEvent, FeedTable } from '../feed/events.js';
+import type { ChangeEvent, FeedTable } from '../shared/change-event.js';
 import { heldItem } from './values.js';
 
 /** A typed column of the copy. */

@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoConfig } from '../shared/config.js';
 import { numberOf } from '../shared/exact-json.js';
+import { isLoopbackUrl } from '../shared/loopback.js';
 
 /** Requests this process sent to DynamoDB, by command, and items it wrote. */
 export interface StoreStats {
@@ -42,8 +43,7 @@ export interface DynamoClients {
  * credentials, so local runs get dummy ones when none are configured.
  */
 export function createDynamoClients(cfg: DynamoConfig): DynamoClients {
-  const local =
-    cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
+  const local = cfg.endpoint !== undefined && isLoopbackUrl(cfg.endpoint);
   const hasCredentials = cfg.hasCredentials ?? false;
   const raw = new DynamoDBClient({
     region: cfg.region,

@@ -8,6 +8,7 @@
 import ky, { type KyInstance } from 'ky';
 import { ConfigError, VendorUnavailableError } from '../shared/errors.js';
 import type { VendorRequestOutcome } from '../metrics/worker.js';
+import { isInsecureVendorUrl } from '../shared/loopback.js';
 import { type VendorAnswer, type VendorPage, type VendorRequest, describeRequest } from './answer.js';
 import { MAX_REDIRECTS, locationOf, readAnswer } from './read-answer.js';
 import { DEFAULT_MAX_ANSWER_BYTES, readBounded } from './read-body.js';
@@ -41,12 +42,6 @@ export interface VendorClientOptions {
 }
 
 const HEADERS_KEPT = ['content-type', 'retry-after', 'location'] as const;
-
-/** True when `url` is plain http to a host other than loopback: the API key would cross the network in clear. */
-export function isInsecureVendorUrl(url: string): boolean {
-  const u = new URL(url);
-  return u.protocol === 'http:' && !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);
-}
 
 /** The vendor API: `fetch` makes one request and returns the answer; `read` turns an answer into a page or a domain error. */
 export class VendorClient {

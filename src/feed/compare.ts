@@ -9,9 +9,9 @@ import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-s
 import type pg from 'pg';
 import { KIND_TEXT, UNWRITABLE_TEXT } from '../shared/reconcile.js';
 import type { Store } from '../store/index.js';
-import { FEED_TABLES, type FeedTable } from '../feed/events.js';
-import { itemEvent, keyText } from '../feed/reconcile.js';
-import { compareAll, splitConvertible } from './reconcile.js';
+import { FEED_TABLES, type FeedTable } from '../shared/change-event.js';
+import { itemEvent, keyText } from './reconcile.js';
+import { compareAll, splitConvertible } from '../sql/reconcile.js';
 
 /** Every item of `table` as the feed's compact events (consistent reads). */
 async function tableEvents(store: Store, table: FeedTable): Promise<string[]> {
