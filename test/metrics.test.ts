@@ -279,9 +279,10 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
       // The change feed runs in the npm start process too: its queue, workflow and activities (src/feed).
       task_queue: (v) => /^sales-sync-(workflows|vendor|feed)$/.test(v),
       workflowType: (v) => v === 'salesSyncWorkflow',
-      workflow_type: (v) => /^((sales|branch|salesperson)SyncWorkflow|changeFeedWorkflow)$/.test(v),
+      workflow_type: (v) =>
+        /^((sales|branch|salesperson)SyncWorkflow|changeFeedWorkflow|reconcileWorkflow)$/.test(v),
       activity_type: (v) =>
-        /^(lookupBranch|listBranchesPage|syncEmployeesPage|syncSalesPage|notify\w+|followUp|listShards|readShard|snapshotTable)$/.test(
+        /^(lookupBranch|listBranchesPage|syncEmployeesPage|syncSalesPage|notify\w+|followUp|listShards|readShard|snapshotTable|recordSyncRun|reconcile\w+)$/.test(
           v,
         ),
       service_name: (v) => v === 'temporal-core-sdk',
