@@ -37,20 +37,23 @@ function goEnv(extra = {}) {
   return { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local', ...extra };
 }
 
-let goQueue = Promise.resolve();
+/** The Go build running now and those queued after it, or undefined when none was asked for. */
+let goQueue;
 
 /**
  * Runs `build` after the Go builds queued before it: `go build` already keeps both cores of a small
- * machine busy, so two at once only compete; other steps (downloads) run meanwhile.
+ * machine busy, so two at once only compete. The first starts at once (not on a later tick), so it
+ * compiles while the next steps (npm install, downloads) run.
  */
 function queueGo(what, build) {
   if (!which('go')) fail(`Go is needed to build ${what}. Install Go 1.25+.`);
-  goQueue = goQueue.then(async () => {
+  const timed = async () => {
     const started = Date.now();
     note(`building ${what} from its Go module (first time only, a few minutes)`);
     await build();
     note(`built ${what} in ${Math.round((Date.now() - started) / 1000)} s`);
-  });
+  };
+  goQueue = goQueue ? goQueue.then(timed) : timed();
   return goQueue;
 }
 
