@@ -32,7 +32,7 @@ import { SCHEDULE_ID } from '../src/shared/ids.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { VendorSimulator } from '../src/sim/index.js';
 import { SIM_KEY } from './helpers/harness.js';
-import { type Sample, metricNames, readmeQueries, scrape, total } from './helpers/prometheus.js';
+import { type Sample, metricNames, promqlBlockQueries, scrape, total } from './helpers/prometheus.js';
 
 /** Settings of the user's shell that would change the stack: none of the project's. */
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
@@ -351,7 +351,7 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     for (const e of exprs)
       for (const n of metricNames(e))
         assert.ok(exported.has(n), `an alert reads ${n}, which is not exported:\n${e}`);
-    for (const q of readmeQueries(readFileSync(join(ROOT, 'README.md'), 'utf8')))
+    for (const q of promqlBlockQueries(readFileSync(join(ROOT, 'README.md'), 'utf8')))
       for (const n of metricNames(q))
         assert.ok(exported.has(n), `the README's query reads ${n}, which is not exported`);
     const bounds = [...rules.matchAll(/le="([^"]+)"/g)].map((m) => Number(m[1]));

@@ -83,8 +83,8 @@ export function metricNames(expr: string): string[] {
   return [...new Set(words.filter((w) => !PROMQL_WORDS.has(w)))];
 }
 
-/** The PromQL queries of the README's `promql` block: each ends with a `# comment`, and may span lines. */
-export function readmeQueries(readme: string): string[] {
+/** The PromQL queries of a Markdown `promql` block: each ends with a `# comment`, and may span lines. */
+export function promqlBlockQueries(readme: string): string[] {
   const block = /```promql\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
   const queries: string[] = [];
   let current = '';
