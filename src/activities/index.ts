@@ -39,8 +39,6 @@ export interface ActivityDeps {
   pageSize: number;
   /** The raw landing zone; null when LANDING=off (then nothing lands and nothing can be replayed). */
   landing: Landing | null;
-  /** Record validation (tests of a replay after a rule was loosened pass another). */
-  validate?: typeof validateRecords;
 }
 
 /** A branch as the workflows know it: key and name only. Ids are decimal digits (they may exceed 2^53). */
@@ -108,7 +106,6 @@ export interface SyncSalesPageOutput {
 /** Builds the activities around their dependencies (the worker builds them once). */
 export function createActivities(deps: ActivityDeps) {
   const { vendor, store, pageSize, landing } = deps;
-  const validate = deps.validate ?? validateRecords;
 
   /**
    * The answer to `req`: a live run asks the vendor and lands the answer before anything reads
@@ -251,7 +248,7 @@ export function createActivities(deps: ActivityDeps) {
   ) {
     const ctx = writeContext();
     const page = await fetchPage(ctx, req, mode);
-    const { good, bad } = validate('branch', page.records, page.request);
+    const { good, bad } = validateRecords('branch', page.records, page.request);
     const kept = good.filter(keep);
     const written = await store.upsertBranches(kept, ctx, options(mode, page));
     const branches = await countsOf('branch', page, bad, page.records.length, written, ctx, mode);
@@ -310,7 +307,7 @@ export function createActivities(deps: ActivityDeps) {
         const ctx = writeContext();
         const req = vendorRequests.employees(input.branchId, { pageSize, pageToken: input.pageToken });
         const page = await fetchPage(ctx, req, mode);
-        const { good, bad } = validate('employee', page.records, page.request);
+        const { good, bad } = validateRecords('employee', page.records, page.request);
         const salespersons: EmployeeRecord[] = good.filter((e) => e.occupation === 'salesperson');
         const written = await store.upsertSalespersons(
           salespersons,
@@ -352,7 +349,7 @@ export function createActivities(deps: ActivityDeps) {
         if (!page) return { nextPageToken: null, counts: {}, vanished: true };
         // A server may ignore from/to: drop what is outside the window before judging it.
         const records = window ? inWindowOnly(page.records, window) : page.records;
-        const { good, bad } = validate('sale', records, page.request);
+        const { good, bad } = validateRecords('sale', records, page.request);
         const written = await store.upsertSales(
           good,
           input.employeeId,
