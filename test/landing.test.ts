@@ -15,7 +15,8 @@ import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { type Landing, type LandedDocument, checkLandingBucket } from '../src/landing/index.js';
 import { ConfigError } from '../src/shared/errors.js';
-import type { Store } from '../src/store/index.js';
+import { type Store, keyNamesOf } from '../src/store/index.js';
+import { SYNCED_TABLES, type SyncedTable } from '../src/shared/tables.js';
 import { type VendorAnswer, type VendorPage, VendorClient } from '../src/vendor-api/client.js';
 import { type Pipeline, SIM_KEY, freshStore, useStack } from './helpers/harness.js';
 import { oneBranch, saleText, send, useScriptedVendors } from './helpers/scripted-vendor.js';
@@ -33,15 +34,8 @@ async function landed(landing: Landing): Promise<{ key: string; doc: LandedDocum
 }
 
 /** A table's items by key, without the attributes that say which run wrote them. */
-async function contents(
-  store: Store,
-  table: 'branches' | 'salespersons' | 'sales',
-): Promise<Map<string, unknown>> {
-  const keys = {
-    branches: ['branch_id'],
-    salespersons: ['employee_id', 'branch_id'],
-    sales: ['sale_id', 'employee_id'],
-  }[table];
+async function contents(store: Store, table: SyncedTable): Promise<Map<string, unknown>> {
+  const keys = keyNamesOf(table);
   const out = new Map<string, unknown>();
   for (const item of await store.scanAll(table)) {
     const { synced_at: _a, synced_by: _b, synced_run: _c, ...rest } = item;
@@ -51,7 +45,7 @@ async function contents(
 }
 
 async function assertSameTables(a: Store, b: Store): Promise<void> {
-  for (const t of ['branches', 'salespersons', 'sales'] as const) {
+  for (const t of SYNCED_TABLES) {
     const [x, y] = [await contents(a, t), await contents(b, t)];
     assert.ok(x.size > 0, `${t} is not empty`);
     assert.deepEqual(y, x, `${t}: the replayed table equals the original field by field`);

@@ -1,5 +1,6 @@
 /**
- * Write-only-if-changed: the original pipeline's "sanity check", done in bulk.
+ * Write-only-if-changed, in bulk: a record is written only when its content differs from the
+ * stored item's.
  *
  * Each item carries `content_hash`, a stable hash of the vendor's record (and nothing the
  * pipeline adds). A batch of records costs one BatchGetItem per 100 keys, reading only the
