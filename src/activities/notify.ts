@@ -23,6 +23,7 @@ export interface NotifyDeps {
   timeoutMs?: number;
 }
 
+/** What a notice says of one run: which, what started it, how it ended, its summary. */
 export interface NotifyRunInput {
   workflowId: string;
   /** What started the run (absent from runs started before it was sent). */
@@ -36,6 +37,7 @@ export interface NotifyRunInput {
 /** What a notice step did: sent, not due (the run did not call for a notice), or not configured. */
 export type NoticeOutcome = 'sent' | 'not due' | 'not configured';
 
+/** What the follow-up step is told of a run in which every branch succeeded. */
 export interface FollowUpInput {
   workflowId: string;
   /** What started the run (absent from runs started before it was sent). */
