@@ -16,7 +16,7 @@ import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '
 import { salespersonWorkflowId } from '../shared/ids.js';
 import { SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attributes.js';
 import { addCounts, emptyCounts } from '../shared/summary.js';
-import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
+import { followPages, historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import { MAX_PAGES_PER_LIST, salespersonSyncWorkflow } from './salesperson-sync.js';
 import type { Activities, BranchRef } from '../activities/index.js';
 import type {
@@ -113,30 +113,22 @@ async function listSalespersons(
   out: BranchSyncOutput,
 ): Promise<string[]> {
   const unique = new Set<string>();
-  const seen = new Set<string>();
-  let token: string | null = null;
-  for (;;) {
-    const page = await acts.syncEmployeesPage({
-      landing: input.landing,
-      branchId: branch.id,
-      pageToken: token,
-    });
-    out.pages++;
-    addCounts(out.counts, page.counts);
-    for (const id of page.salespersonIds) unique.add(id);
-    token = page.nextPageToken;
-    if (token === null) break;
-    if (seen.has(token) || out.pages >= MAX_PAGES_PER_LIST) {
-      out.pagingStops.push({
-        list: `employees of branch ${input.name}`,
-        reason: seen.has(token)
-          ? `the vendor repeated page token ${JSON.stringify(token)}; stopped paging after ${seen.size + 1} pages`
-          : `more than ${MAX_PAGES_PER_LIST} pages; stopped paging`,
-      });
-      break;
-    }
-    seen.add(token);
-  }
+  const stop = await followPages(
+    async (pageToken) => {
+      const page = await acts.syncEmployeesPage({ landing: input.landing, branchId: branch.id, pageToken });
+      out.pages++;
+      addCounts(out.counts, page.counts);
+      for (const id of page.salespersonIds) unique.add(id);
+      return page;
+    },
+    (token, seen) =>
+      seen.has(token)
+        ? `the vendor repeated page token ${JSON.stringify(token)}; stopped paging after ${seen.size + 1} pages`
+        : out.pages >= MAX_PAGES_PER_LIST
+          ? `more than ${MAX_PAGES_PER_LIST} pages; stopped paging`
+          : undefined,
+  );
+  if (stop) out.pagingStops.push({ list: `employees of branch ${input.name}`, reason: stop });
   return [...unique];
 }
 

@@ -24,7 +24,7 @@ import { SYNC_KIND, SYNC_WINDOW_END, TEMPORAL_SCHEDULED_START_TIME } from '../sh
 import { addCounts, describeSummary, emptyCounts, type SyncSummary } from '../shared/summary.js';
 import { DEFAULT_VENDOR_TASK_QUEUE } from '../shared/task-queues.js';
 import { branchSyncWorkflow, childSearchAttributes } from './branch-sync.js';
-import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
+import { followPages, historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import { recordRun } from '../metrics/run.js';
 import { recordSyncRun, runKind, sendNotices } from './run-end.js';
 import type { BranchSyncOutput, SalesSyncInput, SyncProgress } from './types.js';
@@ -110,24 +110,18 @@ async function listAllBranches(
 ): Promise<string[]> {
   const acts = vendorActivities(vendorTaskQueue);
   const found = new Set<string>();
-  const seen = new Set<string>();
-  let token: string | null = null;
-  for (;;) {
-    const page = await acts.listBranchesPage({ landing, pageToken: token });
-    summary.pages++;
-    addCounts(summary.counts, page.counts);
-    for (const b of page.branches) found.add(b.name);
-    token = page.nextPageToken;
-    if (token === null) break;
-    if (seen.has(token)) {
-      summary.pagingStops.push({
-        list: 'all branches',
-        reason: `the vendor repeated page token ${JSON.stringify(token)}`,
-      });
-      break;
-    }
-    seen.add(token);
-  }
+  const stop = await followPages(
+    async (pageToken) => {
+      const page = await acts.listBranchesPage({ landing, pageToken });
+      summary.pages++;
+      addCounts(summary.counts, page.counts);
+      for (const b of page.branches) found.add(b.name);
+      return page;
+    },
+    (token, seen) =>
+      seen.has(token) ? `the vendor repeated page token ${JSON.stringify(token)}` : undefined,
+  );
+  if (stop) summary.pagingStops.push({ list: 'all branches', reason: stop });
   return [...found];
 }
 
