@@ -25,6 +25,153 @@ const workflowForbiddenImports = [
   '**/sim/*',
 ];
 
+/*
+ * The layers of src/ (docs/architecture.md, "Code layout"): every import points down. Each
+ * pattern is a regular expression over the import's text, as written from a file one folder
+ * below src/ ('../shared/x.js'). Flat config applies the last matching block's options only,
+ * so each block lists every restriction its files have (entryPoints included).
+ */
+
+/** Nothing imports an entry point: the worker, the client, the CLI, the feed service. */
+const entryPoints = {
+  regex: String.raw`^\.\./((worker|client)\.js|cli/.*|feed/service\.js)$|^\./service\.js$`,
+  message:
+    'Nothing imports an entry point: move what both need into a module below them (docs/architecture.md, "Code layout").',
+};
+
+/** The same, from a file directly in src/. */
+const entryPointsFromTop = {
+  ...entryPoints,
+  regex: String.raw`^\./((worker|client)\.js|cli/.*|feed/service\.js)$`,
+};
+
+/** `regex` restricted with a message naming the layer rule it breaks. */
+const below = (regex, rule) => ({
+  regex,
+  message: `${rule} (docs/architecture.md, "Code layout").`,
+});
+
+/** The layer blocks: files, and the imports they must not make besides entry points. */
+const layerBlocks = [
+  {
+    files: ['src/shared/**'],
+    patterns: [below(String.raw`^\.\./`, 'shared/ is pure and imports nothing else of src/')],
+  },
+  {
+    files: ['src/metrics/**', 'src/codec/**'],
+    patterns: [
+      below(String.raw`^\.\./(?!shared/)`, 'metrics/ and codec/ stand alone: they import only shared/'),
+    ],
+  },
+  {
+    files: ['src/vendor-api/**'],
+    patterns: [
+      below(
+        String.raw`^\.\./(?!shared/|metrics/)`,
+        'The vendor API client is the lowest integration: it imports only shared/ and metrics/',
+      ),
+    ],
+  },
+  {
+    files: ['src/store/**', 'src/landing/**'],
+    patterns: [
+      below(
+        String.raw`^\.\./(?!shared/|metrics/|vendor-api/)`,
+        'The store and the landing zone import only shared/, metrics/ and the vendor API',
+      ),
+    ],
+  },
+  {
+    files: ['src/sql/**'],
+    patterns: [
+      below(
+        String.raw`^\.\./(?!shared/|metrics/|store/)`,
+        "sql/ is the change feed's PostgreSQL part, below it: it imports only shared/, metrics/ and the store",
+      ),
+    ],
+  },
+  {
+    files: ['src/feed/*.ts'],
+    ignores: ['src/feed/activities.ts', 'src/feed/worker.ts', 'src/feed/service.ts', 'src/feed/types.ts'],
+    patterns: [
+      below(
+        String.raw`^\.\./(activities|workflows|cli)/|^\.\./[^/]+\.js$|^\./(activities|worker|service)\.js$`,
+        "The change feed's integration code imports no activity, workflow, worker or entry point",
+      ),
+    ],
+  },
+  {
+    files: ['src/activities/types.ts', 'src/feed/types.ts'],
+    patterns: [
+      below(
+        String.raw`^\.\./(?!shared/)|^\./(?!types\.js$)`,
+        'Activity contracts are type-only and import only shared/, so workflows can import them',
+      ),
+    ],
+  },
+  {
+    files: ['src/activities/**', 'src/feed/activities.ts'],
+    ignores: ['src/activities/types.ts'],
+    patterns: [
+      below(
+        String.raw`^\.\./(workflows|cli)/|^\.\./[^/]+\.js$|^\./(worker|service)\.js$`,
+        "Activities import no workflow, worker or entry point (workflows import the activities' types, not the reverse)",
+      ),
+    ],
+  },
+  {
+    files: ['src/sim/**'],
+    patterns: [
+      below(
+        String.raw`^\.\./(?!shared/|vendor-api/schemas\.js$)|^\.\./shared/(config|temporal-options)\.js$`,
+        "The simulator is a vendor, not the product: it imports only pure shared/ modules and the vendor's schemas, never the production config",
+      ),
+    ],
+  },
+  {
+    files: ['src/workflow-bundle.ts', 'src/shutdown.ts'],
+    patterns: [
+      below(
+        String.raw`^\./(?!shared/)`,
+        'The workflow bundler and the stop are infrastructure: they import only shared/',
+      ),
+    ],
+  },
+  {
+    files: ['src/workflows/**/*.ts', 'src/metrics/run.ts'],
+    patterns: [
+      {
+        group: workflowForbiddenImports,
+        message:
+          'Workflow code is deterministic: no Node built-ins or I/O. Use activities (import type only).',
+        allowTypeImports: true,
+      },
+      below(
+        String.raw`^\.\./(?!shared/|activities/types\.js$|feed/types\.js$|metrics/(run|definitions)\.js$)|^\.\./shared/(config|root|temporal-options)\.js$|^\.\./shared/fingerprint\.mjs$`,
+        "Workflows import only shared/ (its pure modules), the activities' contracts (import type), metrics/run.ts and metrics/definitions.ts",
+      ),
+    ],
+  },
+];
+
+/** One `no-restricted-imports` block per layer; entry points are restricted everywhere in src/. */
+const layerRules = [
+  {
+    files: ['src/*/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [entryPoints] }] },
+  },
+  {
+    files: ['src/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [entryPointsFromTop] }] },
+  },
+  ...layerBlocks.map(({ files, ignores, patterns }) => ({
+    files,
+    ...(ignores ? { ignores } : {}),
+    rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, entryPoints] }] },
+  })),
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/', 'dist/', 'bench-results/', '.build/'] },
   js.configs.recommended,
@@ -45,24 +192,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  {
-    files: ['src/workflows/**/*.ts', 'src/metrics/run.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: workflowForbiddenImports,
-              message:
-                'Workflow code is deterministic: no Node built-ins or I/O. Use activities (import type only).',
-              allowTypeImports: true,
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...layerRules,
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -113,6 +113,11 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
+/** Ends a child at once (SIGKILL unless told), synchronously; nothing when it has exited. */
+export function killChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+}
+
 /** Stops a child: SIGTERM, then SIGKILL after graceMs. Resolves when it has exited. */
 export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -135,6 +140,8 @@ export interface TemporalDevServerOptions {
   dynamicConfig?: string[];
   /** Port of the server's Prometheus metrics (its `action` counter is what Temporal Cloud bills); none when unset. */
   metricsPort?: number;
+  /** In a process group of its own, out of reach of a terminal's Ctrl-C (`npm start` stops it in order). */
+  detached?: boolean;
 }
 
 /**
@@ -192,6 +199,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     args.push('--dynamic-config-value', kv);
   const child = spawn(temporalCliPath(), args, {
     stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'ignore'],
+    detached: opts.detached ?? false,
   });
   const stop = () => stopChild(child);
   try {
@@ -237,6 +245,8 @@ export interface DynamoLocalOptions {
   port: number;
   /** Folder for the database file; in memory when undefined. */
   dataDir?: string;
+  /** In a process group of its own (see TemporalDevServerOptions.detached). */
+  detached?: boolean;
 }
 
 /** A running DynamoDB Local and its endpoint URL. */
@@ -253,6 +263,7 @@ export async function startDynamoLocal(opts: DynamoLocalOptions): Promise<Dynamo
     sharedDb: true,
     ...(opts.dataDir ? { path: opts.dataDir } : {}),
     stdio: 'ignore',
+    detached: opts.detached ?? false,
   });
   const stop = () => stopChild(child);
   try {
@@ -271,6 +282,8 @@ export interface ObjectServerOptions {
   port: number;
   /** Folder that holds the buckets (one sub-folder each; objects are files below it). */
   dataDir: string;
+  /** In a process group of its own (see TemporalDevServerOptions.detached). */
+  detached?: boolean;
 }
 
 /** A running S3-compatible object server and its endpoint URL. */
@@ -304,7 +317,7 @@ export async function startObjectServer(opts: ObjectServerOptions): Promise<Obje
       'posix',
       opts.dataDir,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.detached ?? false },
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -7,20 +7,15 @@
  *   npm run worker            (settings from the environment: README, "Configuration")
  */
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
 import { type CodecConfig, dataConverterFor, describeCodecConfig, loadCodecConfig } from './codec/index.js';
 import { type NotifyActivities, createNotifyActivities } from './activities/notify.js';
-import {
-  type Config,
-  DEFAULT_MAX_CACHED_WORKFLOWS,
-  type MetricsConfig,
-  loadConfig,
-  loadLogLevel,
-} from './shared/config.js';
-import { initialSeries, metricsAddress, prometheusExporter, vendorRequestMetrics } from './metrics/worker.js';
+import { type Config, DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig } from './shared/config.js';
+import { installRuntime } from './metrics/runtime.js';
+import { initialSeries, vendorRequestMetrics } from './metrics/worker.js';
 import { temporalConnectionOptions } from './shared/temporal-options.js';
 import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
@@ -28,48 +23,10 @@ import { Store, createDynamoClients, tableNames } from './store/index.js';
 import { VendorClient } from './vendor-api/client.js';
 import { Landing, checkLandingBucket } from './landing/index.js';
 import { workflowBundle } from './workflow-bundle.js';
+import { WORKER_SHUTDOWN_OPTIONS, onStopSignals, shutdownWorker, within, workerEnded } from './shutdown.js';
 
-/**
- * Installs the Temporal runtime, once per process, with two things:
- * - its logs, the native core's included, to stderr at `logLevel` (WORKER_LOG_LEVEL, default
- *   WARN), leaving out notices that say nothing wrong: the two every split worker logs at start
- *   ("no activities/workflows registered": this process polls workflows and activities on
- *   separate queues on purpose), and the core's note that a server does not advertise a
- *   capability (the time-skipping test server, at every worker start);
- * - with `metrics`, its Prometheus endpoint: the SDK's own metrics and the sync's (src/metrics),
- *   on one port. Returns the endpoint's URL (null without `metrics`).
- */
-export async function installRuntime(
-  options: { logLevel?: LogLevel; metrics?: MetricsConfig | null } = {},
-): Promise<string | null> {
-  const level = options.logLevel ?? loadLogLevel();
-  const expected =
-    /^No (activities|workflows) registered|did not advertise the activity_failure_include_heartbeat capability/;
-  const address = options.metrics ? await metricsAddress(options.metrics.bind, options.metrics.port) : null;
-  try {
-    Runtime.install({
-      logger: new DefaultLogger(level, (entry) => {
-        if (expected.test(entry.message)) return;
-        const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
-        console.error(
-          `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}`,
-        );
-      }),
-      telemetryOptions: {
-        // The core's own logs go through the logger above instead of straight to the console.
-        logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
-        ...(address ? { metrics: prometheusExporter(address.bindAddress) } : {}),
-      },
-    });
-  } catch (err) {
-    if (!address) throw err;
-    throw new ConfigError(
-      `the metrics endpoint cannot listen on ${address.bindAddress} (METRICS_BIND, METRICS_PORT): ${(err as Error).message}. Each worker on a machine needs its own METRICS_PORT (0: a free port; off: no endpoint).`,
-      { cause: err },
-    );
-  }
-  return address?.url ?? null;
-}
+/** Installs the Temporal runtime (logs, Prometheus endpoint): src/metrics/runtime.ts, shared with the feed service. */
+export { installRuntime } from './metrics/runtime.js';
 
 /** Options of one worker process. */
 export interface WorkerSetup {
@@ -105,6 +62,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     workflowBundle: setup.workflowBundle ?? (await workflowBundle()),
     maxCachedWorkflows: setup.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     activities: setup.workflowActivities,
+    ...WORKER_SHUTDOWN_OPTIONS,
   });
   const vendorWorker = await Worker.create({
     connection,
@@ -115,6 +73,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     maxTaskQueueActivitiesPerSecond: setup.rateLimitRps,
     // Enough slots that requests waiting on vendor latency never starve the rate limit.
     maxConcurrentActivityTaskExecutions: Math.max(8, Math.ceil(setup.rateLimitRps * 2)),
+    ...WORKER_SHUTDOWN_OPTIONS,
   });
   return [workflowWorker, vendorWorker];
 }
@@ -128,6 +87,7 @@ function buildActivities(config: Config) {
     apiKey: config.vendor.apiKey,
     timeoutMs: config.vendor.timeoutMs,
     allowInsecureHttp: config.vendor.allowInsecureHttp,
+    maxAnswerBytes: config.vendor.maxAnswerBytes,
     onRequest: vendorRequestMetrics(Runtime.instance().metricMeter),
   });
   const landing = config.landing ? Landing.fromConfig(config.landing) : null;
@@ -176,15 +136,24 @@ export async function createWorkersFromConfig(
   return { workers, store, landing, queues };
 }
 
-/** Runs workers until `signal` aborts; resolves once they have shut down. */
-export async function runWorkers(workers: Worker[], signal: AbortSignal): Promise<void> {
-  const onAbort = () => workers.forEach((w) => w.shutdown());
+/**
+ * Runs workers until `signal` aborts; resolves once they have shut down: `forced` when one was
+ * left with activities that did not end within its grace and cancel periods (src/shutdown.ts).
+ */
+export async function runWorkers(workers: Worker[], signal: AbortSignal): Promise<'drained' | 'forced'> {
+  const onAbort = () => workers.forEach(shutdownWorker);
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
-  await Promise.all(workers.map((w) => w.run()));
+  const ends = await Promise.all(workers.map((w) => workerEnded(w.run(), signal)));
+  return ends.includes('forced') ? 'forced' : 'drained';
 }
 
-async function main(): Promise<void> {
+/**
+ * SIGTERM or SIGINT (what a container orchestrator sends): stop polling, let the running
+ * activities finish, cancel them after the grace period; exit 0 once drained, 1 when an activity
+ * had to be left running. A second signal, or the stop deadline, exits at once.
+ */
+async function main(): Promise<number> {
   const config = loadConfig();
   const codec = loadCodecConfig();
   const metricsUrl = await installRuntime({ logLevel: config.worker.logLevel, metrics: config.metrics });
@@ -192,17 +161,42 @@ async function main(): Promise<void> {
   const { workers, queues, landing } = await createWorkersFromConfig(config, connection, codec);
   if (landing) await checkLandingBucket(landing.s3, landing.bucket);
   const stop = new AbortController();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+  onStopSignals(
+    (sig) => {
+      console.log(
+        `${sig}: stopping (running activities get ${WORKER_SHUTDOWN_OPTIONS.shutdownGraceTime / 1000} s to finish, then are cancelled)`,
+      );
+      stop.abort();
+    },
+    (sig, why) => {
+      console.error(
+        why === 'signal' ? `${sig} again: exiting now` : 'the stop did not end in time: exiting now',
+      );
+      process.exit(1);
+    },
+  );
   console.log(
     `worker polling ${queues.workflows} and ${queues.vendor} (vendor quota ${config.vendor.quotaRps}/s, dispatched at ${config.vendor.rateLimitRps}/s) on ${config.temporal.address}; ${describeCodecConfig(codec)}; ${landing ? `answers land in s3://${landing.bucket}/${landing.prefix}raw/` : 'landing zone off (LANDING=off)'}; metrics ${metricsUrl ?? 'off (METRICS_PORT=off)'}`,
   );
-  await runWorkers(workers, stop.signal);
-  await connection.close();
+  const ended = await runWorkers(workers, stop.signal);
+  // A worker left running still holds the connection: the exit closes it.
+  if (ended === 'drained') await within(connection.close(), 5_000, undefined);
+  if (ended === 'forced') {
+    console.error(
+      'stopped with activities still running after the grace period: their attempts are retried elsewhere',
+    );
+    return 1;
+  }
+  console.log('stopped: every task finished or was handed back');
+  return 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+      process.exit(1);
+    },
+  );
 }

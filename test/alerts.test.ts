@@ -35,7 +35,8 @@ describe('alert rules (promtool)', () => {
   it('promtool check rules: alerts.yml is valid', () => {
     const r = run(['check', 'rules', 'alerts.yml']);
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /SUCCESS: 5 rules found/);
+    const alerts = readFileSync(join(RULES_DIR, 'alerts.yml'), 'utf8').match(/^\s+- alert: /gm)?.length;
+    assert.match(r.out, new RegExp(`SUCCESS: ${alerts} rules found`));
   });
 
   it('promtool test rules: every alert fires and clears as its unit tests say', () => {

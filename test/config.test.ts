@@ -6,7 +6,12 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/stack.js';
-import { loadConfig, loadLocalStackConfig, loadTemporalConfig } from '../src/shared/config.js';
+import {
+  loadConfig,
+  loadFeedConfig,
+  loadLocalStackConfig,
+  loadTemporalConfig,
+} from '../src/shared/config.js';
 import { ConfigError } from '../src/shared/errors.js';
 
 const base = { VENDOR_API_URL: 'http://127.0.0.1:8080', VENDOR_API_KEY: 'k-123', LANDING_BUCKET: 'landing' };
@@ -30,6 +35,26 @@ describe('configuration', () => {
     });
     assert.equal(loadConfig({ ...base, LANDING_BUCKET: '', LANDING: 'off' }).landing, null);
     assert.deepEqual(c.metrics, { port: 9464, bind: '0.0.0.0' });
+    assert.equal(c.vendor.maxAnswerBytes, 4 * 1024 * 1024);
+    assert.equal(
+      loadConfig({ ...base, VENDOR_MAX_ANSWER_BYTES: '33554432' }).vendor.maxAnswerBytes,
+      32 * 1024 * 1024,
+    );
+  });
+
+  it('reads whether the scheduled reconcile repairs (RECONCILE_REPAIR, default on) with the shared parser', () => {
+    assert.equal(loadFeedConfig({}).reconcileRepair, true);
+    assert.equal(loadFeedConfig({ RECONCILE_REPAIR: 'off' }).reconcileRepair, false);
+    assert.equal(loadFeedConfig({ RECONCILE_REPAIR: 'false' }).reconcileRepair, false);
+    assert.equal(loadFeedConfig({ RECONCILE_REPAIR: 'on' }).reconcileRepair, true);
+    assert.throws(
+      () => loadFeedConfig({ RECONCILE_REPAIR: 'maybe' }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /RECONCILE_REPAIR="maybe" is not valid/);
+        return true;
+      },
+    );
   });
 
   it('reads the metrics endpoint: a port, 0 for a free one, off for none; an IP address to bind', () => {
@@ -91,6 +116,11 @@ describe('configuration', () => {
     ],
     [{ VENDOR_PAGE_SIZE: '501' }, /VENDOR_PAGE_SIZE="501" is not valid: expected an integer from 1 to 500/],
     [{ VENDOR_TIMEOUT_MS: 'soon' }, /VENDOR_TIMEOUT_MS="soon"/],
+    [
+      { VENDOR_MAX_ANSWER_BYTES: '33554433' },
+      /VENDOR_MAX_ANSWER_BYTES="33554433" is not valid: expected an integer from 1048576 to 33554432/,
+    ],
+    [{ VENDOR_MAX_ANSWER_BYTES: '32MiB' }, /VENDOR_MAX_ANSWER_BYTES="32MiB" is not valid/],
     [
       { VENDOR_TIMEOUT_MS: '50000' },
       /VENDOR_TIMEOUT_MS=50000 is too long: an activity attempt has 60 s for the request and the writes of its page, so the request may take at most 40000 ms/,

@@ -117,6 +117,27 @@ describe('landing keys and documents (versitygw)', function () {
     assert.deepEqual(Buffer.from((await landing.latest(req2, RUN))!.body), Buffer.from(latin1));
   });
 
+  it('an answer cut at VENDOR_MAX_ANSWER_BYTES is landed marked truncated, and read back so', async () => {
+    const req = vendorRequests.branchByName('Huge');
+    const cut = {
+      ...answer(req, 200, '{"result":[{"branch_name":"Hu', '2026-05-01T01:00:00.000Z'),
+      truncated: true as const,
+    };
+    const { key } = await landing.land(cut, RUN, null, caller('t'));
+    const doc = JSON.parse(await rawDocument(landing, key)) as LandedDocument;
+    assert.equal(doc.truncated, true, 'the landed document says the body is cut');
+    const back = await landing.latest(req, RUN);
+    assert.equal(back?.truncated, true, 'a replay sees the cut answer as cut');
+    const whole = answer(
+      vendorRequests.branchByName('Whole'),
+      200,
+      '{"result":[]}',
+      '2026-05-01T01:00:00.000Z',
+    );
+    const { key: wholeKey } = await landing.land(whole, RUN, null, caller('w'));
+    assert.equal((JSON.parse(await rawDocument(landing, wholeKey)) as LandedDocument).truncated, undefined);
+  });
+
   it('a replay reads the 200 a run used, not a 429 or 5xx landed after it', async () => {
     await landing.land(
       answer(AKRON, 429, '{"error":"slow down"}', '2026-05-01T01:00:00.000Z'),

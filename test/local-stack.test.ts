@@ -129,6 +129,17 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
     raw = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
   });
 
+  it('creates the daily reconcile of the SQL copy beside the hourly schedule', async () => {
+    assert.match(
+      output,
+      /^schedule\s+sales-sync-reconcile (created|updated): daily at 03:00 UTC, repairs/m,
+      output,
+    );
+    const d = await raw.schedule.getHandle('sales-sync-reconcile').describe();
+    assert.equal(d.action.type, 'startWorkflow');
+    assert.equal(d.action.type === 'startWorkflow' ? d.action.workflowType : '', 'reconcileWorkflow');
+  });
+
   after(async () => {
     await raw?.connection.close();
     if (child) await stopChild(child, 15_000);

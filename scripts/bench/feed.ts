@@ -16,7 +16,7 @@ import type { StopList } from '../lib/stop-list.js';
 import { decodeBatch } from '../../src/feed/objects.js';
 import { s3ObjectStore } from '../../src/feed/s3-store.js';
 import { loadFeedConfig } from '../../src/shared/config.js';
-import { copyDifferences } from '../../src/sql/compare.js';
+import { copyDifferences } from '../../src/feed/compare.js';
 import { createPool, migrate } from '../../src/sql/db.js';
 import { Store } from '../../src/store/index.js';
 import type { RunContext } from './run.js';
@@ -67,7 +67,8 @@ export async function startBenchFeed(ctx: RunContext, env: NodeJS.ProcessEnv, st
     url: pg.url,
     /** Starts the feed process (after the first run: its changes are the backlog). */
     start(): void {
-      child = spawnWorker('src/feed/service.ts', { ...env, DATABASE_URL: pg.url }, [
+      // No metrics endpoint: the benchmark reads its own figures (and a worker may hold METRICS_PORT).
+      child = spawnWorker('src/feed/service.ts', { ...env, DATABASE_URL: pg.url, METRICS_PORT: 'off' }, [
         'ignore',
         'ignore',
         'inherit',

@@ -73,6 +73,8 @@ export interface PostgresOptions {
   database?: string;
   /** Remove `dataDir` at stop (a temporary cluster given back to `startPostgres` to restart it). */
   temporary?: boolean;
+  /** In a process group of its own, out of reach of a terminal's Ctrl-C (`npm start` stops it in order). */
+  detached?: boolean;
 }
 
 /** A running PostgreSQL: its connection URL, and stop (fast shutdown). */
@@ -84,6 +86,8 @@ export interface LocalPostgres {
   stop(): Promise<void>;
   /** Stops the server, leaving its folder (to start it again). */
   stopKeepingData(): Promise<void>;
+  /** Ends the server at once (immediate shutdown: SIGQUIT), synchronously. */
+  kill(): void;
 }
 
 /** Initialises the cluster when its folder is empty, starts the server, creates the database. */
@@ -121,7 +125,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
       '-c',
       `unix_socket_directories=`,
     ],
-    { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
+    { ...as, stdio: ['ignore', 'ignore', 'pipe'], detached: opts.detached ?? false },
   );
   child.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
   const stopKeepingData = async () => {
@@ -166,5 +170,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
     await stop();
     throw err;
   }
-  return { name: 'postgresql', child, url: `${base}/${database}`, dataDir, stop, stopKeepingData };
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+  };
+  return { name: 'postgresql', child, url: `${base}/${database}`, dataDir, stop, stopKeepingData, kill };
 }

@@ -4,7 +4,9 @@
  */
 import { Context } from '@temporalio/activity';
 import type { WriteContext } from '../store/index.js';
-import type { LandedRun } from '../landing/index.js';
+import type { RunLanding } from './types.js';
+
+export type { RunLanding } from './types.js';
 
 /** Tells Temporal this attempt is alive (see heartbeatTimeout in the workflows' activity options). */
 function heartbeat(): void {
@@ -58,20 +60,4 @@ export function writeContext(): WriteContext {
 export function landingOf(input: { landing?: RunLanding }): RunLanding {
   if (input.landing) return input.landing;
   return { run: { scope: 'unscoped', workflowId: currentWorkflow().workflowId } };
-}
-
-/**
- * Where an activity's answers come from and go: a live run asks the vendor and lands each
- * answer under `run` before reading it; a replay reads the newest answer landed under `run`
- * and asks nobody. `dryRun` (replays only) counts what would change and writes nothing.
- */
-export interface RunLanding {
-  run: LandedRun;
-  replay?: boolean;
-  dryRun?: boolean;
-  /**
-   * A replay that writes its landed content even over items fetched later (--force: a restore
-   * on purpose). Without it a replay leaves every such item alone and counts it newer kept.
-   */
-  force?: boolean;
 }

@@ -1,5 +1,4 @@
 /** The branch activities: which branches a landed run asked for, one branch by name, and pages of all branches. */
-import type { LandedRun } from '../landing/index.js';
 import type { VendorRequest } from '../vendor-api/client.js';
 import { type BranchRecord, idKey } from '../vendor-api/schemas.js';
 import { validateRecords } from '../vendor-api/validate.js';
@@ -8,8 +7,10 @@ import { replayLanding } from './answer.js';
 import { alive, attemptSignal } from './attempt.js';
 import { replayFailure } from './failures.js';
 import { type PageAttempt, countsOf, fetchPage, pageAttempt, storeOptions, storedOnly } from './page.js';
+import type { ActivityDeps } from './deps.js';
 import type {
-  ActivityDeps,
+  Activities,
+  LandedRun,
   ListBranchesPageInput,
   ListBranchesPageOutput,
   LookupBranchInput,
@@ -31,7 +32,9 @@ async function syncBranches(
 }
 
 /** The branch activities around their dependencies. */
-export function branchActivities(deps: ActivityDeps) {
+export function branchActivities(
+  deps: ActivityDeps,
+): Pick<Activities, 'landedBranches' | 'lookupBranch' | 'listBranchesPage'> {
   return {
     /**
      * The branches a landed run asked for (replay without --branches): the names of its

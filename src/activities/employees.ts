@@ -4,10 +4,11 @@ import { type EmployeeRecord, idKey } from '../vendor-api/schemas.js';
 import { validateRecords } from '../vendor-api/validate.js';
 import { alive } from './attempt.js';
 import { countsOf, fetchPage, pageAttempt, storeOptions } from './page.js';
-import type { ActivityDeps, SyncEmployeesPageInput, SyncEmployeesPageOutput } from './types.js';
+import type { ActivityDeps } from './deps.js';
+import type { Activities, SyncEmployeesPageInput, SyncEmployeesPageOutput } from './types.js';
 
 /** The employee activities around their dependencies. */
-export function employeeActivities(deps: ActivityDeps) {
+export function employeeActivities(deps: ActivityDeps): Pick<Activities, 'syncEmployeesPage'> {
   return {
     /** One page of a branch's employees; upserts the salespersons and returns their ids. */
     syncEmployeesPage: (input: SyncEmployeesPageInput): Promise<SyncEmployeesPageOutput> =>

@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   SyncError,
+  VendorAnswerTooLargeError,
   VendorBadBodyError,
   VendorHttpError,
   VendorRateLimitedError,
@@ -19,8 +20,8 @@ const MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000;
 /**
  * Turns an error into the Temporal failure that carries the right retry decision:
  * 429 -> retry after Retry-After (at least MIN_RATE_LIMIT_DELAY_MS); other 4xx -> never
- * retry (the same request cannot succeed); 5xx, network, timeouts, bad bodies -> retry
- * under the activity's retry policy.
+ * retry (the same request cannot succeed), nor an answer past VENDOR_MAX_ANSWER_BYTES; 5xx,
+ * network, timeouts, bad bodies -> retry under the activity's retry policy.
  */
 export function toFailure(err: unknown): Error {
   if (err instanceof VendorRateLimitedError) {
@@ -41,6 +42,12 @@ export function toFailure(err: unknown): Error {
       nonRetryable: clientError,
     });
   }
+  if (err instanceof VendorAnswerTooLargeError)
+    return ApplicationFailure.create({
+      type: 'VendorAnswerTooLarge',
+      message: err.message,
+      nonRetryable: true,
+    });
   if (err instanceof VendorBadBodyError)
     return ApplicationFailure.create({ type: 'VendorBadBody', message: err.message });
   if (err instanceof VendorUnavailableError) {

@@ -6,19 +6,22 @@
  * sales; page.ts and answer.ts hold what every page shares.
  */
 import { branchActivities } from './branches.js';
+import type { ActivityDeps } from './deps.js';
 import { employeeActivities } from './employees.js';
 import { salesActivities } from './sales.js';
-import type { ActivityDeps } from './types.js';
+import type { Activities } from './types.js';
 
 export { MIN_RATE_LIMIT_DELAY_MS, toFailure } from './failures.js';
-export type { RunLanding } from './attempt.js';
+export type { ActivityDeps } from './deps.js';
+/** The contracts (./types.ts), for the modules and tests that build or call the activities. */
 export type {
-  ActivityDeps,
+  Activities,
   BranchRef,
   ListBranchesPageInput,
   ListBranchesPageOutput,
   LookupBranchInput,
   LookupBranchOutput,
+  RunLanding,
   SyncEmployeesPageInput,
   SyncEmployeesPageOutput,
   SyncSalesPageInput,
@@ -27,9 +30,6 @@ export type {
 } from './types.js';
 
 /** Builds the activities around their dependencies (the worker builds them once). */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps): Activities {
   return { ...branchActivities(deps), ...employeeActivities(deps), ...salesActivities(deps) };
 }
-
-/** The activities' type, for `proxyActivities<Activities>()` in workflows (type-only import). */
-export type Activities = ReturnType<typeof createActivities>;

@@ -10,7 +10,11 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { ApplicationFailure } from '@temporalio/activity';
 import ky, { HTTPError } from 'ky';
-import { describeSummary, type RunKind, type SyncSummary } from '../shared/summary.js';
+import { describeSummary, type SyncSummary } from '../shared/summary.js';
+import type { FollowUpInput, NoticeOutcome, NotifyActivities, NotifyRunInput } from './types.js';
+
+/** The contracts (./types.ts), for the modules and tests that build or call these activities. */
+export type { FollowUpInput, NoticeOutcome, NotifyActivities, NotifyRunInput } from './types.js';
 
 /** Where notices go. Everything is optional: with nothing set, the activities do nothing. */
 export interface NotifyDeps {
@@ -21,28 +25,6 @@ export interface NotifyDeps {
   /** POSTed the summary after a run in which every branch succeeded. */
   followUpUrl?: string;
   timeoutMs?: number;
-}
-
-/** What a notice says of one run: which, what started it, how it ended, its summary. */
-export interface NotifyRunInput {
-  workflowId: string;
-  /** What started the run (absent from runs started before it was sent). */
-  kind?: RunKind;
-  status: 'failed' | 'succeeded';
-  /** Why it failed, for a failed run. */
-  reason?: string;
-  summary: SyncSummary;
-}
-
-/** What a notice step did: sent, not due (the run did not call for a notice), or not configured. */
-export type NoticeOutcome = 'sent' | 'not due' | 'not configured';
-
-/** What the follow-up step is told of a run in which every branch succeeded. */
-export interface FollowUpInput {
-  workflowId: string;
-  /** What started the run (absent from runs started before it was sent). */
-  kind?: RunKind;
-  summary: SyncSummary;
 }
 
 /** Records set aside over all tables. */
@@ -82,7 +64,7 @@ async function postJson(what: string, url: string, json: unknown, timeoutMs: num
 }
 
 /** Builds the notification activities around their destinations. */
-export function createNotifyActivities(deps: NotifyDeps) {
+export function createNotifyActivities(deps: NotifyDeps): NotifyActivities {
   const timeout = deps.timeoutMs ?? 10_000;
   const due = (input: NotifyRunInput) =>
     input.status === 'failed' || setAsideCount(input.summary) > deps.setAsideThreshold;
@@ -142,6 +124,3 @@ export function createNotifyActivities(deps: NotifyDeps) {
     },
   };
 }
-
-/** The notification activities' type, for `proxyActivities` in workflows (type-only import). */
-export type NotifyActivities = ReturnType<typeof createNotifyActivities>;

@@ -9,7 +9,8 @@ import type { VendorPage, VendorRequest } from '../vendor-api/client.js';
 import { answerTo } from './answer.js';
 import { type RunLanding, attemptSignal, landingOf, writeContext } from './attempt.js';
 import { replayFailure, toFailure } from './failures.js';
-import type { ActivityDeps, SyncWindow } from './types.js';
+import type { ActivityDeps } from './deps.js';
+import type { SyncWindow } from './types.js';
 
 /** What every step of one activity attempt shares: the dependencies, who writes, and the run's mode. */
 export interface PageAttempt {

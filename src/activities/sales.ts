@@ -4,7 +4,8 @@ import { formatVendorTimestamp } from '../vendor-api/schemas.js';
 import { validateRecords } from '../vendor-api/validate.js';
 import { alive } from './attempt.js';
 import { countsOf, fetchPage, pageAttempt, storeOptions } from './page.js';
-import type { ActivityDeps, SyncSalesPageInput, SyncSalesPageOutput, SyncWindow } from './types.js';
+import type { ActivityDeps } from './deps.js';
+import type { Activities, SyncSalesPageInput, SyncSalesPageOutput, SyncWindow } from './types.js';
 import { inWindowOnly } from './window.js';
 
 /** The window in the vendor's own timestamp form, as it is asked. */
@@ -18,7 +19,7 @@ function vendorWindow(window: SyncWindow | null): SyncWindow | null {
 }
 
 /** The sales activities around their dependencies. */
-export function salesActivities(deps: ActivityDeps) {
+export function salesActivities(deps: ActivityDeps): Pick<Activities, 'syncSalesPage'> {
   return {
     /** One page of a salesperson's sales in the window; filters, validates, upserts. */
     syncSalesPage: (input: SyncSalesPageInput): Promise<SyncSalesPageOutput> =>

@@ -1,21 +1,28 @@
 /**
- * What the sync activities take and give back. Only keys, cursors and counts: records never
- * enter workflow history.
+ * The activities' contracts: what the workflows call (inputs, outputs, the activity functions'
+ * types, for `proxyActivities<...>()`). Type-only and importing only shared/, so workflow
+ * code imports them (`import type`) without reaching any implementation; the implementations
+ * (branches.ts, employees.ts, sales.ts, notify.ts, sync-runs.ts) are typed by these.
  */
-import type { Counts } from '../shared/summary.js';
-import type { Landing } from '../landing/index.js';
-import type { Store } from '../store/index.js';
-import type { VendorClient } from '../vendor-api/client.js';
-import type { RunLanding } from './attempt.js';
+import type { LandedRun } from '../shared/landed-run.js';
+import type { Counts, RunKind, SyncSummary } from '../shared/summary.js';
 
-/** What the activities need, built once per worker process. */
-export interface ActivityDeps {
-  vendor: VendorClient;
-  store: Store;
-  /** Page size asked of the vendor for every list. */
-  pageSize: number;
-  /** The raw landing zone; null when LANDING=off (then nothing lands and nothing can be replayed). */
-  landing: Landing | null;
+export type { LandedRun } from '../shared/landed-run.js';
+
+/**
+ * Where an activity's answers come from and go: a live run asks the vendor and lands each
+ * answer under `run` before reading it; a replay reads the newest answer landed under `run`
+ * and asks nobody. `dryRun` (replays only) counts what would change and writes nothing.
+ */
+export interface RunLanding {
+  run: LandedRun;
+  replay?: boolean;
+  dryRun?: boolean;
+  /**
+   * A replay that writes its landed content even over items fetched later (--force: a restore
+   * on purpose). Without it a replay leaves every such item alone and counts it newer kept.
+   */
+  force?: boolean;
 }
 
 /** A branch as the workflows know it: key and name only. Ids are decimal digits (they may exceed 2^53). */
@@ -86,4 +93,66 @@ export interface SyncSalesPageOutput {
    * (left the company, moved). Not a failure; the run reports it.
    */
   vanished?: boolean;
+}
+
+/**
+ * The sync's activities (src/activities/index.ts, createActivities; one file per group:
+ * branches.ts, employees.ts, sales.ts).
+ */
+export interface Activities {
+  /** The branches a landed run asked for (replay without --branches), or `all`. */
+  landedBranches: (input: { run: LandedRun }) => Promise<{ all: boolean; names: string[] }>;
+  lookupBranch: (input: LookupBranchInput) => Promise<LookupBranchOutput>;
+  listBranchesPage: (input: ListBranchesPageInput) => Promise<ListBranchesPageOutput>;
+  syncEmployeesPage: (input: SyncEmployeesPageInput) => Promise<SyncEmployeesPageOutput>;
+  syncSalesPage: (input: SyncSalesPageInput) => Promise<SyncSalesPageOutput>;
+}
+
+/** What a notice says of one run: which, what started it, how it ended, its summary. */
+export interface NotifyRunInput {
+  workflowId: string;
+  /** What started the run (absent from runs started before it was sent). */
+  kind?: RunKind;
+  status: 'failed' | 'succeeded';
+  /** Why it failed, for a failed run. */
+  reason?: string;
+  summary: SyncSummary;
+}
+
+/** What a notice step did: sent, not due (the run did not call for a notice), or not configured. */
+export type NoticeOutcome = 'sent' | 'not due' | 'not configured';
+
+/** What the follow-up step is told of a run in which every branch succeeded. */
+export interface FollowUpInput {
+  workflowId: string;
+  /** What started the run (absent from runs started before it was sent). */
+  kind?: RunKind;
+  summary: SyncSummary;
+}
+
+/** The notification activities (src/activities/notify.ts, createNotifyActivities). */
+export interface NotifyActivities {
+  notifyWebhook: (input: NotifyRunInput) => Promise<NoticeOutcome>;
+  notifySns: (input: NotifyRunInput) => Promise<NoticeOutcome>;
+  followUp: (input: FollowUpInput) => Promise<boolean>;
+}
+
+/** One run's row. */
+export interface SyncRunRecord {
+  workflowId: string;
+  /** The first run ID of the run's chain (continue-as-new keeps the workflow, not the run ID). */
+  runId: string;
+  kind: RunKind;
+  /** The run's window; `from` null for a full resync (then `to` is its start). */
+  window: { from: string | null; to: string };
+  /** succeeded: every branch synced; partial: some failed (tolerated) or were skipped; failed. */
+  status: 'succeeded' | 'partial' | 'failed';
+  summary: SyncSummary;
+  startedAt: string;
+  endedAt: string;
+}
+
+/** The sync-run activities (src/activities/sync-runs.ts), run by the change feed's worker. */
+export interface SyncRunActivities {
+  recordSyncRun: (r: SyncRunRecord) => Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
  * The project's command line: the hourly schedule, runs now, backfills, progress, recent
- * runs, tables. `npm run cli -- help` lists the commands; `<command> --help` explains one.
+ * runs, tables, reconcile of the SQL copy. `npm run cli -- help` lists the commands; `<command> --help` explains one.
  * Settings come from the environment (README, "Configuration").
  */
 import { parseArgs } from 'node:util';
@@ -22,6 +22,7 @@ import { taskQueues } from '../shared/task-queues.js';
 import { createDynamoClients, ensureTables, tableNames } from '../store/index.js';
 import { type Command, UsageError, branchesOption, intOption, isoOption, syncInput } from './options.js';
 import { startReplay } from './replay.js';
+import { reconcileCommands } from './reconcile.js';
 
 /** The client's settings: the codec (required unless PAYLOAD_ENCRYPTION=off) and Temporal's address. */
 function clientSettings(): ClientSettings & { temporal: ReturnType<typeof loadTemporalConfig> } {
@@ -297,6 +298,7 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  ...reconcileCommands(connect, loadTaskQueueSuffix),
 };
 
 function commandHelp(name: string, c: Command): string {

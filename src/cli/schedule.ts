@@ -1,5 +1,6 @@
 /**
- * The hourly schedule: create or update, pause, unpause, trigger, backfill, describe.
+ * The hourly schedule: create or update, pause, unpause, trigger, backfill, describe; and the
+ * reconcile's daily schedule (create or update).
  * The same schedule can be driven by the official Temporal CLI (`temporal schedule ...`).
  */
 import {
@@ -11,7 +12,7 @@ import {
 } from '@temporalio/client';
 import { SCHEDULE_ID } from '../shared/ids.js';
 import type { TaskQueues } from '../shared/task-queues.js';
-import { salesSyncWorkflow } from '../workflows/index.js';
+import { reconcileWorkflow, salesSyncWorkflow } from '../workflows/index.js';
 import type { SalesSyncInput } from '../workflows/types.js';
 
 /** What the schedule runs and how. */
@@ -58,7 +59,11 @@ function scheduleOptions(s: ScheduleSettings): ScheduleOptions {
 
 /** Creates the schedule, or updates it in place when it exists. Returns 'created' or 'updated'. */
 export async function upsertSchedule(client: Client, s: ScheduleSettings): Promise<'created' | 'updated'> {
-  const opts = scheduleOptions(s);
+  return upsert(client, scheduleOptions(s));
+}
+
+/** Creates a schedule, or updates its spec, action and policies in place (its state is kept). */
+async function upsert(client: Client, opts: ScheduleOptions): Promise<'created' | 'updated'> {
   const handle = client.schedule.getHandle(opts.scheduleId);
   try {
     await handle.update((prev) => ({
@@ -105,4 +110,51 @@ export async function backfill(handle: ScheduleHandle, from: Date, to: Date): Pr
   ]);
   const hour = 3_600_000;
   return Math.ceil(to.getTime() / hour) - Math.ceil(from.getTime() / hour);
+}
+
+/** ID of the reconcile's schedule (with the deployment's task queue suffix). */
+export function reconcileScheduleId(suffix = ''): string {
+  return `sales-sync-reconcile${suffix}`;
+}
+
+/** What the reconcile's schedule runs and how. */
+export interface ReconcileScheduleSettings {
+  /** The feed's task queue (its worker runs the workflow and activities). */
+  taskQueue: string;
+  /** The deployment's task queue suffix (part of the schedule's and the runs' IDs). */
+  suffix?: string;
+  /** Repair what is found (RECONCILE_REPAIR), or only report it. */
+  repair: boolean;
+  /** Every how many hours (default 24: daily, at 03:00 UTC). */
+  everyHours?: number;
+  settleSeconds?: number;
+}
+
+/**
+ * The reconcile's own schedule (`sales-sync-reconcile`): daily at 03:00 UTC by default, away
+ * from the hour the sync's runs start on. Overlap SKIP: a reconcile still going when the next is
+ * due makes it pointless; catchup window 1 hour: a missed one waits for the next day.
+ */
+export async function upsertReconcileSchedule(
+  client: Client,
+  s: ReconcileScheduleSettings,
+): Promise<'created' | 'updated'> {
+  const every = s.everyHours ?? 24;
+  const id = reconcileScheduleId(s.suffix);
+  return upsert(client, {
+    scheduleId: id,
+    spec: { intervals: [{ every: `${every}h`, offset: `${every === 24 ? 3 : 0}h` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: reconcileWorkflow,
+      workflowId: id,
+      taskQueue: s.taskQueue,
+      args: [
+        { repair: s.repair, ...(s.settleSeconds !== undefined ? { settleSeconds: s.settleSeconds } : {}) },
+      ],
+      staticSummary: `Reconcile the SQL copy with DynamoDB${s.repair ? ' and repair it' : ' (report only)'}`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h', pauseOnFailure: false },
+    state: { note: 'Created by the sales-sync CLI' },
+  });
 }

@@ -18,19 +18,24 @@ import {
   type ListStreamsCommandOutput,
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  ScanCommand,
-  type ScanCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type pg from 'pg';
 import type { DynamoConfig } from '../shared/config.js';
+import type { FeedMetrics } from '../metrics/worker.js';
 import { applyBatch } from '../sql/apply.js';
+import { dynamoEndpoint } from '../store/client.js';
 import type { TableNames } from '../store/tables.js';
 import { type ChangeEvent, type FeedTable, toChangeEvent } from './events.js';
 import { type ChangeObjectStore, encodeBatch, eventBytes, objectKey } from './objects.js';
-import type { FeedActivities, FeedSettings, ReadResult, ShardInfo, SnapshotResult } from './types.js';
+import { snapshotTable } from './snapshot.js';
+import type {
+  FeedActivities,
+  FeedSettings,
+  ReadResult,
+  ShardInfo,
+  ShardListing,
+  SkippedStream,
+} from './types.js';
 
 /** What the activities use, built once per worker. */
 export interface FeedDeps {
@@ -46,20 +51,21 @@ export interface FeedDeps {
   pollMs?: number;
   /** Called after a batch's object is written, before it is applied (fault injection: FEED_FAULT_KILL_AFTER_OBJECTS). */
   afterPut?: (key: string) => void;
+  /** Where the lag and the dead letters are recorded (the process's Prometheus endpoint). */
+  metrics?: FeedMetrics;
+  /**
+   * Aborted when the process stops: a read ends its long poll at once and hands back what it
+   * has (applied), so a stop neither waits for the poll nor fails the attempt.
+   */
+  stopping?: AbortSignal;
 }
+
+/** The stream view type the feed reads: the others have no new image to apply. */
+const VIEW_TYPE = 'NEW_AND_OLD_IMAGES';
 
 /** A Streams client on the DynamoDB endpoint (DynamoDB Local serves both APIs on one port). */
 export function createStreamsClient(cfg: DynamoConfig): DynamoDBStreamsClient {
-  const local =
-    cfg.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(cfg.endpoint);
-  return new DynamoDBStreamsClient({
-    region: cfg.region,
-    ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
-    ...(local && !cfg.hasCredentials
-      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-    maxAttempts: 5,
-  });
+  return new DynamoDBStreamsClient({ ...dynamoEndpoint(cfg), maxAttempts: 5 });
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -82,8 +88,8 @@ function errorName(err: unknown): string {
   return (err as { name?: string } | null)?.name ?? '';
 }
 
-/** Every shard of every stream of the table, oldest stream first. */
-async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]> {
+/** Every stream of the table, oldest first. */
+async function listStreams(deps: FeedDeps, table: FeedTable): Promise<{ arn: string; label: string }[]> {
   const streams: { arn: string; label: string }[] = [];
   let start: string | undefined;
   do {
@@ -94,9 +100,22 @@ async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]
       if (s.StreamArn) streams.push({ arn: s.StreamArn, label: s.StreamLabel ?? '' });
     start = out.LastEvaluatedStreamArn;
   } while (start);
-  streams.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  return streams.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+/**
+ * Every shard of every stream of the table, oldest stream first. A stream of another view type
+ * than NEW_AND_OLD_IMAGES (one enabled by hand, still listed for 24 h after it was disabled) is
+ * skipped and reported: its records carry no new image to apply.
+ */
+async function listShards(
+  deps: FeedDeps,
+  table: FeedTable,
+  warn: (message: string) => void,
+): Promise<ShardListing> {
   const shards: ShardInfo[] = [];
-  for (const s of streams) {
+  const skipped: SkippedStream[] = [];
+  for (const s of await listStreams(deps, table)) {
     let from: string | undefined;
     do {
       let out: DescribeStreamCommandOutput;
@@ -107,6 +126,14 @@ async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]
       } catch (err) {
         if (errorName(err) === 'ResourceNotFoundException') break; // the stream expired meanwhile
         throw err;
+      }
+      const viewType = out.StreamDescription?.StreamViewType;
+      if (viewType !== VIEW_TYPE) {
+        skipped.push({ arn: s.arn, label: s.label, viewType: viewType ?? 'unknown' });
+        warn(
+          `change feed of ${table}: stream ${s.arn} has view type ${viewType ?? 'unknown'}, not ${VIEW_TYPE}: skipped, not read (its changes are not applied)`,
+        );
+        break;
       }
       for (const sh of out.StreamDescription?.Shards ?? []) {
         if (!sh.ShardId) continue;
@@ -120,7 +147,7 @@ async function listShards(deps: FeedDeps, table: FeedTable): Promise<ShardInfo[]
       from = out.StreamDescription?.LastEvaluatedShardId;
     } while (from);
   }
-  return shards;
+  return { shards, skipped };
 }
 
 /** A shard iterator after `after` (or at the shard's oldest record); `trimmed` when `after` is no longer kept. */
@@ -156,21 +183,27 @@ async function readShard(
   input: { table: FeedTable; stream: string; shard: string; after?: string; settings: FeedSettings },
   heartbeat: () => void,
   signal: AbortSignal | undefined,
+  attempt = 1,
 ): Promise<ReadResult> {
   const { table, stream, shard, settings } = input;
   const started = Date.now();
   const { iterator: first, trimmed } = await iteratorFor(deps, stream, shard, input.after);
   const empty = { events: 0, applied: 0, deadLettered: 0, lagMs: 0, trimmed };
-  if (!first) return { ...empty, done: true };
+  if (!first) {
+    deps.metrics?.lag(table, shard, 0, true);
+    return { ...empty, done: true };
+  }
   const batch: ChangeEvent[] = [];
   let bytes = 0;
   let firstAt = 0;
   let iterator: string | undefined = first;
   /** The oldest change seen but left for the next batch. */
   let waiting: ChangeEvent | undefined;
+  const wake = deps.stopping && signal ? AbortSignal.any([deps.stopping, signal]) : (deps.stopping ?? signal);
   for (;;) {
     heartbeat();
     signal?.throwIfAborted();
+    if (deps.stopping?.aborted) break;
     let out: GetRecordsCommandOutput;
     try {
       out = await deps.streams.send(
@@ -182,8 +215,9 @@ async function readShard(
     } catch (err) {
       // DynamoDB Local answers so for a shard that has no record yet: nothing to read for now.
       if (errorName(err) !== 'TrimmedDataAccessException' || batch.length > 0 || input.after) throw err;
-      if (Date.now() - started >= settings.idleSeconds * 1000) return { ...empty, done: false };
-      await sleep(deps.pollMs ?? 1000, signal);
+      if (Date.now() - started >= settings.idleSeconds * 1000 || deps.stopping?.aborted)
+        return { ...empty, done: false };
+      await sleep(deps.pollMs ?? 1000, wake);
       iterator = (await iteratorFor(deps, stream, shard, undefined)).iterator;
       if (!iterator) return { ...empty, done: true };
       continue;
@@ -206,7 +240,7 @@ async function readShard(
     const now = Date.now();
     if (batch.length > 0 && now - firstAt >= settings.maxSeconds * 1000) break;
     if (batch.length === 0 && now - started >= settings.idleSeconds * 1000) break;
-    if (records.length === 0) await sleep(deps.pollMs ?? 1000, signal);
+    if (records.length === 0) await sleep(deps.pollMs ?? 1000, wake);
   }
   const done = iterator === undefined && waiting === undefined;
   // The oldest change not yet applied: one left over, else the next one the shard holds.
@@ -216,84 +250,60 @@ async function readShard(
     if (r) waiting = toChangeEvent(table, shard, r);
   }
   const lagMs = waiting ? Math.max(0, Date.now() - changeTime(waiting)) : 0;
-  const last = batch.at(-1);
-  if (!last) return { ...empty, done, lagMs };
-  const key = objectKey(deps.prefix, table, batch[0] as ChangeEvent);
+  if (batch.length === 0) {
+    deps.metrics?.lag(table, shard, lagMs, done);
+    return { ...empty, done, lagMs };
+  }
+  return { ...(await deliver(deps, { table, shard, attempt, lagMs, done }, batch, heartbeat)), trimmed };
+}
+
+/** Writes a batch's object and applies it; records the shard's lag and the dead letters. */
+async function deliver(
+  deps: FeedDeps,
+  at: { table: FeedTable; shard: string; attempt: number; lagMs: number; done: boolean },
+  batch: ChangeEvent[],
+  heartbeat: () => void,
+): Promise<Omit<ReadResult, 'trimmed'>> {
+  const { table, shard, lagMs, done } = at;
+  const first = batch[0] as ChangeEvent;
+  // Until it is applied, the batch's first change is the oldest waiting: an attempt that fails
+  // (PostgreSQL down) still shows the lag growing.
+  deps.metrics?.lag(table, shard, Math.max(0, Date.now() - changeTime(first)), false);
+  const key = objectKey(deps.prefix, table, first);
   await deps.objects.put(key, encodeBatch(batch));
   deps.afterPut?.(key);
   heartbeat();
-  const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs }, batch);
+  const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs, attempt: at.attempt }, batch);
+  deps.metrics?.lag(table, shard, lagMs, done);
+  if (r.deadLettered) deps.metrics?.deadLettered(table, r.deadLettered);
+  const lastSeq = (batch.at(-1) as ChangeEvent).seq;
   return {
-    lastSeq: last.seq,
+    lastSeq,
     events: batch.length,
     objectKey: key,
     applied: r.applied,
     deadLettered: r.deadLettered,
     done,
     lagMs,
-    trimmed,
   };
-}
-
-/** Items per page of the snapshot (one transaction each). */
-const SNAPSHOT_PAGE = 500;
-
-/**
- * Applies every item the table holds now as a change of version 0, below every stream sequence
- * number: a row the stream already brought is never moved back, and any later change of the item
- * replaces it. So items written before the table's stream existed reach the copy too. Run once,
- * when a consumer starts without a checkpoint; running it again changes nothing.
- */
-async function snapshotTable(
-  deps: FeedDeps,
-  table: FeedTable,
-  heartbeat: () => void,
-): Promise<SnapshotResult> {
-  const result: SnapshotResult = { items: 0, applied: 0, deadLettered: 0 };
-  let start: Record<string, AttributeValue> | undefined;
-  let page = 0;
-  do {
-    heartbeat();
-    const out: ScanCommandOutput = await deps.dynamo.send(
-      new ScanCommand({ TableName: deps.names[table], ExclusiveStartKey: start, Limit: SNAPSHOT_PAGE }),
-    );
-    const at = new Date().toISOString();
-    const events = (out.Items ?? []).map((item) => {
-      const e = toChangeEvent(table, 'snapshot', {
-        eventName: 'INSERT',
-        dynamodb: { Keys: item, NewImage: item, SequenceNumber: '0' },
-      });
-      return { ...e, changedAt: at };
-    });
-    if (events.length > 0) {
-      const r = await applyBatch(
-        deps.pool,
-        { objectKey: `snapshot/${table}/${page++}`, table, shard: 'snapshot', lagMs: 0 },
-        events,
-      );
-      result.items += events.length;
-      result.applied += r.applied;
-      result.deadLettered += r.deadLettered;
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return result;
 }
 
 /** The activities, bound to their dependencies. */
 export function createFeedActivities(deps: FeedDeps): FeedActivities {
   return {
-    listShards: (table) => listShards(deps, table),
-    snapshotTable: (table) => {
+    listShards: (table) => {
       const ctx = Context.current();
-      return snapshotTable(deps, table, () => ctx.heartbeat());
+      return listShards(deps, table, (message) => {
+        ctx.log.warn(message);
+      });
     },
+    snapshotTable: (table) => snapshotTable(deps, table, Context.current()),
     readShard: async (input) => {
       const ctx = Context.current();
       // Heartbeats also while PostgreSQL or the object store are slow to answer.
       const timer = setInterval(() => ctx.heartbeat(), 5000);
       try {
-        return await readShard(deps, input, () => ctx.heartbeat(), ctx.cancellationSignal);
+        return await readShard(deps, input, () => ctx.heartbeat(), ctx.cancellationSignal, ctx.info.attempt);
       } finally {
         clearInterval(timer);
       }

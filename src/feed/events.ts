@@ -6,11 +6,11 @@
  * Numbers keep every digit (ExactNumber), in memory and in the NDJSON text.
  */
 import { exactStringify, numberOf, parseExactJson } from '../shared/exact-json.js';
+import type { ChangeEvent, FeedTable } from '../shared/change-event.js';
 import { TABLE_KEYS } from '../store/tables.js';
 
-/** The tables the feed carries (the quarantine table is not part of it). */
-export const FEED_TABLES = ['branches', 'salespersons', 'sales'] as const;
-export type FeedTable = (typeof FEED_TABLES)[number];
+/** The event's shape and the feed's table type (src/shared/change-event.ts), for the feed's modules. */
+export { compareSeq, type ChangeEvent, type ChangeOp, type FeedTable } from '../shared/change-event.js';
 
 /** A DynamoDB attribute value as the Streams API returns it. */
 export interface AttributeValue {
@@ -36,28 +36,6 @@ export interface StreamRecordLike {
     OldImage?: Record<string, AttributeValue>;
     SequenceNumber?: string;
   };
-}
-
-export type ChangeOp = 'INSERT' | 'MODIFY' | 'REMOVE';
-
-/** One change, as written to the change objects (one JSON line each) and applied to PostgreSQL. */
-export interface ChangeEvent {
-  table: FeedTable;
-  op: ChangeOp;
-  key: Record<string, string>;
-  /** The stream sequence number (decimal digits): the change's version. */
-  seq: string;
-  shard: string;
-  /** When DynamoDB recorded the change (the stream's approximate time, ISO). */
-  changedAt: string;
-  /** The item's synced_at: when the sync wrote it. */
-  writtenAt?: string;
-  /** The sync run (workflow run ID) and workflow that wrote it, and the window of that run. */
-  run?: string;
-  workflow?: string;
-  window?: string;
-  new?: Record<string, unknown>;
-  old?: Record<string, unknown>;
 }
 
 /** A JSON value of a DynamoDB attribute value: numbers exact, sets as sorted arrays, binary as base64. */
@@ -141,12 +119,4 @@ export function parseEventLines(text: string): ChangeEvent[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => parseExactJson(l) as ChangeEvent);
-}
-
-/** Compares two sequence numbers (decimal digit strings of any length) numerically. */
-export function compareSeq(a: string, b: string): number {
-  const x = a.replace(/^0+/, '');
-  const y = b.replace(/^0+/, '');
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -20,12 +20,13 @@ import {
   loadLandingConfig,
   loadLogLevel,
   loadFeedConfig,
+  loadMetricsConfig,
   loadTaskQueueSuffix,
   loadTemporalConfig,
 } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { temporalConnectionOptions } from '../shared/temporal-options.js';
-import { copyDifferences } from '../sql/compare.js';
+import { copyDifferences } from './compare.js';
 import { createPool, migrate } from '../sql/db.js';
 import type { Store } from '../store/index.js';
 import type { FeedTable } from './events.js';
@@ -34,7 +35,8 @@ import { ensureTables, tableNames } from '../store/tables.js';
 import type { ChangeObjectStore } from './objects.js';
 import { s3ObjectStore } from './s3-store.js';
 import { createS3Client } from '../landing/index.js';
-import { installRuntime } from '../worker.js';
+import { installRuntime } from '../metrics/runtime.js';
+import { onStopSignals, shutdownWorker, within, workerEnded } from '../shutdown.js';
 import {
   createFeedWorker,
   ensureStreams,
@@ -63,9 +65,14 @@ export interface FeedService {
   pool: pg.Pool;
   migrations: string[];
   consumersStarted: string[];
-  /** Resolves when the worker has stopped. */
-  done: Promise<void>;
-  stop(): Promise<void>;
+  /** Resolves when the worker has stopped: `forced` when a read was left running (src/shutdown.ts). */
+  done: Promise<'drained' | 'forced'>;
+  /**
+   * Stops the feed (once: a second call joins the first): reads end their long poll and hand
+   * back what they have, the worker drains within its grace period, then the pool is closed
+   * (not waiting for a connection stuck on an unanswering server).
+   */
+  stop(): Promise<'drained' | 'forced'>;
 }
 
 /** Starts the feed (see the module comment). */
@@ -79,6 +86,7 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
     await ensureStreams(clients, names);
     clients.raw.destroy();
     const taskQueue = feedTaskQueue(o.taskQueueSuffix);
+    const stopping = new AbortController();
     const worker = await createFeedWorker({
       connection: o.connection,
       namespace: o.namespace,
@@ -89,26 +97,33 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
       prefix: o.prefix,
       pool,
       dataConverter: o.dataConverter,
+      stopping: stopping.signal,
       ...(o.afterPut ? { afterPut: o.afterPut } : {}),
     });
-    const done = worker.run();
+    const done = workerEnded(worker.run(), stopping.signal);
+    // A failed run is reported by whoever awaits `done` or `stop()`.
+    done.catch(() => undefined);
     const consumersStarted = await startFeedWorkflows(
       o.client,
       taskQueue,
       o.feed.settings,
       o.taskQueueSuffix,
     );
+    let stopped: Promise<'drained' | 'forced'> | undefined;
     return {
       pool,
       migrations,
       consumersStarted,
       done,
-      stop: async () => {
-        // The SDK's signal handler may have asked already (Ctrl-C).
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await done;
-        await pool.end();
-      },
+      stop: () =>
+        (stopped ??= (async () => {
+          stopping.abort();
+          shutdownWorker(worker);
+          const ended = await done;
+          // A client stuck in a query keeps pool.end() waiting: the process exit closes it.
+          await within(pool.end(), ended === 'forced' ? 0 : 5_000, undefined);
+          return ended;
+        })()),
     };
   } catch (err) {
     await pool.end();
@@ -131,12 +146,21 @@ function faultFromEnv(env: Record<string, string | undefined>): ((key: string) =
   };
 }
 
-/** The change objects' store and prefix: the landing bucket, under `<LANDING_PREFIX>changes/`. */
+/**
+ * Where change objects go with LANDING=off: nowhere. The feed still applies every change to
+ * PostgreSQL; a batch keeps the key its object would have had as its ID (feed_batches), and
+ * nothing can be re-read from objects (docs/change-feed.md).
+ */
+function noChangeObjects(): ChangeObjectStore {
+  const none = () => {
+    throw new ConfigError('there are no change objects: LANDING=off (set LANDING_BUCKET to keep them).');
+  };
+  return { where: 'none (LANDING=off)', put: () => Promise.resolve(), get: none, list: none };
+}
+
+/** The change objects' store and prefix: the landing bucket, under `<LANDING_PREFIX>changes/`; none with LANDING=off. */
 export function changeObjects(landing: LandingConfig | null): { objects: ChangeObjectStore; prefix: string } {
-  if (!landing)
-    throw new ConfigError(
-      'the change feed writes its objects to the landing bucket: set LANDING_BUCKET (LANDING=off has none).',
-    );
+  if (!landing) return { objects: noChangeObjects(), prefix: 'changes/' };
   return {
     objects: s3ObjectStore(createS3Client(landing), landing.bucket),
     prefix: `${landing.prefix}changes/`,
@@ -145,65 +169,114 @@ export function changeObjects(landing: LandingConfig | null): { objects: ChangeO
 
 /** One line for `npm start`: where the change objects go and the consumers. */
 export function describeFeed(feed: FeedService, landing: LandingConfig | null): string {
-  const where = landing ? `s3://${landing.bucket}/${landing.prefix}changes/` : '';
+  const path = landing
+    ? `s3://${landing.bucket}/${landing.prefix}changes/<table>/<yyyy>/<mm>/<dd>/<hh>/ -> PostgreSQL`
+    : 'PostgreSQL; no change objects (LANDING=off)';
   const started = feed.consumersStarted.length ? 'started now' : 'running';
-  return `DynamoDB Streams -> ${where}<table>/<yyyy>/<mm>/<dd>/<hh>/ -> PostgreSQL; consumers ${feedWorkflowId('<table>' as FeedTable)} (${started})`;
+  return `DynamoDB Streams -> ${path}; consumers ${feedWorkflowId('<table>' as FeedTable)} (${started})`;
 }
+
+/** Longest one comparison of the copy may wait on PostgreSQL before the check gives up. */
+const COPY_CHECK_CALL_MS = 10_000;
 
 /**
  * Waits until the SQL copy equals DynamoDB (at most `timeoutMs`) and says how it went: the rows
- * and the wait, or what still differs.
+ * and the wait, or what still differs. It never waits longer: a PostgreSQL that fails or does not
+ * answer within 10 s ends the check with what it said.
  */
 export async function waitForCopy(store: Store, pool: pg.Pool, timeoutMs: number): Promise<string> {
   const t0 = Date.now();
   let diff: string[] = [];
-  while (Date.now() - t0 < timeoutMs) {
-    diff = await copyDifferences(store, pool, 3);
-    if (diff.length === 0) {
-      const { rows } = await pool.query<{ t: string; n: string }>(
-        `SELECT 'branches' t, count(*) n FROM branches UNION ALL SELECT 'salespersons', count(*) FROM salespersons UNION ALL SELECT 'sales', count(*) FROM sales`,
-      );
-      return `equals DynamoDB field by field (${rows.map((r) => `${r.n} ${r.t}`).join(', ')}), ${((Date.now() - t0) / 1000).toFixed(1)} s after the run`;
+  const late = Symbol('late');
+  const call = async <T>(p: Promise<T>): Promise<T> => {
+    const r = await within<T | typeof late>(p, COPY_CHECK_CALL_MS, late);
+    if (r === late) throw new Error(`PostgreSQL did not answer within ${COPY_CHECK_CALL_MS / 1000} s`);
+    return r;
+  };
+  try {
+    while (Date.now() - t0 < timeoutMs) {
+      diff = await call(copyDifferences(store, pool, 3));
+      if (diff.length === 0) {
+        const { rows } = await call(
+          pool.query<{ t: string; n: string }>(
+            `SELECT 'branches' t, count(*) n FROM branches UNION ALL SELECT 'salespersons', count(*) FROM salespersons UNION ALL SELECT 'sales', count(*) FROM sales`,
+          ),
+        );
+        return `equals DynamoDB field by field (${rows.map((r) => `${r.n} ${r.t}`).join(', ')}), ${((Date.now() - t0) / 1000).toFixed(1)} s after the run`;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
     }
-    await new Promise((r) => setTimeout(r, 1000));
+  } catch (err) {
+    return `not checked: ${(err as Error).message}`;
   }
   return `not caught up after ${timeoutMs / 1000} s: ${diff.join('; ')}`;
 }
 
-async function main(): Promise<void> {
+/**
+ * SIGTERM or SIGINT: reads hand back what they have, the worker drains within its grace period;
+ * exit 0 once drained, 1 when a read had to be left running. A second signal exits at once.
+ */
+async function main(): Promise<number> {
   const temporal = loadTemporalConfig();
   const feed = loadFeedConfig();
   if (!feed.databaseUrl)
     throw new ConfigError('DATABASE_URL is not set: the PostgreSQL copy to apply the feed to.');
   const codec = loadCodecConfig();
-  await installRuntime({ logLevel: loadLogLevel() });
+  // Its own endpoint, like a worker's: the feed's lag and dead letters, and the SDK's metrics.
+  const metricsUrl = await installRuntime({ logLevel: loadLogLevel(), metrics: loadMetricsConfig() });
   const dataConverter = dataConverterFor(codec);
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   const clientConnection = await Connection.connect(temporalConnectionOptions(temporal));
   const client = new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter });
+  const objects = changeObjects(loadLandingConfig());
   const service = await startFeedService({
     connection,
     client,
     namespace: temporal.namespace,
     dynamo: loadDynamoConfig(),
     feed: { ...feed, databaseUrl: feed.databaseUrl },
-    ...changeObjects(loadLandingConfig()),
+    ...objects,
     taskQueueSuffix: loadTaskQueueSuffix(),
     dataConverter,
     afterPut: faultFromEnv(process.env),
   });
-  console.log(
-    `change feed polling ${feedTaskQueue(loadTaskQueueSuffix())}; migrations applied now: ${service.migrations.join(', ') || 'none'}; consumers started now: ${service.consumersStarted.join(', ') || 'none (already running)'}`,
+  onStopSignals(
+    (sig) => {
+      console.log(`${sig}: stopping (reads hand back what they have)`);
+      void service.stop();
+    },
+    (sig, why) => {
+      console.error(
+        why === 'signal' ? `${sig} again: exiting now` : 'the stop did not end in time: exiting now',
+      );
+      process.exit(1);
+    },
   );
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void service.stop());
+  console.log(
+    `change feed polling ${feedTaskQueue(loadTaskQueueSuffix())}; change objects: ${objects.objects.where}; migrations applied now: ${service.migrations.join(', ') || 'none'}; consumers started now: ${service.consumersStarted.join(', ') || 'none (already running)'}; metrics ${metricsUrl ?? 'off (METRICS_PORT=off)'}`,
+  );
   await service.done;
-  await clientConnection.close();
-  await connection.close();
+  // Joins the stop a signal asked for (or closes the pool after a worker that ended by itself).
+  const ended = await service.stop();
+  await within(clientConnection.close(), 5_000, undefined);
+  // A worker left running still holds the connection: the exit closes it.
+  if (ended === 'drained') await within(connection.close(), 5_000, undefined);
+  if (ended === 'forced') {
+    console.error(
+      'stopped with a read still running after the grace period: it is retried on the next start',
+    );
+    return 1;
+  }
+  console.log('stopped: every read handed back what it had');
+  return 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
+      process.exit(1);
+    },
+  );
 }

@@ -3,7 +3,7 @@
  * counts, never records (they stay in the activities, the change objects and PostgreSQL).
  * No I/O here: the workflow imports it.
  */
-import type { FeedTable } from './events.js';
+import type { FeedTable } from '../shared/change-event.js';
 
 /** Firehose-like buffering of one table's batches (FEED_BATCH_*), and how long an idle read waits. */
 export interface FeedSettings {
@@ -23,6 +23,20 @@ export interface ShardInfo {
   id: string;
   parent?: string;
   closed: boolean;
+}
+
+/** A stream of the table that is not read: its view type is not NEW_AND_OLD_IMAGES. */
+export interface SkippedStream {
+  arn: string;
+  label: string;
+  /** DescribeStream's StreamViewType (KEYS_ONLY, NEW_IMAGE, OLD_IMAGE). */
+  viewType: string;
+}
+
+/** What listShards found: the shards to read, and the streams skipped. */
+export interface ShardListing {
+  shards: ShardInfo[];
+  skipped: SkippedStream[];
 }
 
 /** The workflow's position in one shard. */
@@ -70,6 +84,8 @@ export interface FeedState {
   lastBatchAt?: string;
   /** The table's items were applied once at the first start (items written before its stream existed). */
   snapshot?: SnapshotResult;
+  /** Streams of the table not read at the last listing (another view type). */
+  skippedStreams?: SkippedStream[];
 }
 
 /** Input of the change-feed workflow. */
@@ -89,14 +105,18 @@ export interface FeedStatus extends FeedState {
 
 /** What the snapshot of a table did. */
 export interface SnapshotResult {
+  /** Items scanned. */
   items: number;
+  /** Rows the snapshot wrote (as a repair: missing, deleted or different rows). */
   applied: number;
+  /** Items the feed cannot write, not written (the reconcile names them). */
   deadLettered: number;
 }
 
 /** Activities of the change feed (src/feed/activities.ts). */
 export interface FeedActivities {
-  listShards(table: FeedTable): Promise<ShardInfo[]>;
+  /** The shards to read; an array alone is what a worker before skipped streams returned (histories in flight). */
+  listShards(table: FeedTable): Promise<ShardListing | ShardInfo[]>;
   snapshotTable(table: FeedTable): Promise<SnapshotResult>;
   readShard(input: {
     table: FeedTable;

@@ -7,23 +7,25 @@
 import { DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { feedMetrics } from '../metrics/worker.js';
 import type pg from 'pg';
 import { type DynamoClients, createDynamoClients } from '../store/client.js';
 import type { TableNames } from '../store/tables.js';
 import { workflowBundle } from '../workflow-bundle.js';
 import { changeFeedWorkflow } from '../workflows/change-feed.js';
 import { createFeedActivities, createStreamsClient } from './activities.js';
-import { createSyncRunActivities } from '../sql/runs.js';
-import { FEED_TABLES, type FeedTable } from './events.js';
+import { createSyncRunActivities } from '../activities/sync-runs.js';
+import { SYNCED_TABLES } from '../shared/tables.js';
+import type { FeedTable } from './events.js';
+import { createReconcileActivities } from './reconcile.js';
 import type { ChangeObjectStore } from './objects.js';
 import type { FeedSettings } from './types.js';
 import type { DynamoConfig } from '../shared/config.js';
+import { WORKER_SHUTDOWN_OPTIONS } from '../shutdown.js';
 
 /** The feed's task queue (workflows and activities), with the deployment's suffix. */
-export function feedTaskQueue(suffix = ''): string {
-  return `sales-sync-feed${suffix}`;
-}
+export { feedTaskQueue } from '../shared/task-queues.js';
 
 /** ID of a table's consumer workflow. */
 export function feedWorkflowId(table: FeedTable, suffix = ''): string {
@@ -42,20 +44,25 @@ export interface FeedWorkerSetup {
   dataConverter?: DataConverter;
   pollMs?: number;
   afterPut?: (key: string) => void;
+  /** Aborted when the process stops: reads end their long poll at once (FeedDeps.stopping). */
+  stopping?: AbortSignal;
 }
 
-/** The feed's worker (workflows and activities on one queue). */
+/** The feed's worker (workflows and activities on one queue); its metrics go to the runtime's endpoint. */
 export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> {
   const streams = createStreamsClient(setup.dynamo);
+  const dynamo = createDynamoClients(setup.dynamo).raw;
   const activities = createFeedActivities({
     streams,
-    dynamo: createDynamoClients(setup.dynamo).raw,
+    dynamo,
     names: setup.names,
     objects: setup.objects,
     prefix: setup.prefix,
     pool: setup.pool,
     ...(setup.pollMs ? { pollMs: setup.pollMs } : {}),
     ...(setup.afterPut ? { afterPut: setup.afterPut } : {}),
+    metrics: feedMetrics(Runtime.instance().metricMeter),
+    ...(setup.stopping ? { stopping: setup.stopping } : {}),
   });
   return Worker.create({
     connection: setup.connection,
@@ -64,8 +71,13 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     dataConverter: setup.dataConverter,
     workflowBundle: await workflowBundle(),
     // recordSyncRun: the sync's parent runs write their sync_runs row here (the process with PostgreSQL).
-    activities: { ...activities, ...createSyncRunActivities(setup.pool) },
+    activities: {
+      ...activities,
+      ...createReconcileActivities({ dynamo, names: setup.names, pool: setup.pool }),
+      ...createSyncRunActivities(setup.pool),
+    },
     maxCachedWorkflows: 20,
+    ...WORKER_SHUTDOWN_OPTIONS,
   });
 }
 
@@ -77,7 +89,7 @@ export async function startFeedWorkflows(
   suffix = '',
 ): Promise<string[]> {
   const started: string[] = [];
-  for (const table of FEED_TABLES) {
+  for (const table of SYNCED_TABLES) {
     const workflowId = feedWorkflowId(table, suffix);
     try {
       await client.workflow.start(changeFeedWorkflow, {
@@ -97,7 +109,7 @@ export async function startFeedWorkflows(
 /** Streams of the synced tables, enabled where a table has none (tables created before the feed). */
 export async function ensureStreams(clients: DynamoClients, names: TableNames): Promise<string[]> {
   const enabled: string[] = [];
-  for (const table of FEED_TABLES) {
+  for (const table of SYNCED_TABLES) {
     const t = (await clients.raw.send(new DescribeTableCommand({ TableName: names[table] }))).Table;
     const spec = t?.StreamSpecification;
     if (spec?.StreamEnabled) {

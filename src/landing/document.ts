@@ -2,13 +2,11 @@
  * One landed object's document (format `vendor-answer/1`): what is kept of an answer, and the
  * answer read back from it with the body's bytes exactly as received.
  */
+import type { LandedRun } from '../shared/landed-run.js';
 import type { VendorAnswer, VendorRequest } from '../vendor-api/client.js';
 
-/** Where a run's answers land: its window scope and the parent workflow's ID. */
-export interface LandedRun {
-  scope: string;
-  workflowId: string;
-}
+/** A run's place in the landing zone (src/shared/landed-run.ts). */
+export type { LandedRun } from '../shared/landed-run.js';
 
 /** Who asked: the workflow whose activity made the request, the activity (unique in that run) and the attempt. */
 export interface AnswerCaller {
@@ -28,6 +26,8 @@ export interface LandedDocument {
   body?: string;
   /** ... otherwise its bytes in base64. */
   bodyBase64?: string;
+  /** The body went past VENDOR_MAX_ANSWER_BYTES: only its first bytes were read and are kept. */
+  truncated?: true;
   fetchedAt: string;
   run: LandedRun;
   window: { from: string; to: string } | null;
@@ -73,6 +73,7 @@ export function toDocument(
     status: answer.status,
     headers: answer.headers,
     ...(text !== undefined ? { body: text } : { bodyBase64: Buffer.from(answer.body).toString('base64') }),
+    ...(answer.truncated ? { truncated: true as const } : {}),
     fetchedAt: answer.fetchedAt,
     run,
     window,
@@ -89,6 +90,7 @@ export function toAnswer(doc: LandedDocument, key: string): LandedAnswer {
     status: doc.status,
     headers: doc.headers,
     body: new Uint8Array(body),
+    ...(doc.truncated ? { truncated: true as const } : {}),
     fetchedAt: doc.fetchedAt,
     key,
   };

@@ -10,8 +10,10 @@
  * failed is in the run's summary, its notice and the Web UI. docs/metrics.md lists them all.
  */
 
-/** The three synced tables (the summary's names). */
-export const TABLES = ['branches', 'salespersons', 'sales'] as const;
+import { SYNCED_TABLES } from '../shared/tables.js';
+
+/** The `table` label's values: the synced tables (the summary's names). */
+export const TABLES = SYNCED_TABLES;
 /** What happened to an item a run judged (inserted + updated + unchanged + set_aside = judged). */
 export const ITEM_OUTCOMES = ['inserted', 'updated', 'unchanged', 'set_aside'] as const;
 /** How a run ended. */
@@ -105,15 +107,21 @@ export const RUN = {
 } as const satisfies Record<string, MetricDef>;
 
 /**
- * The change feed's lag (another part of the project): the hook is `recordChangeFeedLag` in
- * src/metrics/worker.ts. Not exported until something records it.
+ * Metrics of the change feed, recorded by its activities (src/feed/activities.ts) in the process
+ * that runs the feed worker (`npm start`'s, or `npm run feed`'s own endpoint), per table.
  */
 export const CHANGE_FEED = {
   lag: {
     name: 'sales_sync_change_feed_lag_seconds',
     kind: 'gauge',
-    help: 'Age of the oldest change not yet delivered by the change feed',
-    labels: [],
+    help: 'Age of the oldest change not yet applied by the change feed, by table (the largest of its shards read by this process)',
+    labels: ['table'],
+  },
+  deadLetters: {
+    name: 'sales_sync_change_feed_dead_letters',
+    kind: 'counter',
+    help: 'Changes the change feed could not apply and set aside in feed_dead_letter, by table',
+    labels: ['table'],
   },
 } as const satisfies Record<string, MetricDef>;
 
@@ -135,3 +143,18 @@ export function histogramBuckets(): Record<string, number[]> {
     ALL_METRICS.filter((d) => d.buckets).map((d) => [d.name, [...(d.buckets ?? [])]]),
   );
 }
+
+/**
+ * The reconcile's findings (src/workflows/reconcile.ts, on the feed's worker): a gauge set by
+ * each reconcile, per table and kind (missing, deleted, different, extra: src/shared/reconcile.ts),
+ * so it says what the last one found and returns to 0 when one finds nothing. Not in ALL_METRICS:
+ * the feed's worker serves it, not the sync's.
+ */
+export const RECONCILE = {
+  differences: {
+    name: 'sales_sync_reconcile_differences',
+    kind: 'gauge',
+    help: 'Differences between the SQL copy and DynamoDB found by the last reconcile (after its settle time), by table and kind',
+    labels: ['table', 'kind'],
+  },
+} as const satisfies Record<string, MetricDef>;

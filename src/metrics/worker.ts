@@ -1,13 +1,15 @@
 /**
  * The worker process's side of the metrics: the Temporal runtime's Prometheus exporter (one
  * endpoint serves the SDK's own metrics and the sync's), the vendor request metrics, the series
- * set to zero at start, and the hook for the change feed's lag.
+ * set to zero at start, and the change feed's lag and dead letters.
  */
 import { createServer } from 'node:net';
 import { Context } from '@temporalio/activity';
-import type { MetricGauge, MetricMeter } from '@temporalio/common';
+import type { MetricMeter } from '@temporalio/common';
 import type { MetricsExporterConfig } from '@temporalio/worker';
-import { salesSyncWorkflow } from '../workflows/sales-sync.js';
+import type { FeedTable } from '../shared/change-event.js';
+import { SYNCED_TABLES } from '../shared/tables.js';
+import { WORKFLOW_TYPES } from '../shared/workflow-types.js';
 import {
   BRANCH_OUTCOMES,
   CHANGE_FEED,
@@ -111,7 +113,7 @@ export function initialSeries(meter: MetricMeter, workflows: { namespace: string
     requests.add(0, { path, status: '429' });
     retries.add(0, { path });
   }
-  const run = meter.withTags({ ...workflows, workflowType: salesSyncWorkflow.name });
+  const run = meter.withTags({ ...workflows, workflowType: WORKFLOW_TYPES.salesSync });
   const counter = (d: { name: string; help: string }) => run.createCounter(d.name, undefined, d.help);
   const runs = counter(RUN.runs);
   for (const outcome of RUN_OUTCOMES) runs.add(0, { outcome });
@@ -125,13 +127,42 @@ export function initialSeries(meter: MetricMeter, workflows: { namespace: string
   }
 }
 
-let changeFeedLag: MetricGauge | undefined;
+/** What the feed's activities report to the metrics (feedMetrics below). */
+export interface FeedMetrics {
+  /** The age of the oldest change of `shard` not yet applied; `done`: the shard has no more. */
+  lag(table: FeedTable, shard: string, ms: number, done: boolean): void;
+  /** Events of `table` set aside in the dead letter. */
+  deadLettered(table: FeedTable, count: number): void;
+}
+
+/** A shard's lag is forgotten when no read has reported it for this long (another process reads it now). */
+const SHARD_LAG_KEPT_MS = 10 * 60_000;
 
 /**
- * The hook for the change feed: call it with the age, in seconds, of the oldest change not yet
- * delivered, on the runtime's meter (`Runtime.instance().metricMeter`). Nothing calls it yet.
+ * The change feed's metrics on `meter` (the runtime's): the lag per table (the largest of the shards this process read lately, a shard
+ * read to its end dropped) and the dead-lettered changes per table, which exist at 0 from the
+ * start so increase() sees the first.
  */
-export function recordChangeFeedLag(meter: MetricMeter, seconds: number): void {
-  changeFeedLag ??= meter.createGauge(CHANGE_FEED.lag.name, 'float', undefined, CHANGE_FEED.lag.help);
-  changeFeedLag.set(Math.max(0, seconds));
+export function feedMetrics(meter: MetricMeter): FeedMetrics {
+  const lag = meter.createGauge(CHANGE_FEED.lag.name, 'float', undefined, CHANGE_FEED.lag.help);
+  const dead = meter.createCounter(CHANGE_FEED.deadLetters.name, undefined, CHANGE_FEED.deadLetters.help);
+  for (const table of SYNCED_TABLES) dead.add(0, { table });
+  const shards = new Map<FeedTable, Map<string, { ms: number; at: number }>>();
+  return {
+    lag(table, shard, ms, done) {
+      const now = Date.now();
+      const known = shards.get(table) ?? new Map<string, { ms: number; at: number }>();
+      shards.set(table, known);
+      if (done) known.delete(shard);
+      else known.set(shard, { ms, at: now });
+      let max = 0;
+      for (const [id, s] of known)
+        if (now - s.at > SHARD_LAG_KEPT_MS) known.delete(id);
+        else max = Math.max(max, s.ms);
+      lag.set(max / 1000, { table });
+    },
+    deadLettered(table, count) {
+      dead.add(count, { table });
+    },
+  };
 }

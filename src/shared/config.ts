@@ -3,18 +3,22 @@
  * value stops the process with a ConfigError that names the variable and the expected
  * form. The one exception is payload encryption (src/codec/config.ts and client-settings.ts):
  * the codec server runs alone and needs only those, and they are read just as strictly. Every
- * number of every setting goes through parseInteger or parseNumber below, the simulator's
+ * number of every setting goes through parseInteger or parseNumber (./parse.ts), the simulator's
  * command line included. One module on purpose (every setting in one place), so it runs a
  * little over 400 lines.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type ClientConnectConfig, loadClientConnectConfig } from '@temporalio/envconfig';
-import { isInsecureVendorUrl } from '../vendor-api/client.js';
+import { isInsecureVendorUrl } from './loopback.js';
+import { DEFAULT_MAX_ANSWER_BYTES, MAX_MAX_ANSWER_BYTES, MIN_MAX_ANSWER_BYTES } from './answer-limits.js';
 import { MAX_VENDOR_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from './activity-timeouts.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BRANCHES } from './branches.js';
 import { DEFAULT_BRANCH_CONCURRENCY, DEFAULT_SALESPERSON_CONCURRENCY } from './concurrency.js';
+import { parseInteger, parseNumber } from './parse.js';
+
+export { parseInteger, parseNumber } from './parse.js';
 
 /**
  * Where Temporal is and how to authenticate to it (dev server, self-hosted cluster or Temporal
@@ -43,6 +47,8 @@ export interface VendorConfig {
   timeoutMs: number;
   /** VENDOR_ALLOW_INSECURE_HTTP: accept an http:// URL to a host other than loopback. */
   allowInsecureHttp: boolean;
+  /** VENDOR_MAX_ANSWER_BYTES: most bytes of one answer read, after decompression. */
+  maxAnswerBytes: number;
 }
 
 /** DynamoDB: the endpoint and region follow the usual AWS configuration unless set here. */
@@ -136,22 +142,6 @@ function str(env: Env, name: string, fallback?: string): string {
   throw new ConfigError(`${name} is not set. Set it in the environment (see README, "Configuration").`);
 }
 
-/** A whole number from `min` to `max` in plain decimal, or undefined: the one integer parser of every setting. */
-export function parseInteger(raw: string, min: number, max: number): number | undefined {
-  const t = raw.trim();
-  if (!/^-?\d+$/.test(t)) return undefined;
-  const n = Number(t);
-  return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
-}
-
-/** A finite number (decimal or exponent form) that `ok` accepts, or undefined: the one number parser. */
-export function parseNumber(raw: string, ok: (n: number) => boolean = () => true): number | undefined {
-  const t = raw.trim();
-  if (t === '') return undefined;
-  const n = Number(t);
-  return Number.isFinite(n) && ok(n) ? n : undefined;
-}
-
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -177,9 +167,9 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
   if (!raw) return fallback;
-  if (['1', 'true', 'yes'].includes(raw)) return true;
-  if (['0', 'false', 'no'].includes(raw)) return false;
-  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected true or false.`);
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected true or false (on or off).`);
 }
 
 function url(env: Env, name: string, fallback?: string): string {
@@ -356,6 +346,13 @@ function loadVendorConfig(e: Env = process.env): VendorConfig {
     pageSize: int(e, 'VENDOR_PAGE_SIZE', 100, 1, 500),
     timeoutMs: int(e, 'VENDOR_TIMEOUT_MS', 10_000, 100, MAX_VENDOR_TIMEOUT_MS),
     allowInsecureHttp,
+    maxAnswerBytes: int(
+      e,
+      'VENDOR_MAX_ANSWER_BYTES',
+      DEFAULT_MAX_ANSWER_BYTES,
+      MIN_MAX_ANSWER_BYTES,
+      MAX_MAX_ANSWER_BYTES,
+    ),
   };
 }
 
@@ -529,6 +526,8 @@ export interface FeedConfig {
   localPort: number;
   /** Firehose-like buffering: FEED_BATCH_MAX_EVENTS, FEED_BATCH_MAX_BYTES, FEED_BATCH_MAX_SECONDS. */
   settings: { maxEvents: number; maxBytes: number; maxSeconds: number; idleSeconds: number };
+  /** RECONCILE_REPAIR: the scheduled reconcile repairs what it finds (default), or only reports it. */
+  reconcileRepair: boolean;
 }
 
 /** Change-feed settings alone. */
@@ -545,5 +544,6 @@ export function loadFeedConfig(e: Env = process.env): FeedConfig {
       maxSeconds: int(e, 'FEED_BATCH_MAX_SECONDS', 10, 1, 900),
       idleSeconds: 20,
     },
+    reconcileRepair: bool(e, 'RECONCILE_REPAIR', true),
   };
 }

@@ -70,3 +70,22 @@ export class VendorUnavailableError extends SyncError {
     this.name = 'VendorUnavailableError';
   }
 }
+
+/**
+ * A 200 whose body went past VENDOR_MAX_ANSWER_BYTES after decompression: the request was
+ * aborted at the limit and the page cannot be read. Asking again fetches the same page, so
+ * it is not retried; `body` holds its start, for the quarantine table.
+ */
+export class VendorAnswerTooLargeError extends VendorBadBodyError {
+  constructor(
+    message: string,
+    request: string,
+    /** Bytes read before the request was aborted (the limit when the answer was fetched). */
+    readonly limitBytes: number,
+    body: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, request, body, options);
+    this.name = 'VendorAnswerTooLargeError';
+  }
+}

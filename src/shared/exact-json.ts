@@ -171,15 +171,19 @@ function hasControlCharacter(s: string): boolean {
   return false;
 }
 
+/** A byte that was not UTF-8, as decodeUtf8Escaped (./utf8.ts) writes it: a lone low surrogate. */
+export const UNDECODED_BYTE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
 const NUMBER_TOKEN = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 
 /**
  * Parses JSON text as the vendor sent it: numbers that a double cannot hold exactly become
  * ExactNumber, objects with duplicate keys are flagged (see parseProblem). Throws
- * JsonSyntaxError for anything that is not one JSON value.
+ * JsonSyntaxError for anything that is not one JSON value. `undecodedBytes`: the text holds
+ * bytes that were not UTF-8 (decodeUtf8Escaped); an object or array with such a string is flagged.
  */
-export function parseExactJson(text: string): unknown {
+export function parseExactJson(text: string, options: { undecodedBytes?: boolean } = {}): unknown {
+  let notText = false;
   let pos = 0;
   const stack: Container[] = [];
   let result: unknown;
@@ -203,6 +207,7 @@ export function parseExactJson(text: string): unknown {
       for (let j = q - 1; j > pos && text.charCodeAt(j) === 92; j--) backslashes++;
       if (backslashes % 2 === 0) {
         const raw = text.slice(pos, q + 1);
+        notText = options.undecodedBytes === true && UNDECODED_BYTE.test(raw);
         let s: string;
         if (!raw.includes('\\') && !hasControlCharacter(raw)) s = raw.slice(1, -1);
         else {
@@ -268,6 +273,7 @@ export function parseExactJson(text: string): unknown {
       }
       if (text[pos] !== '"') fail('expected a string key');
       top.key = readString();
+      if (notText) markOwnProblem(top.value, `a key ${JSON.stringify(top.key)} is not valid UTF-8`);
       skip();
       if (text[pos] !== ':') fail('expected ":"');
       pos++;
@@ -293,8 +299,14 @@ export function parseExactJson(text: string): unknown {
       stack.push({ kind: 'array', value: arr });
       continue;
     }
-    if (c === '"') emit(readString());
-    else if (text.startsWith('true', pos)) {
+    if (c === '"') {
+      const s = readString();
+      if (notText && top) {
+        const what = top.kind === 'array' ? 'an element' : `the value of ${JSON.stringify(top.key)}`;
+        markOwnProblem(top.value, `${what} is not valid UTF-8`);
+      }
+      emit(s);
+    } else if (text.startsWith('true', pos)) {
       pos += 4;
       emit(true);
     } else if (text.startsWith('false', pos)) {

@@ -18,13 +18,18 @@ export function taskQueues(suffix = ''): TaskQueues {
   return { workflows: DEFAULT_WORKFLOW_TASK_QUEUE + suffix, vendor: DEFAULT_VENDOR_TASK_QUEUE + suffix };
 }
 
-/** Prefix of the change feed's task queue (src/feed/worker.ts adds the deployment's suffix). */
+/** Prefix of the change feed's task queue (its workflows, the reconcile, and their activities). */
 export const FEED_TASK_QUEUE_PREFIX = 'sales-sync-feed';
+
+/** The change feed's task queue, with the deployment's suffix. */
+export function feedTaskQueue(suffix = ''): string {
+  return FEED_TASK_QUEUE_PREFIX + suffix;
+}
 
 /** The change feed's task queue of the deployment whose workflow task queue is `workflowQueue` (same suffix). */
 export function feedQueueFor(workflowQueue: string): string {
   const suffix = workflowQueue.startsWith(DEFAULT_WORKFLOW_TASK_QUEUE)
     ? workflowQueue.slice(DEFAULT_WORKFLOW_TASK_QUEUE.length)
     : '';
-  return FEED_TASK_QUEUE_PREFIX + suffix;
+  return feedTaskQueue(suffix);
 }

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseVendorTimestamp } from '../vendor-api/schemas.js';
 import type { BadRecordKind, FaultRates, RetryAfterMode, SimOptions } from './server.js';
 import { BAD_RECORD_KINDS, FAULT_KINDS, RETRY_AFTER_MODES } from './server.js';
-import { parseInteger, parseNumber } from '../shared/config.js';
+import { parseInteger, parseNumber } from '../shared/parse.js';
 
 /** A bad flag or environment value; its message names the flag or variable and the expected form. */
 export class UsageError extends Error {

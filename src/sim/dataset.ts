@@ -10,6 +10,7 @@ import { formatVendorTimestamp } from '../vendor-api/schemas.js';
 import type { MutationOptions, MutationReport } from './mutation.js';
 import { mutateDataset } from './mutation.js';
 import { Prng } from './prng.js';
+import type { BranchRecord, EmployeeRecord, SaleRecord } from './records.js';
 import {
   BRANCH_NAMES,
   BRANCH_STATES,
@@ -28,6 +29,7 @@ import {
 } from './vocabulary.js';
 
 export { BRANCH_NAMES, SALESPERSON, stripUndefined } from './vocabulary.js';
+export type { BranchRecord, EmployeeRecord, SaleRecord } from './records.js';
 export type {
   BranchChange,
   DepartureChange,
@@ -37,33 +39,6 @@ export type {
   TransferChange,
 } from './mutation.js';
 
-/**
- * The records the simulator serves: the contract's fields as plain JSON (ids are safe
- * integers here; the client also takes larger ones). The simulator's tests check them
- * against the client's schemas (src/vendor-api/schemas.ts).
- */
-export interface BranchRecord {
-  [field: string]: unknown;
-  id: number;
-  branch_name: string;
-  employees: number;
-  location: string;
-}
-export interface EmployeeRecord {
-  [field: string]: unknown;
-  id: number;
-  occupation: string;
-  name: string;
-}
-export interface SaleRecord {
-  [field: string]: unknown;
-  id: number;
-  transaction_timestamp: string;
-  amount: string;
-  product: string;
-  quantity: number;
-  customer: string;
-}
 /** What the generated data looks like; every field has a default (see DEFAULT_DATASET_OPTIONS). */
 export interface DatasetOptions {
   /** Seed of the data generator: the same seed and options give deep-equal data. */

@@ -4,7 +4,7 @@
  * a sync must write. Dataset.mutate is the way in.
  */
 import { formatVendorTimestamp } from '../vendor-api/schemas.js';
-import type { Dataset, EmployeeRecord, SaleRecord } from './dataset.js';
+import type { DatasetView, EmployeeRecord, SaleRecord } from './records.js';
 import { Prng } from './prng.js';
 import {
   CUSTOMERS,
@@ -93,7 +93,7 @@ export interface MutationReport {
  * free sale id (see Dataset.mutate). `defaultSeed` is the seed when `options` names none.
  */
 export function mutateDataset(
-  data: Dataset,
+  data: DatasetView,
   options: Partial<MutationOptions>,
   defaultSeed: number,
   firstSaleId: number,

@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoConfig } from '../shared/config.js';
 import { numberOf } from '../shared/exact-json.js';
+import { isLoopbackUrl } from '../shared/loopback.js';
 
 /** Requests this process sent to DynamoDB, by command, and items it wrote. */
 export interface StoreStats {
@@ -36,9 +37,6 @@ export interface DynamoClients {
   stats: StoreStats;
 }
 
-/** Loopback endpoints: a local DynamoDB (DynamoDB Local), never AWS. */
-const LOCAL_ENDPOINT = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/;
-
 /**
  * Region, endpoint and credentials of every DynamoDB-family client (tables, streams). Endpoint
  * and region come from the usual AWS configuration (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
@@ -50,7 +48,7 @@ export function dynamoEndpoint(cfg: DynamoConfig): {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
 } {
-  const local = cfg.endpoint !== undefined && LOCAL_ENDPOINT.test(cfg.endpoint);
+  const local = cfg.endpoint !== undefined && isLoopbackUrl(cfg.endpoint);
   return {
     region: cfg.region,
     ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),

@@ -8,6 +8,7 @@ import { exactStringify, idDigits, nestingDepth } from '../shared/exact-json.js'
 import { truncateText, wellFormedText } from './storable.js';
 import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor-api/schemas.js';
 import type { DynamoClients } from './client.js';
+import type { SetAside } from '../vendor-api/validate.js';
 import { type LogicalTable, type TableNames, keyNamesOf } from './tables.js';
 import { FETCHED_AT, SYNCED_AT } from './guarded.js';
 import {
@@ -43,17 +44,8 @@ export interface WriteContext {
   runId: string;
 }
 
-/** A record set aside: why, the raw fragment, and the request it came from. */
-export interface SetAside {
-  kind: 'branch' | 'employee' | 'sale' | 'body';
-  reason: string;
-  /** The record or body as received (JSON value, or text for a body that is not JSON). */
-  raw: unknown;
-  /** Path and query of the vendor request (no secret). */
-  request: string;
-  /** Key of the landed answer the record came from (the raw landing zone), when it landed. */
-  landed?: string | null;
-}
+/** A record set aside (src/vendor-api/validate.ts), as the quarantine table stores it. */
+export type { SetAside } from '../vendor-api/validate.js';
 
 /** Longest raw fragment stored in the quarantine table (DynamoDB items are capped at 400 KB). */
 const RAW_LIMIT = 16_000;

@@ -4,8 +4,19 @@
  */
 import type { z } from 'zod';
 import { nestingDepth, parseProblem, stableStringify } from '../shared/exact-json.js';
-import type { SetAside } from '../store/index.js';
 import { idKey, recordSchemas, type RecordKind } from './schemas.js';
+
+/** A record set aside: why, the raw fragment, and the request it came from. */
+export interface SetAside {
+  kind: 'branch' | 'employee' | 'sale' | 'body';
+  reason: string;
+  /** The record or body as received (JSON value, or text for a body that is not JSON). */
+  raw: unknown;
+  /** Path and query of the vendor request (no secret). */
+  request: string;
+  /** Key of the landed answer the record came from (the raw landing zone), when it landed. */
+  landed?: string | null;
+}
 
 /** Good records of one kind, and what was set aside with the reason. */
 export interface Validated<T> {

@@ -18,7 +18,7 @@ import { SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attrib
 import { addCounts, emptyCounts } from '../shared/summary.js';
 import { followPages, historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import { MAX_PAGES_PER_LIST, salespersonSyncWorkflow } from './salesperson-sync.js';
-import type { Activities, BranchRef } from '../activities/index.js';
+import type { Activities, BranchRef } from '../activities/types.js';
 import type {
   BranchSyncInput,
   BranchSyncOutput,

@@ -10,12 +10,15 @@
  * enabled again) before those of a newer one, so a key's changes are applied in the order
  * DynamoDB made them. Each eligible shard is followed on its own (batch after batch, in parallel
  * with the others) until it ends or a read finds nothing; then the stream is listed again. A
- * closed shard read to its end is done and forgotten once the stream no longer lists it.
+ * closed shard read to its end is done and forgotten once the stream no longer lists it. A
+ * stream of another view type than NEW_AND_OLD_IMAGES is not read: listShards reports it, and
+ * the details line and `feedStatus` show it.
  */
 import {
   type ActivityOptions,
   continueAsNew,
   defineQuery,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -28,6 +31,7 @@ import type {
   FeedStatus,
   ReadResult,
   ShardInfo,
+  ShardListing,
   ShardState,
 } from '../feed/types.js';
 import { historyFull } from './common.js';
@@ -82,7 +86,14 @@ export function eligibleShards(shards: ShardState[]): ShardState[] {
 
 function describe(status: FeedStatus): string {
   const t = status.totals;
-  return `${status.table}: ${t.events} changes in ${t.batches} objects, ${t.applied} rows applied, ${t.deadLettered} dead-lettered; lag ${Math.round(status.lagMs / 1000)} s`;
+  const skipped = status.skippedStreams ?? [];
+  const views = [...new Set(skipped.map((s) => s.viewType))].join(', ');
+  return `${status.table}: ${t.events} changes in ${t.batches} objects, ${t.applied} rows applied, ${t.deadLettered} dead-lettered; lag ${Math.round(status.lagMs / 1000)} s${skipped.length ? `; skipped ${skipped.length} stream${skipped.length > 1 ? 's' : ''} of view type ${views} (not NEW_AND_OLD_IMAGES)` : ''}`;
+}
+
+/** A listing as a worker returns it now, from either form (an older worker returned the shards alone). */
+function listingOf(listed: ShardListing | ShardInfo[]): ShardListing {
+  return Array.isArray(listed) ? { shards: listed, skipped: [] } : listed;
 }
 
 /** Consumes one table's stream for ever. */
@@ -95,8 +106,16 @@ export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never>
   };
   setHandler(feedStatusQuery, () => ({ table, ...state }));
   const acts = activities(settings);
-  // First start: the items the table held before its stream (version 0, below every change).
-  state.snapshot ??= await acts.snapshotTable(table);
+  // First start: the items the table held before its stream (version 0, below every change, so
+  // the order of the two does not matter): beside the stream's reading, which it must not hold back.
+  let snapshotting: Promise<void> | undefined;
+  if (!state.snapshot) {
+    if (patched('snapshot-beside-stream'))
+      snapshotting = acts.snapshotTable(table).then((r) => {
+        state.snapshot = r;
+      });
+    else state.snapshot = await acts.snapshotTable(table);
+  }
   const lags = new Map<string, number>();
   const record = (s: ShardState, r: ReadResult) => {
     if (r.lastSeq) s.after = r.lastSeq;
@@ -132,7 +151,12 @@ export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never>
   // Each eligible shard is followed on its own, so a quiet shard never holds a busy one back.
   const following = new Map<string, Promise<void>>();
   for (;;) {
-    state.shards = mergeShards(state.shards, await acts.listShards(table));
+    const listing = listingOf(await acts.listShards(table));
+    state.shards = mergeShards(state.shards, listing.shards);
+    if (listing.skipped.length > 0 || state.skippedStreams) {
+      state.skippedStreams = listing.skipped;
+      setCurrentDetails(describe({ table, ...state }));
+    }
     for (const s of eligibleShards(state.shards)) {
       if (following.has(s.id)) continue;
       following.set(
@@ -143,7 +167,8 @@ export async function changeFeedWorkflow(input: ChangeFeedInput): Promise<never>
     // No stream yet, or nothing readable: look again later.
     if (following.size === 0) await sleep(`${settings.idleSeconds}s`);
     else await Promise.race(following.values());
-    if (historyFull(input.historyBudget)) {
+    // A snapshot still running is not waited for: reading goes on, and the run continues as new after it.
+    if (historyFull(input.historyBudget) && (snapshotting === undefined || state.snapshot)) {
       await Promise.all(following.values());
       await continueAsNew<typeof changeFeedWorkflow>({ ...input, state });
     }

@@ -3,7 +3,7 @@
  * concurrency, following a paged list and the history budget. Deterministic code only.
  */
 import { type ActivityOptions, type RetryPolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { Activities } from '../activities/types.js';
 import { VENDOR_HEARTBEAT_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from '../shared/activity-timeouts.js';
 
 /**

@@ -3,3 +3,4 @@ export { salesSyncWorkflow, progressQuery } from './sales-sync.js';
 export { branchSyncWorkflow } from './branch-sync.js';
 export { salespersonSyncWorkflow } from './salesperson-sync.js';
 export { changeFeedWorkflow, feedStatusQuery } from './change-feed.js';
+export { reconcileWorkflow } from './reconcile.js';

@@ -3,8 +3,7 @@
  * them ever fails the run: each outcome is written into the summary. Deterministic code only.
  */
 import { log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { NotifyActivities } from '../activities/notify.js';
-import type { SyncRunActivities } from '../sql/runs.js';
+import type { NotifyActivities, SyncRunActivities } from '../activities/types.js';
 import type { RunKind, SyncSummary } from '../shared/summary.js';
 import { TEMPORAL_SCHEDULED_START_TIME } from '../shared/search-attributes.js';
 import { feedQueueFor } from '../shared/task-queues.js';

@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { RunLanding, SyncWindow } from '../activities/index.js';
+import type { RunLanding, SyncWindow } from '../activities/types.js';
 import { DEFAULT_BRANCHES } from '../shared/branches.js';
 import { DEFAULT_BRANCH_CONCURRENCY, DEFAULT_SALESPERSON_CONCURRENCY } from '../shared/concurrency.js';
 import { branchWorkflowId, windowScope } from '../shared/ids.js';

@@ -2,8 +2,7 @@
  * Inputs, outputs and progress of the three workflows. Plain data only: keys, cursors
  * and counts, never vendor records.
  */
-import type { BranchRef, RunLanding, SyncWindow } from '../activities/index.js';
-import type { LandedRun } from '../landing/index.js';
+import type { BranchRef, LandedRun, RunLanding, SyncWindow } from '../activities/types.js';
 import type { Counts, PagingStop, SyncSummary } from '../shared/summary.js';
 
 export type { SyncSummary } from '../shared/summary.js';

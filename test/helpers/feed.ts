@@ -13,7 +13,7 @@ import { s3ObjectStore } from '../../src/feed/s3-store.js';
 import { type ChangeObjectStore, decodeBatch } from '../../src/feed/objects.js';
 import type { FeedSettings } from '../../src/feed/types.js';
 import { createFeedWorker, feedTaskQueue, startFeedWorkflows } from '../../src/feed/worker.js';
-import { copyDifferences } from '../../src/sql/compare.js';
+import { copyDifferences } from '../../src/feed/compare.js';
 import { createPool, migrate } from '../../src/sql/db.js';
 import { waitFor } from '../../scripts/lib/poll.js';
 import type { Pipeline, Stack } from './harness.js';

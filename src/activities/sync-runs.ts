@@ -4,25 +4,13 @@
  * process that has PostgreSQL) runs this activity; the parent run calls it at its end.
  */
 import type pg from 'pg';
-import type { RunKind, SyncSummary } from '../shared/summary.js';
+import type { SyncRunActivities, SyncRunRecord } from './types.js';
 
-/** One run's row. */
-export interface SyncRunRecord {
-  workflowId: string;
-  /** The first run ID of the run's chain (continue-as-new keeps the workflow, not the run ID). */
-  runId: string;
-  kind: RunKind;
-  /** The run's window; `from` null for a full resync (then `to` is its start). */
-  window: { from: string | null; to: string };
-  /** succeeded: every branch synced; partial: some failed (tolerated) or were skipped; failed. */
-  status: 'succeeded' | 'partial' | 'failed';
-  summary: SyncSummary;
-  startedAt: string;
-  endedAt: string;
-}
+/** The contracts (./types.ts). */
+export type { SyncRunActivities, SyncRunRecord } from './types.js';
 
 /** The activities the feed worker registers for the sync's parent runs. */
-export function createSyncRunActivities(pool: pg.Pool) {
+export function createSyncRunActivities(pool: pg.Pool): SyncRunActivities {
   return {
     /** Writes (or rewrites, when retried) the run's row in sync_runs. */
     recordSyncRun: async (r: SyncRunRecord): Promise<void> => {
@@ -54,6 +42,3 @@ export function createSyncRunActivities(pool: pg.Pool) {
     },
   };
 }
-
-/** The sync-run activities' type, for `proxyActivities` in workflows (type-only import). */
-export type SyncRunActivities = ReturnType<typeof createSyncRunActivities>;
