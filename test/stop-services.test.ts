@@ -12,7 +12,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ChildProcess } from 'node:child_process';
 import { startRun } from '../src/cli/runs.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
-import { FEED_TABLES } from '../src/feed/events.js';
+import { SYNCED_TABLES } from '../src/shared/tables.js';
 import { feedWorkflowId } from '../src/feed/worker.js';
 import { startPostgres } from '../scripts/lib/postgres.js';
 import { freePort, stopChild } from '../scripts/stack.js';
@@ -170,7 +170,7 @@ describe('stopping npm run worker and npm run feed with SIGTERM (real processes,
     const r = await exitWithin(f.child, DRAINED_BOUND_MS);
     assert.ok(r, `the feed still ran ${DRAINED_BOUND_MS / 1000} s after SIGTERM`);
     assert.equal(r.code, 0);
-    for (const table of FEED_TABLES) {
+    for (const table of SYNCED_TABLES) {
       const d = await s.client.workflow
         .getHandle(feedWorkflowId(table, s.queues.workflows.slice(s.queues.workflows.indexOf('-pf'))))
         .describe();

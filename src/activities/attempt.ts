@@ -19,7 +19,7 @@ function heartbeat(): void {
  * a worker that is really gone stops heartbeating and its attempt is retried elsewhere. No
  * heartbeat at the start: the heartbeat timeout runs from the attempt's start anyway, most
  * attempts end well within the period, and every heartbeat sent is a billable action on
- * Temporal Cloud (one per attempt was 41% of a run's actions, BENCHMARKS.md).
+ * Temporal Cloud (one per attempt would be a large share of a run's actions).
  */
 export async function alive<T>(fn: () => Promise<T>): Promise<T> {
   const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
@@ -41,9 +41,16 @@ export function attemptSignal(): AbortSignal {
   return Context.current().cancellationSignal;
 }
 
-export function writeContext(): WriteContext {
+/** The workflow this attempt works for; an activity run outside any workflow is named as such. */
+export function currentWorkflow(): { workflowId: string; runId: string | undefined } {
   const wf = Context.current().info.workflowExecution;
-  return { workflowId: wf?.workflowId ?? 'standalone-activity', runId: wf?.runId ?? '' };
+  return { workflowId: wf?.workflowId ?? 'standalone-activity', runId: wf?.runId };
+}
+
+/** The provenance this attempt writes on every item: its workflow and run. */
+export function writeContext(): WriteContext {
+  const wf = currentWorkflow();
+  return { workflowId: wf.workflowId, runId: wf.runId ?? '' };
 }
 
 /**
@@ -52,6 +59,5 @@ export function writeContext(): WriteContext {
  */
 export function landingOf(input: { landing?: RunLanding }): RunLanding {
   if (input.landing) return input.landing;
-  const wf = Context.current().info.workflowExecution;
-  return { run: { scope: 'unscoped', workflowId: wf?.workflowId ?? 'standalone-activity' } };
+  return { run: { scope: 'unscoped', workflowId: currentWorkflow().workflowId } };
 }

@@ -2,7 +2,7 @@
  * The activities' contracts: what the workflows call (inputs, outputs, the activity functions'
  * types, for `proxyActivities<...>()`). Type-only and importing only shared/, so workflow
  * code imports them (`import type`) without reaching any implementation; the implementations
- * (index.ts, notify.ts, sync-runs.ts) are typed by these.
+ * (branches.ts, employees.ts, sales.ts, notify.ts, sync-runs.ts) are typed by these.
  */
 import type { LandedRun } from '../shared/landed-run.js';
 import type { Counts, RunKind, SyncSummary } from '../shared/summary.js';
@@ -31,31 +31,37 @@ export interface BranchRef {
   name: string;
 }
 
+/** Input of `lookupBranch`. */
 export interface LookupBranchInput {
   landing: RunLanding;
   name: string;
 }
+/** Output of `lookupBranch`. */
 export interface LookupBranchOutput {
   /** Null when the vendor has no branch of that exact name. */
   branch: BranchRef | null;
   counts: Partial<Counts>;
 }
 
+/** Input of `listBranchesPage`. */
 export interface ListBranchesPageInput {
   landing: RunLanding;
   pageToken: string | null;
 }
+/** Output of `listBranchesPage`. */
 export interface ListBranchesPageOutput {
   branches: BranchRef[];
   nextPageToken: string | null;
   counts: Partial<Counts>;
 }
 
+/** Input of `syncEmployeesPage`. */
 export interface SyncEmployeesPageInput {
   landing: RunLanding;
   branchId: string;
   pageToken: string | null;
 }
+/** Output of `syncEmployeesPage`. */
 export interface SyncEmployeesPageOutput {
   /** Ids of the valid salespersons on this page. */
   salespersonIds: string[];
@@ -69,6 +75,7 @@ export interface SyncWindow {
   to: string;
 }
 
+/** Input of `syncSalesPage`. */
 export interface SyncSalesPageInput {
   landing: RunLanding;
   employeeId: string;
@@ -77,6 +84,7 @@ export interface SyncSalesPageInput {
   window: SyncWindow | null;
   pageToken: string | null;
 }
+/** Output of `syncSalesPage`. */
 export interface SyncSalesPageOutput {
   nextPageToken: string | null;
   counts: Partial<Counts>;
@@ -87,7 +95,10 @@ export interface SyncSalesPageOutput {
   vanished?: boolean;
 }
 
-/** The sync's activities (src/activities/index.ts, createActivities). */
+/**
+ * The sync's activities (src/activities/index.ts, createActivities; one file per group:
+ * branches.ts, employees.ts, sales.ts).
+ */
 export interface Activities {
   /** The branches a landed run asked for (replay without --branches), or `all`. */
   landedBranches: (input: { run: LandedRun }) => Promise<{ all: boolean; names: string[] }>;
@@ -97,6 +108,7 @@ export interface Activities {
   syncSalesPage: (input: SyncSalesPageInput) => Promise<SyncSalesPageOutput>;
 }
 
+/** What a notice says of one run: which, what started it, how it ended, its summary. */
 export interface NotifyRunInput {
   workflowId: string;
   /** What started the run (absent from runs started before it was sent). */
@@ -110,6 +122,7 @@ export interface NotifyRunInput {
 /** What a notice step did: sent, not due (the run did not call for a notice), or not configured. */
 export type NoticeOutcome = 'sent' | 'not due' | 'not configured';
 
+/** What the follow-up step is told of a run in which every branch succeeded. */
 export interface FollowUpInput {
   workflowId: string;
   /** What started the run (absent from runs started before it was sent). */

@@ -4,7 +4,8 @@
  * `reconcileWorkflow` on the feed's task queue, whose worker has PostgreSQL and DynamoDB.
  */
 import type { Client } from '@temporalio/client';
-import { FEED_TABLES, type FeedTable } from '../feed/events.js';
+import type { FeedTable } from '../feed/events.js';
+import { SYNCED_TABLES } from '../shared/tables.js';
 import { loadFeedConfig } from '../shared/config.js';
 import { feedTaskQueue } from '../shared/task-queues.js';
 import {
@@ -40,8 +41,8 @@ export function reconcileReportLines(report: ReconcileReport): { lines: string[]
 function tablesOption(v: Record<string, unknown>): FeedTable[] | undefined {
   if (typeof v.table !== 'string') return undefined;
   const t = v.table.trim();
-  if (!(FEED_TABLES as readonly string[]).includes(t))
-    throw new UsageError(`--table=${t} is not a table of the copy: use one of ${FEED_TABLES.join(', ')}.`);
+  if (!(SYNCED_TABLES as readonly string[]).includes(t))
+    throw new UsageError(`--table=${t} is not a table of the copy: use one of ${SYNCED_TABLES.join(', ')}.`);
   return [t as FeedTable];
 }
 
@@ -55,7 +56,7 @@ export function reconcileCommands(
       usage: 'reconcile [--table T] [--repair] [--settle-seconds N]',
       help: `Compares the PostgreSQL copy with DynamoDB item by item and lists each difference (missing, deleted, different, extra); with --repair makes them equal. Runs as a workflow on the change feed's worker (npm start or npm run feed). Exit code 1 if a difference is left.`,
       options: {
-        table: { type: 'string', help: `only this table (${FEED_TABLES.join(', ')}; default: all)` },
+        table: { type: 'string', help: `only this table (${SYNCED_TABLES.join(', ')}; default: all)` },
         repair: {
           type: 'boolean',
           help: 'write the items where the copy differs, tombstone rows whose item is gone',

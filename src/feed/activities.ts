@@ -21,9 +21,9 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type pg from 'pg';
 import type { DynamoConfig } from '../shared/config.js';
-import { isLoopbackUrl } from '../shared/loopback.js';
 import type { FeedMetrics } from '../metrics/worker.js';
 import { applyBatch } from '../sql/apply.js';
+import { dynamoEndpoint } from '../store/client.js';
 import type { TableNames } from '../store/tables.js';
 import { type ChangeEvent, type FeedTable, toChangeEvent } from './events.js';
 import { type ChangeObjectStore, encodeBatch, eventBytes, objectKey } from './objects.js';
@@ -65,15 +65,7 @@ const VIEW_TYPE = 'NEW_AND_OLD_IMAGES';
 
 /** A Streams client on the DynamoDB endpoint (DynamoDB Local serves both APIs on one port). */
 export function createStreamsClient(cfg: DynamoConfig): DynamoDBStreamsClient {
-  const local = cfg.endpoint !== undefined && isLoopbackUrl(cfg.endpoint);
-  return new DynamoDBStreamsClient({
-    region: cfg.region,
-    ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
-    ...(local && !cfg.hasCredentials
-      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-    maxAttempts: 5,
-  });
+  return new DynamoDBStreamsClient({ ...dynamoEndpoint(cfg), maxAttempts: 5 });
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

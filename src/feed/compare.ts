@@ -9,7 +9,8 @@ import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-s
 import type pg from 'pg';
 import { KIND_TEXT, UNWRITABLE_TEXT } from '../shared/reconcile.js';
 import type { Store } from '../store/index.js';
-import { FEED_TABLES, type FeedTable } from '../shared/change-event.js';
+import type { FeedTable } from '../shared/change-event.js';
+import { SYNCED_TABLES } from '../shared/tables.js';
 import { itemEvent, keyText } from './reconcile.js';
 import { compareAll, splitConvertible } from '../sql/reconcile.js';
 
@@ -50,6 +51,6 @@ async function tableDifferences(store: Store, pool: pg.Pool, table: FeedTable, l
 /** Every difference between the copy and DynamoDB (empty when they are equal), at most `limit` per table. */
 export async function copyDifferences(store: Store, pool: pg.Pool, limit = 20): Promise<string[]> {
   const out: string[] = [];
-  for (const table of FEED_TABLES) out.push(...(await tableDifferences(store, pool, table, limit)));
+  for (const table of SYNCED_TABLES) out.push(...(await tableDifferences(store, pool, table, limit)));
   return out;
 }

@@ -9,14 +9,8 @@ import { exactStringify, numberOf, parseExactJson } from '../shared/exact-json.j
 import type { ChangeEvent, FeedTable } from '../shared/change-event.js';
 import { TABLE_KEYS } from '../store/tables.js';
 
-/** The event's shape and the feed's tables (src/shared/change-event.ts), for the feed's modules. */
-export {
-  FEED_TABLES,
-  compareSeq,
-  type ChangeEvent,
-  type ChangeOp,
-  type FeedTable,
-} from '../shared/change-event.js';
+/** The event's shape and the feed's table type (src/shared/change-event.ts), for the feed's modules. */
+export { compareSeq, type ChangeEvent, type ChangeOp, type FeedTable } from '../shared/change-event.js';
 
 /** A DynamoDB attribute value as the Streams API returns it. */
 export interface AttributeValue {

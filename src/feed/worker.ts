@@ -16,7 +16,8 @@ import { workflowBundle } from '../workflow-bundle.js';
 import { changeFeedWorkflow } from '../workflows/change-feed.js';
 import { createFeedActivities, createStreamsClient } from './activities.js';
 import { createSyncRunActivities } from '../activities/sync-runs.js';
-import { FEED_TABLES, type FeedTable } from './events.js';
+import { SYNCED_TABLES } from '../shared/tables.js';
+import type { FeedTable } from './events.js';
 import { createReconcileActivities } from './reconcile.js';
 import type { ChangeObjectStore } from './objects.js';
 import type { FeedSettings } from './types.js';
@@ -88,7 +89,7 @@ export async function startFeedWorkflows(
   suffix = '',
 ): Promise<string[]> {
   const started: string[] = [];
-  for (const table of FEED_TABLES) {
+  for (const table of SYNCED_TABLES) {
     const workflowId = feedWorkflowId(table, suffix);
     try {
       await client.workflow.start(changeFeedWorkflow, {
@@ -108,7 +109,7 @@ export async function startFeedWorkflows(
 /** Streams of the synced tables, enabled where a table has none (tables created before the feed). */
 export async function ensureStreams(clients: DynamoClients, names: TableNames): Promise<string[]> {
   const enabled: string[] = [];
-  for (const table of FEED_TABLES) {
+  for (const table of SYNCED_TABLES) {
     const t = (await clients.raw.send(new DescribeTableCommand({ TableName: names[table] }))).Table;
     const spec = t?.StreamSpecification;
     if (spec?.StreamEnabled) {

@@ -10,8 +10,10 @@
  * failed is in the run's summary, its notice and the Web UI. docs/metrics.md lists them all.
  */
 
-/** The three synced tables (the summary's names). */
-export const TABLES = ['branches', 'salespersons', 'sales'] as const;
+import { SYNCED_TABLES } from '../shared/tables.js';
+
+/** The `table` label's values: the synced tables (the summary's names). */
+export const TABLES = SYNCED_TABLES;
 /** What happened to an item a run judged (inserted + updated + unchanged + set_aside = judged). */
 export const ITEM_OUTCOMES = ['inserted', 'updated', 'unchanged', 'set_aside'] as const;
 /** How a run ended. */

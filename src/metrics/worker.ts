@@ -7,7 +7,8 @@ import { createServer } from 'node:net';
 import { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
 import type { MetricsExporterConfig } from '@temporalio/worker';
-import { FEED_TABLES, type FeedTable } from '../shared/change-event.js';
+import type { FeedTable } from '../shared/change-event.js';
+import { SYNCED_TABLES } from '../shared/tables.js';
 import { WORKFLOW_TYPES } from '../shared/workflow-types.js';
 import {
   BRANCH_OUTCOMES,
@@ -145,7 +146,7 @@ const SHARD_LAG_KEPT_MS = 10 * 60_000;
 export function feedMetrics(meter: MetricMeter): FeedMetrics {
   const lag = meter.createGauge(CHANGE_FEED.lag.name, 'float', undefined, CHANGE_FEED.lag.help);
   const dead = meter.createCounter(CHANGE_FEED.deadLetters.name, undefined, CHANGE_FEED.deadLetters.help);
-  for (const table of FEED_TABLES) dead.add(0, { table });
+  for (const table of SYNCED_TABLES) dead.add(0, { table });
   const shards = new Map<FeedTable, Map<string, { ms: number; at: number }>>();
   return {
     lag(table, shard, ms, done) {

@@ -5,9 +5,10 @@
  * src/feed/events.ts.
  */
 
-/** The tables the feed carries (the quarantine table is not part of it). */
-export const FEED_TABLES = ['branches', 'salespersons', 'sales'] as const;
-export type FeedTable = (typeof FEED_TABLES)[number];
+import type { SyncedTable } from './tables.js';
+
+/** A table the feed carries: every synced table (SYNCED_TABLES), never the quarantine table. */
+export type FeedTable = SyncedTable;
 
 export type ChangeOp = 'INSERT' | 'MODIFY' | 'REMOVE';
 

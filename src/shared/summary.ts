@@ -2,6 +2,7 @@
  * Run summaries: every outcome of a run is counted here, so the Web UI, the CLI, the
  * notifications and (later) metrics read one shape. Pure functions: used by workflows.
  */
+import { SYNCED_TABLES, type SyncedTable } from './tables.js';
 
 /** What happened to the records of one table in a run. */
 export interface TableCounts {
@@ -28,8 +29,8 @@ export interface TableCounts {
  */
 export type RunKind = 'scheduled' | 'manual' | 'backfill' | 'replay' | 'dry-run replay';
 
-/** The three synced tables. */
-export type TableName = 'branches' | 'salespersons' | 'sales';
+/** The three synced tables (SYNCED_TABLES). */
+export type TableName = SyncedTable;
 
 /** Counts per table. */
 export type Counts = Record<TableName, TableCounts>;
@@ -105,7 +106,7 @@ function addTableCounts(a: TableCounts, b: TableCounts): TableCounts {
 
 /** Adds every table of `b` into `a` (mutates and returns `a`). */
 export function addCounts(a: Counts, b: Partial<Counts>): Counts {
-  for (const t of ['branches', 'salespersons', 'sales'] as const) {
+  for (const t of SYNCED_TABLES) {
     const other = b[t];
     if (other) addTableCounts(a[t], other);
   }

@@ -6,11 +6,13 @@
  * needs" are written once, next to the data that decides them.
  */
 import { formatVendorTimestamp } from '../vendor-api/schemas.js';
+import { SYNCED_TABLES, type SyncedTable } from '../shared/tables.js';
 import type { BranchRecord, Dataset, EmployeeRecord, SaleRecord } from './dataset.js';
 
-/** The three tables the pipeline fills from the vendor. */
-export type TableName = 'branches' | 'salespersons' | 'sales';
-export const TABLES: readonly TableName[] = ['branches', 'salespersons', 'sales'];
+/** The three tables the pipeline fills from the vendor (SYNCED_TABLES). */
+export type TableName = SyncedTable;
+/** The tables a sync must fill, in the order it fills them. */
+export const TABLES: readonly TableName[] = SYNCED_TABLES;
 
 /** A window of sales, as ISO instants: [from, to). */
 export interface SalesWindow {

@@ -38,19 +38,29 @@ export interface DynamoClients {
 }
 
 /**
- * Endpoint and region come from the usual AWS configuration (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
+ * Region, endpoint and credentials of every DynamoDB-family client (tables, streams). Endpoint
+ * and region come from the usual AWS configuration (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
  * profiles, instance roles) unless DYNAMODB_ENDPOINT is set. DynamoDB Local accepts any
  * credentials, so local runs get dummy ones when none are configured.
  */
-export function createDynamoClients(cfg: DynamoConfig): DynamoClients {
+export function dynamoEndpoint(cfg: DynamoConfig): {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+} {
   const local = cfg.endpoint !== undefined && isLoopbackUrl(cfg.endpoint);
-  const hasCredentials = cfg.hasCredentials ?? false;
-  const raw = new DynamoDBClient({
+  return {
     region: cfg.region,
     ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
-    ...(local && !hasCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-    maxAttempts: 5,
-  });
+    ...(local && !cfg.hasCredentials
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  };
+}
+
+/** The clients of `cfg`, counting every request they send. */
+export function createDynamoClients(cfg: DynamoConfig): DynamoClients {
+  const raw = new DynamoDBClient({ ...dynamoEndpoint(cfg), maxAttempts: 5 });
   const stats = emptyStoreStats();
   raw.middlewareStack.add(
     (next, context) => async (args) => {

@@ -1,8 +1,7 @@
 /**
  * The one module every activity writes through. It maps vendor records to items with
  * stable keys (the vendor's integer ids, as strings), decides what changed, and sets bad
- * records aside in the quarantine table. Future sinks (raw landing copy, change feed)
- * hook in here.
+ * records aside in the quarantine table.
  */
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { exactStringify, idDigits, nestingDepth } from '../shared/exact-json.js';
@@ -10,8 +9,8 @@ import { truncateText, wellFormedText } from './storable.js';
 import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor-api/schemas.js';
 import type { DynamoClients } from './client.js';
 import type { SetAside } from '../vendor-api/validate.js';
-import { type LogicalTable, TABLE_KEYS, type TableNames } from './tables.js';
-import { FETCHED_AT } from './guarded.js';
+import { type LogicalTable, type TableNames, keyNamesOf } from './tables.js';
+import { FETCHED_AT, SYNCED_AT } from './guarded.js';
 import {
   contentHash,
   HASH_ATTRIBUTE,
@@ -22,7 +21,14 @@ import {
 } from './upsert.js';
 
 export { createDynamoClients, emptyStoreStats, type DynamoClients, type StoreStats } from './client.js';
-export { ensureTables, tableNames, TABLE_KEYS, type TableNames, type LogicalTable } from './tables.js';
+export {
+  ensureTables,
+  keyNamesOf,
+  tableNames,
+  TABLE_KEYS,
+  type TableNames,
+  type LogicalTable,
+} from './tables.js';
 export {
   contentHash,
   stableStringify,
@@ -45,7 +51,7 @@ export type { SetAside } from '../vendor-api/validate.js';
 const RAW_LIMIT = 16_000;
 
 /** Attributes the pipeline writes on every item besides the keys. */
-const METADATA_ATTRIBUTES = [HASH_ATTRIBUTE, 'synced_at', 'synced_by', 'synced_run', FETCHED_AT] as const;
+const METADATA_ATTRIBUTES = [HASH_ATTRIBUTE, SYNCED_AT, 'synced_by', 'synced_run', FETCHED_AT] as const;
 
 /**
  * Why a vendor record cannot be stored under its key as sent, or undefined: a field named like
@@ -81,11 +87,6 @@ export class Store {
     readonly names: TableNames,
   ) {}
 
-  private keyNames(table: LogicalTable): string[] {
-    const k: { pk: string; sk?: string } = TABLE_KEYS[table];
-    return k.sk ? [k.pk, k.sk] : [k.pk];
-  }
-
   /**
    * Builds each record's item, sets aside the ones that clash with the pipeline's attributes,
    * and upserts the rest; every record not stored comes back in `rejected` with the reason.
@@ -108,13 +109,7 @@ export class Store {
       else items.push({ ...item, source: r });
     }
     if (items.length === 0) return { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, rejected };
-    const result = await upsertIfChanged(
-      this.clients,
-      this.names[table],
-      this.keyNames(table),
-      items,
-      options,
-    );
+    const result = await upsertIfChanged(this.clients, this.names[table], keyNamesOf(table), items, options);
     result.rejected.unshift(...rejected);
     return result;
   }
@@ -207,7 +202,7 @@ export class Store {
     const r = await upsertIfChanged(
       this.clients,
       this.names.quarantine,
-      this.keyNames('quarantine'),
+      keyNamesOf('quarantine'),
       items,
       // An entry is a record seen, not content that a later answer supersedes.
       { ...options, keepNewer: false },
@@ -233,6 +228,7 @@ export class Store {
   }
 }
 
+/** Which run wrote an item, and when: kept outside the content hash, so a record seen again by another run is not rewritten for it. */
 function provenance(ctx: WriteContext): Record<string, string> {
-  return { synced_at: new Date().toISOString(), synced_by: ctx.workflowId, synced_run: ctx.runId };
+  return { [SYNCED_AT]: new Date().toISOString(), synced_by: ctx.workflowId, synced_run: ctx.runId };
 }

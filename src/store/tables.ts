@@ -1,6 +1,6 @@
 /**
  * The DynamoDB tables (the contract's table design) and their creation. Names carry a
- * configurable prefix and suffix, as the original pipeline's `branch-${Environment}`.
+ * configurable prefix and suffix (`branches-prod`), so several environments share one account.
  */
 import {
   CreateTableCommand,
@@ -11,6 +11,7 @@ import {
   ResourceNotFoundException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { SYNCED_TABLES } from '../shared/tables.js';
 
 /** Logical table -> key attributes (all strings). */
 export const TABLE_KEYS = {
@@ -26,43 +27,46 @@ export type LogicalTable = keyof typeof TABLE_KEYS;
 /** Physical table names for one environment. */
 export type TableNames = Record<LogicalTable, string>;
 
+/** Every logical table, in TABLE_KEYS order. */
+const LOGICAL_TABLES = Object.keys(TABLE_KEYS) as LogicalTable[];
+
+/** The key attribute names of a table: partition key, then sort key when it has one. */
+export function keyNamesOf(table: LogicalTable): string[] {
+  const k: { pk: string; sk?: string } = TABLE_KEYS[table];
+  return k.sk ? [k.pk, k.sk] : [k.pk];
+}
+
 /** Builds physical names: prefix + logical name + suffix. */
 export function tableNames(prefix: string, suffix: string): TableNames {
-  const name = (t: LogicalTable) => `${prefix}${t}${suffix}`;
-  return {
-    branches: name('branches'),
-    salespersons: name('salespersons'),
-    sales: name('sales'),
-    quarantine: name('quarantine'),
-  };
+  return Object.fromEntries(LOGICAL_TABLES.map((t) => [t, `${prefix}${t}${suffix}`])) as TableNames;
 }
 
 function definition(table: LogicalTable, name: string): CreateTableCommandInput {
-  const keys: { pk: string; sk?: string } = TABLE_KEYS[table];
+  const [pk, sk] = keyNamesOf(table) as [string, string?];
   return {
     TableName: name,
     // On-demand: the sync writes in bursts once an hour, then nothing; provisioned
     // capacity would either throttle the burst or sit idle.
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
-      { AttributeName: keys.pk, AttributeType: 'S' },
-      ...(keys.sk ? [{ AttributeName: keys.sk, AttributeType: 'S' as const }] : []),
+      { AttributeName: pk, AttributeType: 'S' },
+      ...(sk ? [{ AttributeName: sk, AttributeType: 'S' as const }] : []),
     ],
     KeySchema: [
-      { AttributeName: keys.pk, KeyType: 'HASH' },
-      ...(keys.sk ? [{ AttributeName: keys.sk, KeyType: 'RANGE' as const }] : []),
+      { AttributeName: pk, KeyType: 'HASH' },
+      ...(sk ? [{ AttributeName: sk, KeyType: 'RANGE' as const }] : []),
     ],
     // The change feed reads every insert and update of the synced tables (docs/change-feed.md).
-    ...(table === 'quarantine'
-      ? {}
-      : { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const } }),
+    ...((SYNCED_TABLES as readonly string[]).includes(table)
+      ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const } }
+      : {}),
   };
 }
 
 /** Creates every missing table and waits until all are active. Returns the names it created. */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<string[]> {
   const created: string[] = [];
-  for (const table of Object.keys(TABLE_KEYS) as LogicalTable[]) {
+  for (const table of LOGICAL_TABLES) {
     const name = names[table];
     try {
       await client.send(new DescribeTableCommand({ TableName: name }));

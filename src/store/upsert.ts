@@ -1,5 +1,6 @@
 /**
- * Write-only-if-changed: the original pipeline's "sanity check", done in bulk.
+ * Write-only-if-changed, in bulk: a record is written only when its content differs from the
+ * stored item's.
  *
  * Each item carries `content_hash`, a stable hash of the vendor's record (and nothing the
  * pipeline adds). A batch of records costs one BatchGetItem per 100 keys, reading only the
@@ -74,11 +75,6 @@ export interface UpsertOptions {
    * Temporal gave up on (timed out, cancelled) must not write after the attempt that replaced it.
    */
   signal?: AbortSignal;
-  /**
-   * Check each item against what DynamoDB can store before sending it (default true). Off
-   * only in the test that proves the fallback for causes the check does not foresee.
-   */
-  checkItems?: boolean;
   /** Count what would be inserted and updated, write nothing (a replay's --dry-run). */
   dryRun?: boolean;
   /**
@@ -247,10 +243,7 @@ export async function upsertIfChanged(
   const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, rejected: [] };
   const storable: UpsertItem[] = [];
   for (const c of items) {
-    const problem =
-      options.checkItems === false
-        ? undefined
-        : itemProblem({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash });
+    const problem = itemProblem({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash });
     if (problem) result.rejected.push({ source: c.source ?? c.item, reason: problem });
     else storable.push(c);
   }

@@ -16,10 +16,15 @@ import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '
 import { salespersonWorkflowId } from '../shared/ids.js';
 import { SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attributes.js';
 import { addCounts, emptyCounts } from '../shared/summary.js';
-import { historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
+import { followPages, historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import { MAX_PAGES_PER_LIST, salespersonSyncWorkflow } from './salesperson-sync.js';
-import type { BranchRef } from '../activities/types.js';
-import type { BranchSyncInput, BranchSyncOutput, SalespersonSyncInput } from './types.js';
+import type { Activities, BranchRef } from '../activities/types.js';
+import type {
+  BranchSyncInput,
+  BranchSyncOutput,
+  SalespersonSyncInput,
+  SalespersonSyncOutput,
+} from './types.js';
 
 /** Lookups of a branch whose record keeps failing validation before the branch fails. */
 const INVALID_BRANCH_ATTEMPTS = 4;
@@ -53,6 +58,127 @@ export function resetRunIdOf(
   return info.runId !== info.originalExecutionRunId ? info.runId : carried;
 }
 
+/** A branch's output before anything is synced. */
+function newBranchOutput(name: string): BranchSyncOutput {
+  return {
+    name,
+    status: 'synced',
+    branchId: null,
+    salespersons: 0,
+    salespersonsShared: 0,
+    pages: 0,
+    counts: emptyCounts(),
+    pagingStops: [],
+    failedSalespersons: [],
+    vanishedSalespersons: [],
+  };
+}
+
+/**
+ * Looks the branch up by name, counting each answer into `out`; null when the vendor has no
+ * branch of that name. The vendor may answer with a record for this name that fails validation
+ * (set aside): the branch exists but cannot be read this time. Ask again a few times before
+ * failing the branch; an unknown name is not a failure.
+ */
+async function lookUp(
+  input: BranchSyncInput,
+  acts: Activities,
+  out: BranchSyncOutput,
+): Promise<BranchRef | null> {
+  let found = await acts.lookupBranch({ landing: input.landing, name: input.name });
+  out.pages++;
+  addCounts(out.counts, found.counts);
+  for (let attempt = 1; !found.branch && (found.counts.branches?.setAside ?? 0) > 0; attempt++) {
+    if (attempt >= INVALID_BRANCH_ATTEMPTS) {
+      throw ApplicationFailure.create({
+        type: 'BranchSyncFailed',
+        message: `the vendor's record of branch ${input.name} was invalid ${attempt} times and was set aside (see the quarantine table)`,
+        nonRetryable: true,
+        details: [out],
+      });
+    }
+    await sleep(`${5 * attempt}s`);
+    found = await acts.lookupBranch({ landing: input.landing, name: input.name });
+    out.pages++;
+    addCounts(out.counts, found.counts);
+  }
+  return found.branch;
+}
+
+/** The ids of the branch's salespersons, page by page; a repeated token or too many pages ends the list (noted in `out`). */
+async function listSalespersons(
+  input: BranchSyncInput,
+  acts: Activities,
+  branch: BranchRef,
+  out: BranchSyncOutput,
+): Promise<string[]> {
+  const unique = new Set<string>();
+  const stop = await followPages(
+    async (pageToken) => {
+      const page = await acts.syncEmployeesPage({ landing: input.landing, branchId: branch.id, pageToken });
+      out.pages++;
+      addCounts(out.counts, page.counts);
+      for (const id of page.salespersonIds) unique.add(id);
+      return page;
+    },
+    (token, seen) =>
+      seen.has(token)
+        ? `the vendor repeated page token ${JSON.stringify(token)}; stopped paging after ${seen.size + 1} pages`
+        : out.pages >= MAX_PAGES_PER_LIST
+          ? `more than ${MAX_PAGES_PER_LIST} pages; stopped paging`
+          : undefined,
+  );
+  if (stop) out.pagingStops.push({ list: `employees of branch ${input.name}`, reason: stop });
+  return [...unique];
+}
+
+/**
+ * Runs the salesperson child of `employeeId`. `resetRunId`: see resetRunIdOf; a reset of this
+ * branch is a request to sync it again, so its children must not be mistaken for another
+ * branch's.
+ */
+async function syncSalesperson(
+  input: BranchSyncInput,
+  branch: BranchRef,
+  employeeId: string,
+  resetRunId: string | undefined,
+): Promise<SalespersonSyncOutput> {
+  const options = (workflowId: string) => ({
+    workflowId,
+    // The ID names the salesperson and the parent run, not the branch: when another
+    // branch of this run has started (or finished) it, the start fails and this branch
+    // does not fetch the same sales again.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    args: [
+      {
+        employeeId,
+        branchId: branch.id,
+        branchName: input.name,
+        window: input.window,
+        vendorTaskQueue: input.vendorTaskQueue,
+        landing: input.landing,
+        historyBudget: input.historyBudget,
+      },
+    ] as [SalespersonSyncInput],
+    typedSearchAttributes: childSearchAttributes(
+      input.searchAttributes,
+      input.name,
+      'salesperson',
+      input.window?.to ?? null,
+    ),
+    staticSummary: `Sales of salesperson ${employeeId} (branch ${input.name})`,
+  });
+  const id = salespersonWorkflowId(input.scope, input.runId, employeeId);
+  try {
+    return await executeChild(salespersonSyncWorkflow, options(id));
+  } catch (err) {
+    // After a reset the ID may be taken by this branch's own earlier run: start again
+    // under an ID of this run (the decision depends only on this run, so replay agrees).
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !resetRunId) throw err;
+    return await executeChild(salespersonSyncWorkflow, options(`${id}/reset/${resetRunId}`));
+  }
+}
+
 /** Syncs one branch and its salespersons' sales. */
 export async function branchSyncWorkflow(input: BranchSyncInput): Promise<BranchSyncOutput> {
   const acts = vendorActivities(input.vendorTaskQueue);
@@ -64,122 +190,27 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
   if (input.resume) {
     ({ branch, salespersonIds: ids, nextIndex, partial: out } = input.resume);
   } else {
-    out = {
-      name: input.name,
-      status: 'synced',
-      branchId: null,
-      salespersons: 0,
-      salespersonsShared: 0,
-      pages: 0,
-      counts: emptyCounts(),
-      pagingStops: [],
-      failedSalespersons: [],
-      vanishedSalespersons: [],
-    };
-    // The vendor may answer with a record for this name that fails validation (set aside):
-    // the branch exists but cannot be read this time. Ask again a few times, counting each
-    // answer, before failing the branch; an unknown name is not a failure.
-    let found = await acts.lookupBranch({ landing: input.landing, name: input.name });
-    out.pages++;
-    addCounts(out.counts, found.counts);
-    for (let attempt = 1; !found.branch && (found.counts.branches?.setAside ?? 0) > 0; attempt++) {
-      if (attempt >= INVALID_BRANCH_ATTEMPTS) {
-        throw ApplicationFailure.create({
-          type: 'BranchSyncFailed',
-          message: `the vendor's record of branch ${input.name} was invalid ${attempt} times and was set aside (see the quarantine table)`,
-          nonRetryable: true,
-          details: [out],
-        });
-      }
-      await sleep(`${5 * attempt}s`);
-      found = await acts.lookupBranch({ landing: input.landing, name: input.name });
-      out.pages++;
-      addCounts(out.counts, found.counts);
-    }
-    if (!found.branch) {
+    out = newBranchOutput(input.name);
+    const found = await lookUp(input, acts, out);
+    if (!found) {
       out.status = 'unknown';
       return out;
     }
-    branch = found.branch;
+    branch = found;
     out.branchId = branch.id;
-
-    const unique = new Set<string>();
-    const seen = new Set<string>();
-    let token: string | null = null;
-    for (;;) {
-      const page = await acts.syncEmployeesPage({
-        landing: input.landing,
-        branchId: branch.id,
-        pageToken: token,
-      });
-      out.pages++;
-      addCounts(out.counts, page.counts);
-      for (const id of page.salespersonIds) unique.add(id);
-      token = page.nextPageToken;
-      if (token === null) break;
-      if (seen.has(token) || out.pages >= MAX_PAGES_PER_LIST) {
-        out.pagingStops.push({
-          list: `employees of branch ${input.name}`,
-          reason: seen.has(token)
-            ? `the vendor repeated page token ${JSON.stringify(token)}; stopped paging after ${seen.size + 1} pages`
-            : `more than ${MAX_PAGES_PER_LIST} pages; stopped paging`,
-        });
-        break;
-      }
-      seen.add(token);
-    }
-    ids = [...unique];
+    ids = await listSalespersons(input, acts, branch, out);
     nextIndex = 0;
   }
 
   const total = ids.length;
-  // A reset of this branch (`temporal workflow reset`) is a request to sync it again: its
-  // children must not be mistaken for another branch's (see startSalesperson).
-  const info = workflowInfo();
-  const resetRunId = resetRunIdOf(info, input.resume?.resetRunId);
-  const startSalesperson = async (employeeId: string) => {
-    const options = (workflowId: string) => ({
-      workflowId,
-      // The ID names the salesperson and the parent run, not the branch: when another
-      // branch of this run has started (or finished) it, the start fails and this branch
-      // does not fetch the same sales again.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
-      args: [
-        {
-          employeeId,
-          branchId: branch.id,
-          branchName: input.name,
-          window: input.window,
-          vendorTaskQueue: input.vendorTaskQueue,
-          landing: input.landing,
-          historyBudget: input.historyBudget,
-        },
-      ] as [SalespersonSyncInput],
-      typedSearchAttributes: childSearchAttributes(
-        input.searchAttributes,
-        input.name,
-        'salesperson',
-        input.window?.to ?? null,
-      ),
-      staticSummary: `Sales of salesperson ${employeeId} (branch ${input.name})`,
-    });
-    const id = salespersonWorkflowId(input.scope, input.runId, employeeId);
-    try {
-      return await executeChild(salespersonSyncWorkflow, options(id));
-    } catch (err) {
-      // After a reset the ID may be taken by this branch's own earlier run: start again
-      // under an ID of this run (the decision depends only on this run, so replay agrees).
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !resetRunId) throw err;
-      return await executeChild(salespersonSyncWorkflow, options(`${id}/reset/${resetRunId}`));
-    }
-  };
+  const resetRunId = resetRunIdOf(workflowInfo(), input.resume?.resetRunId);
   nextIndex = await slidingWindow(
     ids,
     nextIndex,
     input.salespersonConcurrency,
     async (employeeId) => {
       try {
-        const r = await startSalesperson(employeeId);
+        const r = await syncSalesperson(input, branch, employeeId, resetRunId);
         if (r.vanished) out.vanishedSalespersons.push(employeeId);
         out.pages += r.pages;
         addCounts(out.counts, r.counts);

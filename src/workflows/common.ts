@@ -1,6 +1,6 @@
 /**
  * Pieces shared by the three workflows: activity proxies, the retry policy, bounded
- * concurrency and the history budget. Deterministic code only.
+ * concurrency, following a paged list and the history budget. Deterministic code only.
  */
 import { type ActivityOptions, type RetryPolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/types.js';
@@ -72,6 +72,26 @@ export async function slidingWindow<T>(
     await Promise.race(inFlight);
   }
   return next;
+}
+
+/**
+ * Asks for a list page after page (`ask`, given the previous page's token) until the vendor
+ * says there is no next page, or `stopWhy` gives a reason not to follow the next token (a token
+ * seen before, too many pages); returns that reason, or undefined when the list ended.
+ */
+export async function followPages(
+  ask: (token: string | null) => Promise<{ nextPageToken: string | null }>,
+  stopWhy: (token: string, seen: ReadonlySet<string>) => string | undefined,
+): Promise<string | undefined> {
+  const seen = new Set<string>();
+  let token: string | null = null;
+  for (;;) {
+    token = (await ask(token)).nextPageToken;
+    if (token === null) return undefined;
+    const why = stopWhy(token, seen);
+    if (why) return why;
+    seen.add(token);
+  }
 }
 
 /** The message of an error and of its causes, for a summary a person reads. */

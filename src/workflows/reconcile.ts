@@ -7,7 +7,8 @@
  * the report: counts and a few example keys, never items.
  */
 import { metricMeter, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import { RECONCILE, TABLES } from '../metrics/definitions.js';
+import { RECONCILE } from '../metrics/definitions.js';
+import { SYNCED_TABLES } from '../shared/tables.js';
 import {
   DEFAULT_SETTLE_SECONDS,
   DIFFERENCE_KINDS,
@@ -38,7 +39,7 @@ function describe(repair: boolean, tables: TableReport[]): string {
 export async function reconcileWorkflow(input: ReconcileInput = {}): Promise<ReconcileReport> {
   const repair = input.repair ?? false;
   const settleSeconds = input.settleSeconds ?? DEFAULT_SETTLE_SECONDS;
-  const tables = input.tables ?? [...TABLES];
+  const tables = input.tables ?? [...SYNCED_TABLES];
   setCurrentDetails(`reconciling ${tables.join(', ')}${repair ? ' (repair)' : ' (report only)'}`);
   const reports = await Promise.all(tables.map((table) => reconcileTable({ table, repair, settleSeconds })));
   const gauge = metricMeter.createGauge(
