@@ -4,8 +4,7 @@
  * "Failed to create schedule"), with DynamoDB Local and the simulator.
  */
 import assert from 'node:assert/strict';
-import { backfill, scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
-import { listRuns, runOutcome, startRun } from '../src/cli/runs.js';
+import { backfill, listRuns, runOutcome, scheduleHandle, startRun, upsertSchedule } from '../src/client.js';
 import { main as cli } from '../src/cli/index.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
