@@ -45,6 +45,12 @@ const entryPointsFromTop = {
   regex: String.raw`^\./((worker|client)\.js|cli/.*|feed/service\.js)$`,
 };
 
+/** The same, for the feed service: an entry point itself, it starts its consumers with the client. */
+const entryPointsButClient = {
+  ...entryPoints,
+  regex: String.raw`^\.\./(worker\.js|cli/.*)$`,
+};
+
 /** `regex` restricted with a message naming the layer rule it breaks. */
 const below = (regex, rule) => ({
   regex,
@@ -129,6 +135,15 @@ const layerBlocks = [
     ],
   },
   {
+    files: ['src/client/**'],
+    patterns: [
+      below(
+        String.raw`^\.\./(?!shared/|codec/|workflows/(index|types)\.js$)`,
+        "The client's operations import only shared/, codec/ and the workflows (their names, queries and input types)",
+      ),
+    ],
+  },
+  {
     files: ['src/workflow-bundle.ts', 'src/shutdown.ts'],
     patterns: [
       below(
@@ -164,6 +179,10 @@ const layerRules = [
   {
     files: ['src/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [entryPointsFromTop] }] },
+  },
+  {
+    files: ['src/feed/service.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [entryPointsButClient] }] },
   },
   ...layerBlocks.map(({ files, ignores, patterns }) => ({
     files,

@@ -21,8 +21,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { dataConverterFor, describeCodecConfig, loadCodecConfig } from '../src/codec/index.js';
+import { connectClient, localTemporal } from '../src/client.js';
+import { describeCodecConfig, loadCodecConfig } from '../src/codec/index.js';
 import { taskQueues } from '../src/shared/task-queues.js';
 import { VendorSimulator } from '../src/sim/index.js';
 import { createDynamoClients, ensureTables, tableNames } from '../src/store/index.js';
@@ -199,9 +199,8 @@ async function main(): Promise<number> {
     if (failed?.status === 'rejected') throw failed.reason;
     console.log(`workers: ${workers.map((w) => `pid ${w.pid}`).join(', ')} polling *${suffix}`);
 
-    const connection = await Connection.connect({ address: temporal.address });
-    stops.add('temporal client', () => connection.close());
-    const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(codec) });
+    const { client, close } = await connectClient(localTemporal(temporal.address), codec);
+    stops.add('temporal client', close);
     console.log(`payloads: ${describeCodecConfig(codec)}`);
     const queues = taskQueues(suffix);
     const branchNames = sim.dataset.branches.map((b) => b.branch_name);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/stack.js';
 import { main as cli } from '../src/cli/index.js';
-import { finalProgress, progressLine, reportOutcome } from '../src/cli/runs.js';
+import { finalProgress, progressLine, reportOutcome } from '../src/client.js';
 import { parseCliTime } from '../src/cli/time.js';
 import { LOCAL_SECRETS_FILE, resolveClientSettings, writeLocalStackInfo } from '../src/codec/index.js';
 import { SYNC_WINDOW_HOURS_RANGE } from '../src/shared/config.js';

@@ -10,7 +10,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startObjectServer } from '../scripts/stack.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type LookupBranchOutput, createActivities } from '../src/activities/index.js';
-import { startReplay } from '../src/cli/replay.js';
+import { startReplay } from '../src/client.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { type Landing, type LandedDocument, checkLandingBucket } from '../src/landing/index.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { startRun } from '../src/cli/runs.js';
+import { startRun } from '../src/client.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import type { TableCounts } from '../src/shared/summary.js';
 import type { SalesSyncInput } from '../src/workflows/types.js';

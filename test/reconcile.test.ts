@@ -9,7 +9,7 @@ import { DeleteItemCommand, PutItemCommand, UpdateTableCommand } from '@aws-sdk/
 import { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { main as cli } from '../src/cli/index.js';
-import { reconcileScheduleId, upsertReconcileSchedule } from '../src/cli/schedule.js';
+import { reconcileScheduleId, upsertReconcileSchedule } from '../src/client.js';
 import { reconcileTable } from '../src/feed/reconcile.js';
 import { type SnapshotPosition, snapshotTable } from '../src/feed/snapshot.js';
 import type { SnapshotResult } from '../src/feed/types.js';

@@ -4,7 +4,7 @@
  * corrects between runs, and HTTP receivers standing in for the notice and follow-up webhooks.
  */
 import assert from 'node:assert/strict';
-import { startReplay } from '../src/cli/replay.js';
+import { startReplay } from '../src/client.js';
 import { describeSummary, type SyncSummary } from '../src/shared/summary.js';
 import { toChangeEvent, windowOf } from '../src/feed/events.js';
 import { branchWorkflowId, salespersonWorkflowId, windowScope } from '../src/shared/ids.js';
@@ -114,7 +114,7 @@ describe("change events written by a replay carry the replayed run's window", ()
   it("the window of a live run's writers and of a replay's writers (children and parent) is the same", () => {
     const live = windowOf(branchWorkflowId(scope, 'Akron'));
     assert.equal(live, '2026-11-21T05:00:00Z/24h');
-    // The IDs a replay's workflows take (src/workflows/sales-sync.ts, src/cli/replay.ts).
+    // The IDs a replay's workflows take (src/workflows/sales-sync.ts, src/client/replay.ts).
     assert.equal(windowOf(branchWorkflowId(`replay/${scope}`, 'Akron')), live);
     assert.equal(windowOf(salespersonWorkflowId(`replay/${scope}`, 'run-1', '42')), live);
     const full = windowScope(null, '2026-11-21T05:00:07.000Z');

@@ -4,8 +4,7 @@
  * "Failed to create schedule"), with DynamoDB Local and the simulator.
  */
 import assert from 'node:assert/strict';
-import { backfill, scheduleHandle, upsertSchedule } from '../src/cli/schedule.js';
-import { listRuns, runOutcome, startRun } from '../src/cli/runs.js';
+import { backfill, listRuns, runOutcome, scheduleHandle, startRun, upsertSchedule } from '../src/client.js';
 import { main as cli } from '../src/cli/index.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
@@ -231,6 +230,13 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       }
       assert.equal(await cli(['schedule', 'backfill', '--from', 'yesterday']), 2);
       assert.ok(out.some((l) => /--from=yesterday is not a time/.test(l)));
+      // A replay of a window no run covered is a mistake in the request, found on the server: exit 2 with the usage.
+      out.length = 0;
+      assert.equal(await cli(['replay', '--window-end', '2001-01-01T00:00:00Z', '--detach']), 2);
+      assert.match(
+        out.join('\n'),
+        /no run with a window ending at 2001-01-01T00:00:00.000Z[^]*usage: npm run cli -- replay/,
+      );
       assert.equal(await cli(['launch']), 2);
       assert.equal(await cli(['schedule', 'delete']), 0);
     } finally {

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ChildProcess } from 'node:child_process';
-import { startRun } from '../src/cli/runs.js';
+import { startRun } from '../src/client.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { SYNCED_TABLES } from '../src/shared/tables.js';
 import { feedWorkflowId } from '../src/feed/worker.js';

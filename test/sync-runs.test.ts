@@ -4,7 +4,7 @@
  * records the test corrects between runs.
  */
 import assert from 'node:assert/strict';
-import { startReplay } from '../src/cli/replay.js';
+import { startReplay } from '../src/client.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { useFeed } from './helpers/feed.js';
 import { SIM_KEY, useStack } from './helpers/harness.js';

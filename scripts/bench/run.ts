@@ -4,7 +4,7 @@
  * run cost (RunResult). Prints its own progress and table.
  */
 import type { Client } from '@temporalio/client';
-import { runOutcome, startRun } from '../../src/cli/runs.js';
+import { runOutcome, startRun } from '../../src/client.js';
 import { describeSummary, itemsWritten, type SyncSummary } from '../../src/shared/summary.js';
 import type { TaskQueues } from '../../src/shared/task-queues.js';
 import { requestsNeeded } from '../../src/sim/expected.js';

@@ -5,17 +5,20 @@
  */
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { finishProgress, followProgress, reportOutcome, runOutcome } from '../../src/cli/runs.js';
 import {
+  finishProgress,
+  followProgress,
   reconcileScheduleId,
+  reportOutcome,
+  runOutcome,
   scheduleHandle,
   upsertReconcileSchedule,
   upsertSchedule,
-} from '../../src/cli/schedule.js';
-import { waitForCopy } from '../../src/feed/service.js';
+} from '../../src/client.js';
 import type { Config, FeedConfig } from '../../src/shared/config.js';
 import { SCHEDULE_ID } from '../../src/shared/ids.js';
 import { feedTaskQueue } from '../../src/shared/task-queues.js';
+import { waitForCopy } from './feed-report.js';
 import type { Services } from './services.js';
 
 /** The daily reconcile of the SQL copy beside the hourly sync (docs/change-feed.md, "Reconcile and repair"). */

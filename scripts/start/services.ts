@@ -4,10 +4,11 @@
  * change feed; and how they stop (src/shutdown.ts: a grace period, then cancelled, then left).
  */
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { connectClient } from '../../src/client.js';
 import { type CodecConfig, dataConverterFor } from '../../src/codec/index.js';
-import { changeObjects, describeFeed, startFeedService } from '../../src/feed/service.js';
+import { changeObjects, startFeedService } from '../../src/feed/service.js';
+import { describeFeed } from './feed-report.js';
 import { checkLandingBucket, createS3Client, ensureLandingBucket } from '../../src/landing/index.js';
 import type { Config, FeedConfig } from '../../src/shared/config.js';
 import { temporalConnectionOptions } from '../../src/shared/temporal-options.js';
@@ -59,12 +60,7 @@ export async function startServices(
   );
   const stopWorkers = new AbortController();
   const workersDone = runWorkers(workers, stopWorkers.signal);
-  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    dataConverter: dataConverterFor(codec),
-  });
+  const { client } = await connectClient(config.temporal, codec);
   const feed = await startFeedService({
     connection: nativeConnection,
     client,

@@ -4,12 +4,25 @@
  * Settings come from the environment (README, "Configuration").
  */
 import { parseArgs } from 'node:util';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { backfill, scheduleHandle, upsertSchedule, OVERLAP_POLICY, CATCHUP_WINDOW } from './schedule.js';
-import { finishProgress, followProgress, listRuns, reportOutcome, runOutcome, startRun } from './runs.js';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import {
+  CATCHUP_WINDOW,
+  OVERLAP_POLICY,
+  ReplaySourceError,
+  backfill,
+  connectClient,
+  finishProgress,
+  followProgress,
+  listRuns,
+  reportOutcome,
+  runOutcome,
+  scheduleHandle,
+  startReplay,
+  startRun,
+  upsertSchedule,
+} from '../client.js';
 import {
   type ClientSettings,
-  dataConverterFor,
   describeCodecConfig,
   localDataDir,
   readLocalCodecSecrets,
@@ -17,11 +30,9 @@ import {
 } from '../codec/index.js';
 import { loadDynamoConfig, loadTaskQueueSuffix, loadTemporalConfig } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
-import { temporalConnectionOptions } from '../shared/temporal-options.js';
 import { taskQueues } from '../shared/task-queues.js';
 import { createDynamoClients, ensureTables, tableNames } from '../store/index.js';
 import { type Command, UsageError, branchesOption, intOption, isoOption, syncInput } from './options.js';
-import { startReplay } from './replay.js';
 import { reconcileCommands } from './reconcile.js';
 
 /** The client's settings: the codec (required unless PAYLOAD_ENCRYPTION=off) and Temporal's address. */
@@ -35,17 +46,8 @@ function clientSettings(): ClientSettings & { temporal: ReturnType<typeof loadTe
  * arguments, so that a mistake never reaches the server.
  */
 async function connect(): Promise<Client> {
-  const { codec, temporal: cfg } = clientSettings();
-  const dataConverter = dataConverterFor(codec);
-  try {
-    const connection = await Connection.connect(temporalConnectionOptions(cfg));
-    return new Client({ connection, namespace: cfg.namespace, dataConverter });
-  } catch (err) {
-    throw new Error(
-      `Cannot reach Temporal at ${cfg.address} (namespace ${cfg.namespace}): ${(err as Error).message}. Is the server up (npm start) or TEMPORAL_ADDRESS right?`,
-      { cause: err },
-    );
-  }
+  const { codec, temporal } = clientSettings();
+  return (await connectClient(temporal, codec)).client;
 }
 
 /** Single-quotes a value for a POSIX shell. */
@@ -217,6 +219,8 @@ const commands: Record<string, Command> = {
         dryRun: v['dry-run'] === true,
         force: v.force === true,
         notify: v.notify === true,
+      }).catch((err: unknown) => {
+        throw err instanceof ReplaySourceError ? new UsageError(err.message) : err;
       });
       console.log(
         `started ${handle.workflowId} (replay of ${source}${v['dry-run'] ? ', dry run: nothing is written' : ''}${v.force ? ', --force: older content is written over items fetched later' : ''})`,

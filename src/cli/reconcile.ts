@@ -14,9 +14,8 @@ import {
   type ReconcileInput,
   type ReconcileReport,
 } from '../shared/reconcile.js';
-import { reconcileWorkflow } from '../workflows/index.js';
+import { reconcileScheduleId, startReconcile, upsertReconcileSchedule } from '../client.js';
 import { type Command, UsageError, intOption } from './options.js';
-import { reconcileScheduleId, upsertReconcileSchedule } from './schedule.js';
 
 /** The lines of a report and the exit code: 1 when a difference is left (found and not repaired). */
 export function reconcileReportLines(report: ReconcileReport): { lines: string[]; code: number } {
@@ -73,15 +72,9 @@ export function reconcileCommands(
         };
         const tables = tablesOption(v);
         if (tables) input.tables = tables;
-        const workflowId = `${reconcileScheduleId(suffix())}/manual-${new Date().toISOString()}`;
-        const client = await connect();
-        console.log(`started ${workflowId} (${input.repair ? 'repair' : 'report only'})`);
-        const report = await client.workflow.execute(reconcileWorkflow, {
-          workflowId,
-          taskQueue: feedTaskQueue(suffix()),
-          args: [input],
-          staticSummary: `Reconcile from the CLI${input.repair ? ' (repair)' : ''}`,
-        });
+        const handle = await startReconcile(await connect(), suffix(), input);
+        console.log(`started ${handle.workflowId} (${input.repair ? 'repair' : 'report only'})`);
+        const report = await handle.result();
         const { lines, code } = reconcileReportLines(report);
         for (const line of lines) console.log(line);
         return code;

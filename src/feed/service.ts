@@ -7,10 +7,11 @@
  *   npm run feed
  */
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
+import { connectClient } from '../client.js';
 import { dataConverterFor, loadCodecConfig } from '../codec/index.js';
 import {
   type DynamoConfig,
@@ -26,10 +27,7 @@ import {
 } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { temporalConnectionOptions } from '../shared/temporal-options.js';
-import { copyDifferences } from './compare.js';
 import { createPool, migrate } from '../sql/db.js';
-import type { Store } from '../store/index.js';
-import type { FeedTable } from './events.js';
 import { createDynamoClients } from '../store/client.js';
 import { ensureTables, tableNames } from '../store/tables.js';
 import type { ChangeObjectStore } from './objects.js';
@@ -37,13 +35,7 @@ import { s3ObjectStore } from './s3-store.js';
 import { createS3Client } from '../landing/index.js';
 import { installRuntime } from '../metrics/runtime.js';
 import { onStopSignals, shutdownWorker, within, workerEnded } from '../shutdown.js';
-import {
-  createFeedWorker,
-  ensureStreams,
-  feedTaskQueue,
-  feedWorkflowId,
-  startFeedWorkflows,
-} from './worker.js';
+import { createFeedWorker, ensureStreams, feedTaskQueue, startFeedWorkflows } from './worker.js';
 
 /** What the service needs. */
 export interface FeedServiceOptions {
@@ -167,51 +159,6 @@ export function changeObjects(landing: LandingConfig | null): { objects: ChangeO
   };
 }
 
-/** One line for `npm start`: where the change objects go and the consumers. */
-export function describeFeed(feed: FeedService, landing: LandingConfig | null): string {
-  const path = landing
-    ? `s3://${landing.bucket}/${landing.prefix}changes/<table>/<yyyy>/<mm>/<dd>/<hh>/ -> PostgreSQL`
-    : 'PostgreSQL; no change objects (LANDING=off)';
-  const started = feed.consumersStarted.length ? 'started now' : 'running';
-  return `DynamoDB Streams -> ${path}; consumers ${feedWorkflowId('<table>' as FeedTable)} (${started})`;
-}
-
-/** Longest one comparison of the copy may wait on PostgreSQL before the check gives up. */
-const COPY_CHECK_CALL_MS = 10_000;
-
-/**
- * Waits until the SQL copy equals DynamoDB (at most `timeoutMs`) and says how it went: the rows
- * and the wait, or what still differs. It never waits longer: a PostgreSQL that fails or does not
- * answer within 10 s ends the check with what it said.
- */
-export async function waitForCopy(store: Store, pool: pg.Pool, timeoutMs: number): Promise<string> {
-  const t0 = Date.now();
-  let diff: string[] = [];
-  const late = Symbol('late');
-  const call = async <T>(p: Promise<T>): Promise<T> => {
-    const r = await within<T | typeof late>(p, COPY_CHECK_CALL_MS, late);
-    if (r === late) throw new Error(`PostgreSQL did not answer within ${COPY_CHECK_CALL_MS / 1000} s`);
-    return r;
-  };
-  try {
-    while (Date.now() - t0 < timeoutMs) {
-      diff = await call(copyDifferences(store, pool, 3));
-      if (diff.length === 0) {
-        const { rows } = await call(
-          pool.query<{ t: string; n: string }>(
-            `SELECT 'branches' t, count(*) n FROM branches UNION ALL SELECT 'salespersons', count(*) FROM salespersons UNION ALL SELECT 'sales', count(*) FROM sales`,
-          ),
-        );
-        return `equals DynamoDB field by field (${rows.map((r) => `${r.n} ${r.t}`).join(', ')}), ${((Date.now() - t0) / 1000).toFixed(1)} s after the run`;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  } catch (err) {
-    return `not checked: ${(err as Error).message}`;
-  }
-  return `not caught up after ${timeoutMs / 1000} s: ${diff.join('; ')}`;
-}
-
 /**
  * SIGTERM or SIGINT: reads hand back what they have, the worker drains within its grace period;
  * exit 0 once drained, 1 when a read had to be left running. A second signal exits at once.
@@ -226,8 +173,7 @@ async function main(): Promise<number> {
   const metricsUrl = await installRuntime({ logLevel: loadLogLevel(), metrics: loadMetricsConfig() });
   const dataConverter = dataConverterFor(codec);
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
-  const clientConnection = await Connection.connect(temporalConnectionOptions(temporal));
-  const client = new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter });
+  const { client, close: closeClient } = await connectClient(temporal, codec);
   const objects = changeObjects(loadLandingConfig());
   const service = await startFeedService({
     connection,
@@ -258,7 +204,7 @@ async function main(): Promise<number> {
   await service.done;
   // Joins the stop a signal asked for (or closes the pool after a worker that ended by itself).
   const ended = await service.stop();
-  await within(clientConnection.close(), 5_000, undefined);
+  await within(closeClient(), 5_000, undefined);
   // A worker left running still holds the connection: the exit closes it.
   if (ended === 'drained') await within(connection.close(), 5_000, undefined);
   if (ended === 'forced') {

@@ -2,7 +2,7 @@
  * Reconcile and repair as a workflow (`reconcileWorkflow`, on the feed's task queue: its worker
  * has the PostgreSQL pool and DynamoDB): one activity per table, in parallel, each comparing the
  * copy with DynamoDB item by item and, with `repair`, making them equal (src/feed/reconcile.ts).
- * Started by its daily schedule (src/cli/schedule.ts) or `npm run cli -- reconcile`. It records
+ * Started by its daily schedule (src/client/schedule.ts) or `npm run cli -- reconcile`. It records
  * what it found in the `sales_sync_reconcile_differences` gauge (by table and kind) and returns
  * the report: counts and a few example keys, never items.
  */

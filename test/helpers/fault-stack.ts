@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
-import { runOutcome } from '../../src/cli/runs.js';
+import { runOutcome } from '../../src/client.js';
 import type { SyncSummary, TableCounts } from '../../src/shared/summary.js';
 import { type TaskQueues, taskQueues } from '../../src/shared/task-queues.js';
 import { type SalesWindow, requestsNeeded } from '../../src/sim/expected.js';

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { connectClient, localTemporal } from '../../../src/client.js';
 import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
 import {
   DEFAULT_BRANCH_CONCURRENCY,
@@ -91,9 +91,8 @@ async function main() {
       workers.forEach((w) => w.shutdown());
       await running;
     });
-    const clientConnection = await Connection.connect({ address: temporal.address });
-    stops.add('client connection', () => clientConnection.close());
-    const client = new Client({ connection: clientConnection });
+    const { client, close } = await connectClient(localTemporal(temporal.address), undefined);
+    stops.add('client connection', close);
     const shape: FloorShape = {
       branches,
       salespersons,

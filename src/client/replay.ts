@@ -8,7 +8,17 @@ import { SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attributes.js';
 import type { TaskQueues } from '../shared/task-queues.js';
 import { progressQuery, salesSyncWorkflow } from '../workflows/index.js';
 import type { SalesSyncInput } from '../workflows/types.js';
-import { UsageError } from './options.js';
+
+/**
+ * The run to replay is not known (no run over that window, or neither a run nor a window named):
+ * a mistake in the request, which the CLI reports with its usage (exit 2).
+ */
+export class ReplaySourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplaySourceError';
+  }
+}
 
 /** What to replay. */
 export interface ReplayRequest {
@@ -34,7 +44,7 @@ async function runEndingAt(client: Client, end: Date): Promise<string> {
     if (!newest || w.startTime > newest.start) newest = { id: w.workflowId, start: w.startTime };
   }
   if (!newest)
-    throw new UsageError(
+    throw new ReplaySourceError(
       `no run with a window ending at ${end.toISOString()} is known to Temporal: check the time (runs end on the hour, UTC), or name the run with --run (see \`list\`).`,
     );
   return newest.id;
@@ -47,7 +57,7 @@ export async function startReplay(
   req: ReplayRequest,
 ): Promise<{ handle: WorkflowHandle<typeof salesSyncWorkflow>; source: string }> {
   const source = req.run ?? (req.windowEnd ? await runEndingAt(client, req.windowEnd) : undefined);
-  if (!source) throw new UsageError('replay needs --run WORKFLOW_ID or --window-end ISO.');
+  if (!source) throw new ReplaySourceError('replay needs --run WORKFLOW_ID or --window-end ISO.');
   // The run's window, as the run itself reports it (its progress query answers after it closed too).
   let window: { from: string | null; to: string };
   try {
