@@ -57,7 +57,6 @@ export interface FeedServiceOptions {
   prefix: string;
   taskQueueSuffix: string;
   dataConverter?: DataConverter;
-  afterPut?: (key: string) => void;
 }
 
 /** A running feed: its pool (for reports), what it did at start, and stop. */
@@ -98,7 +97,6 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
       pool,
       dataConverter: o.dataConverter,
       stopping: stopping.signal,
-      ...(o.afterPut ? { afterPut: o.afterPut } : {}),
     });
     const done = workerEnded(worker.run(), stopping.signal);
     // A failed run is reported by whoever awaits `done` or `stop()`.
@@ -129,21 +127,6 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
     await pool.end();
     throw err;
   }
-}
-
-/**
- * FEED_FAULT_KILL_AFTER_OBJECTS=n (fault injection, for the tests): the process kills itself
- * (SIGKILL) right after writing its n-th change object, before applying it or reporting it.
- */
-function faultFromEnv(env: Record<string, string | undefined>): ((key: string) => void) | undefined {
-  const n = Number(env.FEED_FAULT_KILL_AFTER_OBJECTS ?? 0);
-  if (!Number.isInteger(n) || n <= 0) return undefined;
-  let written = 0;
-  return (key) => {
-    if (++written < n) return;
-    console.error(`FEED_FAULT_KILL_AFTER_OBJECTS: killed after writing ${key}`);
-    process.kill(process.pid, 'SIGKILL');
-  };
 }
 
 /**
@@ -213,10 +196,15 @@ export async function waitForCopy(store: Store, pool: pg.Pool, timeoutMs: number
 }
 
 /**
- * SIGTERM or SIGINT: reads hand back what they have, the worker drains within its grace period;
- * exit 0 once drained, 1 when a read had to be left running. A second signal exits at once.
+ * Runs the feed service process until it stops; resolves with its exit code. SIGTERM or SIGINT:
+ * reads hand back what they have, the worker drains within its grace period; exit 0 once
+ * drained, 1 when a read had to be left running. A second signal exits at once. `changes`: where
+ * the change objects go (default: from the landing settings, see changeObjects).
  */
-async function main(): Promise<number> {
+export async function runFeedService(changes?: {
+  objects: ChangeObjectStore;
+  prefix: string;
+}): Promise<number> {
   const temporal = loadTemporalConfig();
   const feed = loadFeedConfig();
   if (!feed.databaseUrl)
@@ -228,7 +216,7 @@ async function main(): Promise<number> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   const clientConnection = await Connection.connect(temporalConnectionOptions(temporal));
   const client = new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter });
-  const objects = changeObjects(loadLandingConfig());
+  const objects = changes ?? changeObjects(loadLandingConfig());
   const service = await startFeedService({
     connection,
     client,
@@ -238,7 +226,6 @@ async function main(): Promise<number> {
     ...objects,
     taskQueueSuffix: loadTaskQueueSuffix(),
     dataConverter,
-    afterPut: faultFromEnv(process.env),
   });
   onStopSignals(
     (sig) => {
@@ -272,7 +259,7 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
+  runFeedService().then(
     (code) => process.exit(code),
     (err: unknown) => {
       console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
