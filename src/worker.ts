@@ -7,7 +7,7 @@
  *   npm run worker            (settings from the environment: README, "Configuration")
  */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
@@ -42,40 +42,51 @@ export interface WorkerSetup {
   dataConverter?: DataConverter;
   /** Workflow runs kept in memory (WORKER_MAX_CACHED_WORKFLOWS). */
   maxCachedWorkflows?: number;
-  /** Another workflow bundle than the product's (the orchestration-floor benchmark's). */
-  workflowBundle?: { codePath: string };
 }
 
 /**
- * Creates the two workers of a process. The vendor queue's `maxTaskQueueActivitiesPerSecond`
- * is the vendor quota less a small headroom: the server dispatches at most that many vendor
- * activities per second to all workers together, and each activity attempt is exactly one
- * request.
+ * The options of a process's two workers, without the workflow code: createWorkers adds the
+ * product's bundle. The vendor queue's `maxTaskQueueActivitiesPerSecond` is the vendor quota
+ * less a small headroom: the server dispatches at most that many vendor activities per second
+ * to all workers together, and each activity attempt is exactly one request.
  */
-export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+export function workerOptions(setup: WorkerSetup): {
+  workflows: Omit<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
+  vendor: WorkerOptions;
+} {
   const { connection, namespace, queues } = setup;
+  return {
+    workflows: {
+      connection,
+      namespace,
+      taskQueue: queues.workflows,
+      dataConverter: setup.dataConverter,
+      maxCachedWorkflows: setup.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+      activities: setup.workflowActivities,
+      ...WORKER_SHUTDOWN_OPTIONS,
+    },
+    vendor: {
+      connection,
+      namespace,
+      taskQueue: queues.vendor,
+      dataConverter: setup.dataConverter,
+      activities: setup.activities,
+      maxTaskQueueActivitiesPerSecond: setup.rateLimitRps,
+      // Enough slots that requests waiting on vendor latency never starve the rate limit.
+      maxConcurrentActivityTaskExecutions: Math.max(8, Math.ceil(setup.rateLimitRps * 2)),
+      ...WORKER_SHUTDOWN_OPTIONS,
+    },
+  };
+}
+
+/** Creates the two workers of a process (workerOptions) with the product's workflow bundle. */
+export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+  const options = workerOptions(setup);
   const workflowWorker = await Worker.create({
-    connection,
-    namespace,
-    taskQueue: queues.workflows,
-    dataConverter: setup.dataConverter,
-    workflowBundle: setup.workflowBundle ?? (await workflowBundle()),
-    maxCachedWorkflows: setup.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
-    activities: setup.workflowActivities,
-    ...WORKER_SHUTDOWN_OPTIONS,
+    ...options.workflows,
+    workflowBundle: await workflowBundle(),
   });
-  const vendorWorker = await Worker.create({
-    connection,
-    namespace,
-    taskQueue: queues.vendor,
-    dataConverter: setup.dataConverter,
-    activities: setup.activities,
-    maxTaskQueueActivitiesPerSecond: setup.rateLimitRps,
-    // Enough slots that requests waiting on vendor latency never starve the rate limit.
-    maxConcurrentActivityTaskExecutions: Math.max(8, Math.ceil(setup.rateLimitRps * 2)),
-    ...WORKER_SHUTDOWN_OPTIONS,
-  });
-  return [workflowWorker, vendorWorker];
+  return [workflowWorker, await Worker.create(options.vendor)];
 }
 
 /** Builds the activities' dependencies from configuration. */

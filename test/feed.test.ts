@@ -4,9 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
-import { spawnWorker, workerEnv } from '../scripts/worker-command.js';
-import type { ChildProcess } from 'node:child_process';
-import { localLandingEnv, stopChild } from '../scripts/stack.js';
 import { compareSeq } from '../src/feed/events.js';
 import { decodeBatch } from '../src/feed/objects.js';
 import { ensureStreams, feedWorkflowId } from '../src/feed/worker.js';
@@ -15,61 +12,17 @@ import { applyBatch } from '../src/sql/apply.js';
 import { copyDifferences } from '../src/feed/compare.js';
 import { createPool } from '../src/sql/db.js';
 import { changeFeedWorkflow, feedStatusQuery } from '../src/workflows/change-feed.js';
-import { type Feed, useFeed } from './helpers/feed.js';
-import { type Pipeline, useStack } from './helpers/harness.js';
+import { type Feed, assertNoDuplicates, hashes, useFeed } from './helpers/feed.js';
+import { useStack } from './helpers/harness.js';
 import { waitFor } from '../scripts/lib/poll.js';
 
 const ALL = { window: 'full' as const, branches: [...DEFAULT_BRANCHES] };
-
-/** content_hash of every item, by table and key. */
-async function hashes(p: Pipeline): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const table of ['branches', 'salespersons', 'sales'] as const)
-    for (const item of await p.store.scanAll(table)) {
-      const key = Object.entries(item)
-        .filter(
-          ([k]) =>
-            ['branch_id', 'employee_id', 'sale_id'].includes(k) && !(table === 'sales' && k === 'branch_id'),
-        )
-        .filter(([k]) => table !== 'branches' || k === 'branch_id')
-        .sort()
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join('|');
-      out.set(`${table}:${key}`, String(item.content_hash));
-    }
-  return out;
-}
 
 const eventKey = (e: { table: string; key: Record<string, string> }) =>
   `${e.table}:${Object.entries(e.key)
     .sort()
     .map(([k, v]) => `${k}=${v}`)
     .join('|')}`;
-
-/** The signal a child exited with; fails with its output when it has not exited within `ms`. */
-function exited(child: ChildProcess, ms: number, output: () => string): Promise<NodeJS.Signals | null> {
-  return new Promise((resolve, reject) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.signalCode);
-    const timer = setTimeout(
-      () => reject(new Error(`the feed process did not exit within ${ms} ms:\n${output()}`)),
-      ms,
-    );
-    child.once('exit', (_code, signal) => {
-      clearTimeout(timer);
-      resolve(signal);
-    });
-  });
-}
-
-/** Asserts no change appears in two objects (a retried batch overwrote, it did not add). */
-function assertNoDuplicates(events: { shard: string; seq: string; object: string }[]): void {
-  const seen = new Map<string, string>();
-  for (const e of events) {
-    const id = `${e.shard}/${e.seq}`;
-    assert.ok(!seen.has(id), `change ${id} is in ${seen.get(id)} and ${e.object}`);
-    seen.set(id, e.object);
-  }
-}
 
 describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -> PostgreSQL)', function () {
   this.timeout(300_000);
@@ -347,63 +300,5 @@ describe('change feed (DynamoDB Streams -> Temporal consumer -> change objects -
       'the closed shard is done',
     );
     assertNoDuplicates(await f.events());
-  });
-
-  it('the feed worker killed mid-batch (after writing an object, before applying it) and PostgreSQL restarted lose and duplicate nothing', async function () {
-    // Three processes start one after the other (two feed processes), each loading the workflow bundle.
-    this.timeout(600_000);
-    const p = await stack.pipeline({ salesPerSalesperson: 12 });
-    const f = await feeds.feed(p, { start: false });
-    await p.withWorkers(() => p.run(ALL));
-    const env = (extra: Record<string, string>) =>
-      workerEnv({
-        TEMPORAL_ADDRESS: stack.env.address,
-        PAYLOAD_ENCRYPTION: 'off',
-        DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
-        TABLE_PREFIX: p.store.names.branches.replace(/branches$/, ''),
-        TASK_QUEUE_SUFFIX: f.suffix,
-        DATABASE_URL: f.url,
-        ...localLandingEnv(stack.objects, p.landing.bucket),
-        FEED_BATCH_MAX_EVENTS: '40',
-        FEED_BATCH_MAX_SECONDS: '1',
-        METRICS_PORT: 'off',
-        ...extra,
-      });
-    let output = '';
-    const first = spawnWorker('src/feed/service.ts', env({ FEED_FAULT_KILL_AFTER_OBJECTS: '3' }), [
-      'ignore',
-      'pipe',
-      'pipe',
-    ]);
-    first.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const exit = await exited(first, 240_000, () => output);
-    assert.equal(exit, 'SIGKILL', output);
-    const killedAfter = /killed after writing (\S+)/.exec(output)?.[1];
-    assert.ok(killedAfter, output);
-    const applied = await f.pool.query('SELECT 1 FROM feed_batches WHERE object_key = $1', [killedAfter]);
-    assert.equal(applied.rowCount, 0, 'the object written before the kill was not applied');
-    const second = spawnWorker('src/feed/service.ts', env({}), ['ignore', 'pipe', 'pipe']);
-    second.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    try {
-      // PostgreSQL stops while the consumer works, and comes back on the same port and data.
-      await waitFor('some batches', 180_000, async () =>
-        (await f.objects.list('changes/')).length > 6 ? true : undefined,
-      );
-      await feeds.restartPostgres(3000);
-      await f.caughtUp(240_000);
-      const events = await f.events();
-      assertNoDuplicates(events);
-      assert.equal(events.length, (await hashes(p)).size, 'one event per item, none lost');
-      const again = await f.pool.query('SELECT events FROM feed_batches WHERE object_key = $1', [
-        killedAfter,
-      ]);
-      assert.equal(again.rowCount, 1, 'the object was written again under the same name and applied');
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- feed processes ---\n${output.slice(-4000)}`, {
-        cause: err,
-      });
-    } finally {
-      await stopChild(second, 20_000);
-    }
   });
 });

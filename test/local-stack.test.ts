@@ -298,7 +298,7 @@ describe('the local stack as a user runs it (npm start, then the README)', funct
           assert.equal(
             encodingOf(p),
             'binary/encrypted',
-            `${wf.workflowId}: a ${encodingOf(p)} payload in event ${event.eventId} (${String(event.eventType)})`,
+            `${wf.workflowId}: a ${encodingOf(p)} payload in event ${String(event.eventId)} (${String(event.eventType)})`,
           );
         }
       }

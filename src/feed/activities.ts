@@ -49,8 +49,6 @@ export interface FeedDeps {
   pool: pg.Pool;
   /** Pause between two reads of a shard that returned nothing (ms). */
   pollMs?: number;
-  /** Called after a batch's object is written, before it is applied (fault injection: FEED_FAULT_KILL_AFTER_OBJECTS). */
-  afterPut?: (key: string) => void;
   /** Where the lag and the dead letters are recorded (the process's Prometheus endpoint). */
   metrics?: FeedMetrics;
   /**
@@ -271,7 +269,6 @@ async function deliver(
   deps.metrics?.lag(table, shard, Math.max(0, Date.now() - changeTime(first)), false);
   const key = objectKey(deps.prefix, table, first);
   await deps.objects.put(key, encodeBatch(batch));
-  deps.afterPut?.(key);
   heartbeat();
   const r = await applyBatch(deps.pool, { objectKey: key, table, shard, lagMs, attempt: at.attempt }, batch);
   deps.metrics?.lag(table, shard, lagMs, done);

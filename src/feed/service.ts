@@ -49,7 +49,6 @@ export interface FeedServiceOptions {
   prefix: string;
   taskQueueSuffix: string;
   dataConverter?: DataConverter;
-  afterPut?: (key: string) => void;
 }
 
 /** A running feed: its pool (for reports), what it did at start, and stop. */
@@ -90,7 +89,6 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
       pool,
       dataConverter: o.dataConverter,
       stopping: stopping.signal,
-      ...(o.afterPut ? { afterPut: o.afterPut } : {}),
     });
     const done = workerEnded(worker.run(), stopping.signal);
     // A failed run is reported by whoever awaits `done` or `stop()`.
@@ -124,21 +122,6 @@ export async function startFeedService(o: FeedServiceOptions): Promise<FeedServi
 }
 
 /**
- * FEED_FAULT_KILL_AFTER_OBJECTS=n (fault injection, for the tests): the process kills itself
- * (SIGKILL) right after writing its n-th change object, before applying it or reporting it.
- */
-function faultFromEnv(env: Record<string, string | undefined>): ((key: string) => void) | undefined {
-  const n = Number(env.FEED_FAULT_KILL_AFTER_OBJECTS ?? 0);
-  if (!Number.isInteger(n) || n <= 0) return undefined;
-  let written = 0;
-  return (key) => {
-    if (++written < n) return;
-    console.error(`FEED_FAULT_KILL_AFTER_OBJECTS: killed after writing ${key}`);
-    process.kill(process.pid, 'SIGKILL');
-  };
-}
-
-/**
  * Where change objects go with LANDING=off: nowhere. The feed still applies every change to
  * PostgreSQL; a batch keeps the key its object would have had as its ID (feed_batches), and
  * nothing can be re-read from objects (docs/change-feed.md).
@@ -160,10 +143,15 @@ export function changeObjects(landing: LandingConfig | null): { objects: ChangeO
 }
 
 /**
- * SIGTERM or SIGINT: reads hand back what they have, the worker drains within its grace period;
- * exit 0 once drained, 1 when a read had to be left running. A second signal exits at once.
+ * Runs the feed service process until it stops; resolves with its exit code. SIGTERM or SIGINT:
+ * reads hand back what they have, the worker drains within its grace period; exit 0 once
+ * drained, 1 when a read had to be left running. A second signal exits at once. `changes`: where
+ * the change objects go (default: from the landing settings, see changeObjects).
  */
-async function main(): Promise<number> {
+export async function runFeedService(changes?: {
+  objects: ChangeObjectStore;
+  prefix: string;
+}): Promise<number> {
   const temporal = loadTemporalConfig();
   const feed = loadFeedConfig();
   if (!feed.databaseUrl)
@@ -174,7 +162,7 @@ async function main(): Promise<number> {
   const dataConverter = dataConverterFor(codec);
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   const { client, close: closeClient } = await connectClient(temporal, codec);
-  const objects = changeObjects(loadLandingConfig());
+  const objects = changes ?? changeObjects(loadLandingConfig());
   const service = await startFeedService({
     connection,
     client,
@@ -184,7 +172,6 @@ async function main(): Promise<number> {
     ...objects,
     taskQueueSuffix: loadTaskQueueSuffix(),
     dataConverter,
-    afterPut: faultFromEnv(process.env),
   });
   onStopSignals(
     (sig) => {
@@ -218,7 +205,7 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
+  runFeedService().then(
     (code) => process.exit(code),
     (err: unknown) => {
       console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);

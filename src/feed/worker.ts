@@ -43,7 +43,6 @@ export interface FeedWorkerSetup {
   pool: pg.Pool;
   dataConverter?: DataConverter;
   pollMs?: number;
-  afterPut?: (key: string) => void;
   /** Aborted when the process stops: reads end their long poll at once (FeedDeps.stopping). */
   stopping?: AbortSignal;
 }
@@ -60,7 +59,6 @@ export async function createFeedWorker(setup: FeedWorkerSetup): Promise<Worker> 
     prefix: setup.prefix,
     pool: setup.pool,
     ...(setup.pollMs ? { pollMs: setup.pollMs } : {}),
-    ...(setup.afterPut ? { afterPut: setup.afterPut } : {}),
     metrics: feedMetrics(Runtime.instance().metricMeter),
     ...(setup.stopping ? { stopping: setup.stopping } : {}),
   });

@@ -3,6 +3,7 @@
  * test, migrated), the feed worker on a fresh task queue, the consumer workflows, and the change
  * objects in the object store.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type pg from 'pg';
@@ -146,4 +147,33 @@ export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTING
       return f;
     },
   };
+}
+
+/** content_hash of every item, by table and key. */
+export async function hashes(p: Pipeline): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const table of ['branches', 'salespersons', 'sales'] as const)
+    for (const item of await p.store.scanAll(table)) {
+      const key = Object.entries(item)
+        .filter(
+          ([k]) =>
+            ['branch_id', 'employee_id', 'sale_id'].includes(k) && !(table === 'sales' && k === 'branch_id'),
+        )
+        .filter(([k]) => table !== 'branches' || k === 'branch_id')
+        .sort()
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join('|');
+      out.set(`${table}:${key}`, String(item.content_hash));
+    }
+  return out;
+}
+
+/** Asserts no change appears in two objects (a retried batch overwrote, it did not add). */
+export function assertNoDuplicates(events: { shard: string; seq: string; object: string }[]): void {
+  const seen = new Map<string, string>();
+  for (const e of events) {
+    const id = `${e.shard}/${e.seq}`;
+    assert.ok(!seen.has(id), `change ${id} is in ${seen.get(id)} and ${e.object}`);
+    seen.set(id, e.object);
+  }
 }

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectClient, localTemporal } from '../../../src/client.js';
-import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import {
   DEFAULT_BRANCH_CONCURRENCY,
   DEFAULT_SALESPERSON_CONCURRENCY,
@@ -23,7 +23,7 @@ import {
 import { rateLimitFor } from '../../../src/shared/config.js';
 import { PROJECT_ROOT } from '../../../src/shared/root.js';
 import { taskQueues } from '../../../src/shared/task-queues.js';
-import { createWorkers, installRuntime } from '../../../src/worker.js';
+import { type WorkerSetup, installRuntime, workerOptions } from '../../../src/worker.js';
 import { cpuSeconds, hostCpu } from '../../lib/proc.js';
 import { StopList } from '../../lib/stop-list.js';
 import { freePort, startTemporalDevServer } from '../../stack.js';
@@ -76,16 +76,20 @@ async function main() {
     stops.add('worker connection', () => connection.close());
     const queues = taskQueues(`-floor-${Date.now()}`);
     const activities = { page: (employeeId: string) => Promise.resolve({ employeeId, pages: 1 }) };
-    const workers = await createWorkers({
+    // The product's worker options with the floor's workflows and its own activity (same
+    // queues, same options): scripts/bench/floor/workflows.ts.
+    const options = workerOptions({
       connection,
       namespace: 'default',
       queues,
-      // The floor's own activity in place of the product's (same queue, same options).
-      activities: activities as unknown as Parameters<typeof createWorkers>[0]['activities'],
-      workflowActivities: {} as Parameters<typeof createWorkers>[0]['workflowActivities'],
+      activities: activities as unknown as WorkerSetup['activities'],
+      workflowActivities: {} as WorkerSetup['workflowActivities'],
       rateLimitRps: rateLimitFor(quota),
-      workflowBundle: { codePath },
     });
+    const workers = [
+      await Worker.create({ ...options.workflows, workflowBundle: { codePath } }),
+      await Worker.create(options.vendor),
+    ];
     const running = Promise.all(workers.map((w) => w.run()));
     stops.add('workers', async () => {
       workers.forEach((w) => w.shutdown());
