@@ -23,7 +23,7 @@ import type pg from 'pg';
 import type { FeedTable } from '../shared/change-event.js';
 import type { DifferenceKind } from '../shared/reconcile.js';
 import { classify as verdict } from './errors.js';
-import { TYPED_COLUMNS, compact, itemColumns } from './upsert.js';
+import { TYPED_COLUMNS, compact, inKeyOrder, itemColumns } from './upsert.js';
 
 /** How far apart the sync's and the reconcile's clocks may be (a tombstone's margin, module comment). */
 export const CLOCK_SKEW_SECONDS = 10;
@@ -61,7 +61,7 @@ const itemsSql = (table: FeedTable, param: string) =>
   `SELECT ${[
     ...keysOf(table).map((k) => `e->'k'->>'${k}' AS ${k}`),
     ...itemColumns(table).map((c) => `${c.sql} AS ${c.name}`),
-  ].join(', ')} FROM jsonb_array_elements(${param}::jsonb) e`;
+  ].join(', ')} FROM jsonb_array_elements(${param}::jsonb) e ORDER BY ${inKeyOrder(keysOf(table))}`;
 /** The rows of a jsonb array of keys (`[{"sale_id": "1", "employee_id": "2"}]`). */
 const keysSql = (table: FeedTable, param: string) =>
   `SELECT * FROM jsonb_to_recordset(${param}::jsonb) AS c(${keysOf(table)

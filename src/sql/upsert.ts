@@ -79,6 +79,15 @@ const MADE_AFTER_REPAIR = `(t.repaired_at IS NULL OR (EXCLUDED.changed_at >= dat
         AND (EXCLUDED.written_at IS NULL OR t.written_at IS NULL OR EXCLUDED.written_at > t.written_at)))`;
 
 /**
+ * `ORDER BY` of rows read from a jsonb array of compact events: every statement that writes rows
+ * of a table (a stream batch, a repair, the snapshot) takes their locks in key order, so two of
+ * them writing the same keys concurrently wait for each other instead of deadlocking.
+ */
+export function inKeyOrder(keys: readonly string[], alias = 'e'): string {
+  return keys.map((k) => `${alias}->'k'->>'${k}'`).join(', ');
+}
+
+/**
  * One INSERT .. ON CONFLICT statement per table, over a jsonb array of compact events. A row
  * moves only to a higher version and, when a repair wrote it, only for a change made after the
  * repair's read (MADE_AFTER_REPAIR); an applied change clears `repaired_at`.
@@ -98,6 +107,7 @@ export function upsertSql(table: FeedTable): string {
   const updates = [...item.map((c) => c.name), ...bookkeeping].map((c) => `${c} = EXCLUDED.${c}`).join(', ');
   return `INSERT INTO ${table} AS t (${cols.join(', ')}, applied_at)
     SELECT ${values.join(', ')}, clock_timestamp() FROM jsonb_array_elements($1::jsonb) e
+    ORDER BY ${inKeyOrder(keys)}
     ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates}, repaired_at = NULL, applied_at = EXCLUDED.applied_at
     WHERE t.version < EXCLUDED.version AND ${MADE_AFTER_REPAIR}`;
 }
