@@ -77,7 +77,7 @@ export interface SyncSummary {
   notice: string | null;
   /** Outcome of the follow-up step after an all-succeeded run; null when it did not run. */
   followUp: string | null;
-  /** Whether the run's row reached `sync_runs` in PostgreSQL ('recorded', or why not); absent when not tried. */
+  /** How the run's row reaches `sync_runs` in PostgreSQL ('handed to <child workflow ID>', 'recorded', or why not); absent when not tried. */
   syncRun?: string;
 }
 
@@ -154,6 +154,6 @@ export function describeSummary(s: SyncSummary): string {
     parts.push(`paging stopped: ${s.pagingStops.map((p) => `${p.list}: ${p.reason}`).join('; ')}`);
   if (s.notice) parts.push(`notice ${s.notice}`);
   if (s.followUp) parts.push(`follow-up ${s.followUp}`);
-  if (s.syncRun && s.syncRun !== 'recorded') parts.push(`sync_runs ${s.syncRun}`);
+  if (s.syncRun?.startsWith('not recorded')) parts.push(`sync_runs ${s.syncRun}`);
   return parts.join(' | ');
 }

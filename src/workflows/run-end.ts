@@ -2,12 +2,20 @@
  * The end of a parent run: its notices and follow-up step, and its row in `sync_runs`. None of
  * them ever fails the run: each outcome is written into the summary. Deterministic code only.
  */
-import { log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { NotifyActivities, SyncRunActivities } from '../activities/types.js';
+import {
+  ParentClosePolicy,
+  log,
+  patched,
+  proxyActivities,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { NotifyActivities, SyncRunActivities, SyncRunRecord } from '../activities/types.js';
 import type { RunKind, SyncSummary } from '../shared/summary.js';
 import { TEMPORAL_SCHEDULED_START_TIME } from '../shared/search-attributes.js';
 import { feedQueueFor } from '../shared/task-queues.js';
 import { reasonOf } from './common.js';
+import { recordSyncRunWorkflow } from './sync-run.js';
 import type { SalesSyncInput } from './types.js';
 
 /** Notices and the follow-up step: on the workflow task queue, outside the vendor's rate limit. */
@@ -74,36 +82,61 @@ export async function sendNotices(input: SalesSyncInput, summary: SyncSummary, e
   }
 }
 
-/**
- * Writes the run's row into `sync_runs` through the change feed's worker (the one process with
- * PostgreSQL), on its task queue, within a short deadline: a feed that is down or not deployed
- * costs the run that wait and a line in its summary, never its success.
- */
-export async function recordSyncRun(input: SalesSyncInput, summary: SyncSummary, end: RunEnd): Promise<void> {
-  if (input.feedTaskQueue === null || !patched('record-sync-run')) return;
+/** The run's row of `sync_runs`. */
+function syncRunRecord(input: SalesSyncInput, summary: SyncSummary, end: RunEnd): SyncRunRecord {
   const info = workflowInfo();
-  const recorder = proxyActivities<SyncRunActivities>({
-    taskQueue: input.feedTaskQueue ?? feedQueueFor(info.taskQueue),
-    scheduleToCloseTimeout: '15s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s' },
-  });
   const status =
     end.status === 'failed'
       ? 'failed'
       : summary.failedBranches.length || summary.skippedBranches.length
         ? 'partial'
         : 'succeeded';
+  return {
+    workflowId: info.workflowId,
+    runId: info.firstExecutionRunId,
+    kind: summary.kind ?? runKind(input),
+    window: summary.window,
+    status,
+    summary,
+    startedAt: info.startTime.toISOString(),
+    endedAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * Writes the run's row into `sync_runs` through the change feed's worker (the one process with
+ * PostgreSQL): a child workflow on the feed's task queue, started and abandoned, so the run never
+ * waits for the feed and the row arrives whenever a feed worker polls. Runs that began before the
+ * child existed keep the direct activity call they started with (patch `record-sync-run`).
+ */
+export async function recordSyncRun(input: SalesSyncInput, summary: SyncSummary, end: RunEnd): Promise<void> {
+  if (input.feedTaskQueue === null) return;
+  const info = workflowInfo();
+  const taskQueue = input.feedTaskQueue ?? feedQueueFor(info.taskQueue);
+  if (patched('sync-run-child')) {
+    const workflowId = `sales-sync-run-record/${info.workflowId}/${info.firstExecutionRunId}`;
+    try {
+      await startChild(recordSyncRunWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [syncRunRecord(input, summary, end)],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      summary.syncRun = `handed to ${workflowId}`;
+    } catch (err) {
+      summary.syncRun = `not recorded: ${reasonOf(err)}`;
+      log.warn('the run could not be recorded in sync_runs', { error: reasonOf(err) });
+    }
+    return;
+  }
+  if (!patched('record-sync-run')) return;
+  const recorder = proxyActivities<SyncRunActivities>({
+    taskQueue,
+    scheduleToCloseTimeout: '15s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s' },
+  });
   try {
-    await recorder.recordSyncRun({
-      workflowId: info.workflowId,
-      runId: info.firstExecutionRunId,
-      kind: summary.kind ?? runKind(input),
-      window: summary.window,
-      status,
-      summary,
-      startedAt: info.startTime.toISOString(),
-      endedAt: new Date().toISOString(),
-    });
+    await recorder.recordSyncRun(syncRunRecord(input, summary, end));
     summary.syncRun = 'recorded';
   } catch (err) {
     summary.syncRun = `not recorded: ${reasonOf(err)}`;
