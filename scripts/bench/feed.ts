@@ -15,7 +15,7 @@ import { waitFor } from '../lib/poll.js';
 import type { StopList } from '../lib/stop-list.js';
 import { decodeBatch } from '../../src/feed/objects.js';
 import { s3ObjectStore } from '../../src/feed/s3-store.js';
-import { loadFeedConfig } from '../../src/shared/config.js';
+import { loadFeedConfig } from '../../src/config/feed.js';
 import { copyDifferences } from '../../src/feed/compare.js';
 import { createPool, migrate } from '../../src/sql/db.js';
 import { Store } from '../../src/store/index.js';

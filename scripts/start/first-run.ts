@@ -13,7 +13,8 @@ import {
   upsertSchedule,
 } from '../../src/cli/schedule.js';
 import { waitForCopy } from '../../src/feed/service.js';
-import type { Config, FeedConfig } from '../../src/shared/config.js';
+import type { FeedConfig } from '../../src/config/feed.js';
+import type { Config } from '../../src/config/index.js';
 import { SCHEDULE_ID } from '../../src/shared/ids.js';
 import { feedTaskQueue } from '../../src/shared/task-queues.js';
 import type { Services } from './services.js';

@@ -15,9 +15,10 @@ import {
   readLocalCodecSecrets,
   resolveClientSettings,
 } from '../codec/index.js';
-import { loadDynamoConfig, loadTaskQueueSuffix, loadTemporalConfig } from '../shared/config.js';
+import { loadDynamoConfig } from '../config/aws.js';
+import { loadTemporalConfig, temporalConnectionOptions } from '../config/temporal.js';
+import { loadTaskQueueSuffix } from '../config/worker.js';
 import { ConfigError } from '../shared/errors.js';
-import { temporalConnectionOptions } from '../shared/temporal-options.js';
 import { taskQueues } from '../shared/task-queues.js';
 import { createDynamoClients, ensureTables, tableNames } from '../store/index.js';
 import { type Command, UsageError, branchesOption, intOption, isoOption, syncInput } from './options.js';

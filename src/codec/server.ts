@@ -47,6 +47,7 @@ import {
   sendHtml,
   sendJson,
 } from './http.js';
+import type { Env } from '../config/env.js';
 import { ConfigError } from '../shared/errors.js';
 
 const DEFAULT_CORS_ORIGIN = 'http://127.0.0.1:8233';
@@ -66,8 +67,6 @@ export interface CodecServerConfig {
   port: number;
   host: string;
 }
-
-type Env = Record<string, string | undefined>;
 
 /** Reads and validates CODEC_SERVER_TOKEN, CODEC_CORS_ORIGIN, CODEC_SERVER_PORT and CODEC_SERVER_HOST. */
 export function loadCodecServerConfig(env: Env = process.env): CodecServerConfig {

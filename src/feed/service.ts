@@ -12,20 +12,13 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { dataConverterFor, loadCodecConfig } from '../codec/index.js';
-import {
-  type DynamoConfig,
-  type FeedConfig,
-  type LandingConfig,
-  loadDynamoConfig,
-  loadLandingConfig,
-  loadLogLevel,
-  loadFeedConfig,
-  loadMetricsConfig,
-  loadTaskQueueSuffix,
-  loadTemporalConfig,
-} from '../shared/config.js';
+import { type DynamoConfig, loadDynamoConfig } from '../config/aws.js';
+import { type FeedConfig, loadFeedConfig } from '../config/feed.js';
+import { type LandingConfig, loadLandingConfig } from '../config/landing.js';
+import { loadMetricsConfig } from '../config/metrics.js';
+import { loadTemporalConfig, temporalConnectionOptions } from '../config/temporal.js';
+import { loadLogLevel, loadTaskQueueSuffix } from '../config/worker.js';
 import { ConfigError } from '../shared/errors.js';
-import { temporalConnectionOptions } from '../shared/temporal-options.js';
 import { copyDifferences } from './compare.js';
 import { createPool, migrate } from '../sql/db.js';
 import type { Store } from '../store/index.js';

@@ -20,8 +20,8 @@ import {
   DEFAULT_BRANCH_CONCURRENCY,
   DEFAULT_SALESPERSON_CONCURRENCY,
 } from '../../../src/shared/concurrency.js';
-import { rateLimitFor } from '../../../src/shared/config.js';
-import { PROJECT_ROOT } from '../../../src/shared/root.js';
+import { rateLimitFor } from '../../../src/config/vendor.js';
+import { PROJECT_ROOT } from '../../../src/node/root.js';
 import { taskQueues } from '../../../src/shared/task-queues.js';
 import { createWorkers, installRuntime } from '../../../src/worker.js';
 import { cpuSeconds, hostCpu } from '../../lib/proc.js';
