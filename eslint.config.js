@@ -65,7 +65,15 @@ const below = (regex, rule) => ({
 const layerBlocks = [
   {
     files: ['src/shared/**'],
-    patterns: [below(String.raw`^\.\./`, 'shared/ is pure and imports nothing else of src/')],
+    patterns: [
+      below(String.raw`^\.\./`, 'shared/ is pure and imports nothing else of src/'),
+      {
+        group: workflowForbiddenImports,
+        message:
+          'shared/ is workflow-safe: no Node built-ins or I/O. Put Node-side code in src/node/ or src/config/.',
+        allowTypeImports: true,
+      },
+    ],
   },
   {
     files: ['src/config/**', 'src/node/**'],
