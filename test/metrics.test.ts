@@ -43,6 +43,22 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
+/** The environment of `npm start` in this test: its ports, the test's simulator, no encryption. */
+function mainJobEnv(ports: Record<string, number>, dataDir: string, simUrl: string): Record<string, string> {
+  return cleanEnv({
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    DATA_DIR: dataDir,
+    VENDOR_API_URL: simUrl,
+    VENDOR_API_KEY: SIM_KEY,
+    VENDOR_QUOTA_RPS: '20',
+    VENDOR_PAGE_SIZE: '10',
+    PAYLOAD_ENCRYPTION: 'off',
+    // Two cached workflows for some 70 open ones: the parent is evicted and replayed from its
+    // history again and again, and must still be counted once.
+    WORKER_MAX_CACHED_WORKFLOWS: '2',
+  });
+}
+
 const requests = exportedName(VENDOR.requests);
 const runLabels = {
   namespace: 'default',
@@ -86,18 +102,7 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     };
     child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       cwd: ROOT,
-      env: cleanEnv({
-        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-        DATA_DIR: dataDir,
-        VENDOR_API_URL: sim.url,
-        VENDOR_API_KEY: SIM_KEY,
-        VENDOR_QUOTA_RPS: '20',
-        VENDOR_PAGE_SIZE: '10',
-        PAYLOAD_ENCRYPTION: 'off',
-        // Two cached workflows for some 70 open ones: the parent is evicted and replayed from its
-        // history again and again, and must still be counted once.
-        WORKER_MAX_CACHED_WORKFLOWS: '2',
-      }),
+      env: mainJobEnv(ports, dataDir, sim.url),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
