@@ -36,6 +36,83 @@ function positive(name: string, raw: string): number {
   return v;
 }
 
+/** Bundles the floor's workflows and runs the product's workers on them with the floor's activity. */
+async function startFloorWorkers(
+  address: string,
+  quota: number,
+  stops: StopList,
+): Promise<ReturnType<typeof taskQueues>> {
+  const dir = mkdtempSync(join(tmpdir(), 'floor-'));
+  stops.add('bundle', () => rmSync(dir, { recursive: true, force: true }));
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(PROJECT_ROOT, 'scripts', 'bench', 'floor', 'workflows.ts'),
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
+  });
+  const codePath = join(dir, 'floor-workflows.js');
+  writeFileSync(codePath, code);
+
+  const connection = await NativeConnection.connect({ address });
+  stops.add('worker connection', () => connection.close());
+  const queues = taskQueues(`-floor-${Date.now()}`);
+  const activities = { page: (employeeId: string) => Promise.resolve({ employeeId, pages: 1 }) };
+  const workers = await createWorkers({
+    connection,
+    namespace: 'default',
+    queues,
+    // The floor's own activity in place of the product's (same queue, same options).
+    activities: activities as unknown as Parameters<typeof createWorkers>[0]['activities'],
+    workflowActivities: {} as Parameters<typeof createWorkers>[0]['workflowActivities'],
+    rateLimitRps: rateLimitFor(quota),
+    workflowBundle: { codePath },
+  });
+  const running = Promise.all(workers.map((w) => w.run()));
+  stops.add('workers', async () => {
+    workers.forEach((w) => w.shutdown());
+    await running;
+  });
+  return queues;
+}
+
+/** The host's busy share between two readings of hostCpu (NaN when either is missing). */
+function busyShare(host0: ReturnType<typeof hostCpu>, host1: ReturnType<typeof hostCpu>): number {
+  return host0 && host1 ? 1 - (host1.idle - host0.idle) / (host1.total - host0.total) : NaN;
+}
+
+/** Prints the floor: wall time against the bound, CPU per salesperson, the server's requests by type. */
+function printFloor(f: {
+  branches: number;
+  salespersons: number;
+  quota: number;
+  wall: number;
+  server: number;
+  worker: number;
+  busy: number;
+  requests: ReturnType<typeof countersBetween>;
+}): void {
+  const { branches, salespersons, quota, wall, server, worker, busy, requests } = f;
+  const total = branches * salespersons;
+  const bound = total / quota;
+  const ms = (s: number) => ((s * 1000) / total).toFixed(1);
+  const m = machine();
+  console.log(`orchestration floor: ${branches} branches x ${salespersons} salespersons, quota ${quota}/s`);
+  console.log(`machine: ${m.nproc} CPUs (${m.cpuModel}), Node ${m.node}, ${m.temporal}`);
+  console.log(
+    `wall ${wall.toFixed(1)} s; bound ${bound.toFixed(1)} s (one activity per salesperson); wall / bound ${(wall / bound).toFixed(3)}`,
+  );
+  console.log(`host CPU busy ${(busy * 100).toFixed(1)}%`);
+  console.log(`CPU s: temporal / worker   ${server.toFixed(1)} / ${worker.toFixed(1)}`);
+  console.log(
+    `CPU ms per salesperson: temporal / worker   ${ms(server)} / ${ms(worker)}; together ${ms(server + worker)}`,
+  );
+  console.log(
+    `frontend requests: ${requests.total} (${(requests.total / total).toFixed(1)} per salesperson)`,
+  );
+  for (const [op, count] of Object.entries(requests.byType).sort((a, b) => b[1] - a[1]))
+    console.log(
+      `  ${op.padEnd(36)} ${String(count).padStart(8)}  ${(count / total).toFixed(2)} per salesperson`,
+    );
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -63,34 +140,7 @@ async function main() {
         'namespace="default"',
       ]);
     stops.add(temporal.name, () => temporal.stop());
-    const dir = mkdtempSync(join(tmpdir(), 'floor-'));
-    stops.add('bundle', () => rmSync(dir, { recursive: true, force: true }));
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: join(PROJECT_ROOT, 'scripts', 'bench', 'floor', 'workflows.ts'),
-      logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
-    });
-    const codePath = join(dir, 'floor-workflows.js');
-    writeFileSync(codePath, code);
-
-    const connection = await NativeConnection.connect({ address: temporal.address });
-    stops.add('worker connection', () => connection.close());
-    const queues = taskQueues(`-floor-${Date.now()}`);
-    const activities = { page: (employeeId: string) => Promise.resolve({ employeeId, pages: 1 }) };
-    const workers = await createWorkers({
-      connection,
-      namespace: 'default',
-      queues,
-      // The floor's own activity in place of the product's (same queue, same options).
-      activities: activities as unknown as Parameters<typeof createWorkers>[0]['activities'],
-      workflowActivities: {} as Parameters<typeof createWorkers>[0]['workflowActivities'],
-      rateLimitRps: rateLimitFor(quota),
-      workflowBundle: { codePath },
-    });
-    const running = Promise.all(workers.map((w) => w.run()));
-    stops.add('workers', async () => {
-      workers.forEach((w) => w.shutdown());
-      await running;
-    });
+    const queues = await startFloorWorkers(temporal.address, quota, stops);
     const clientConnection = await Connection.connect({ address: temporal.address });
     stops.add('client connection', () => clientConnection.close());
     const client = new Client({ connection: clientConnection });
@@ -122,27 +172,16 @@ async function main() {
     const requests = countersBetween(requests0, await frontendRequests());
     if (done !== total) throw new Error(`the floor run completed ${done} of ${total} salespersons`);
 
-    const bound = total / quota;
-    const ms = (s: number) => ((s * 1000) / total).toFixed(1);
-    const busy = host0 && host1 ? 1 - (host1.idle - host0.idle) / (host1.total - host0.total) : NaN;
-    const m = machine();
-    console.log(`orchestration floor: ${branches} branches x ${salespersons} salespersons, quota ${quota}/s`);
-    console.log(`machine: ${m.nproc} CPUs (${m.cpuModel}), Node ${m.node}, ${m.temporal}`);
-    console.log(
-      `wall ${wall.toFixed(1)} s; bound ${bound.toFixed(1)} s (one activity per salesperson); wall / bound ${(wall / bound).toFixed(3)}`,
-    );
-    console.log(`host CPU busy ${(busy * 100).toFixed(1)}%`);
-    console.log(`CPU s: temporal / worker   ${server.toFixed(1)} / ${worker.toFixed(1)}`);
-    console.log(
-      `CPU ms per salesperson: temporal / worker   ${ms(server)} / ${ms(worker)}; together ${ms(server + worker)}`,
-    );
-    console.log(
-      `frontend requests: ${requests.total} (${(requests.total / total).toFixed(1)} per salesperson)`,
-    );
-    for (const [op, count] of Object.entries(requests.byType).sort((a, b) => b[1] - a[1]))
-      console.log(
-        `  ${op.padEnd(36)} ${String(count).padStart(8)}  ${(count / total).toFixed(2)} per salesperson`,
-      );
+    printFloor({
+      branches,
+      salespersons,
+      quota,
+      wall,
+      server,
+      worker,
+      busy: busyShare(host0, host1),
+      requests,
+    });
   } finally {
     for (const failure of await stops.stopAll()) console.error(`stopping ${failure}`);
   }
