@@ -51,6 +51,16 @@ const entryPointsButClient = {
   regex: String.raw`^\.\./(worker\.js|cli/.*)$`,
 };
 
+/**
+ * The local stack's settings are for scripts/ (npm start, the benchmark) only: no module of src/
+ * loads them, so a deployed process never reads a local-stack default.
+ */
+const localStack = {
+  regex: String.raw`^\.\.?/(config/)?local-stack\.js$`,
+  message:
+    "src/config/local-stack.ts is the local stack's (scripts/ only): production code reads its own concern's module of src/config/.",
+};
+
 /** `regex` restricted with a message naming the layer rule it breaks. */
 const below = (regex, rule) => ({
   regex,
@@ -61,20 +71,40 @@ const below = (regex, rule) => ({
 const layerBlocks = [
   {
     files: ['src/shared/**'],
-    patterns: [below(String.raw`^\.\./`, 'shared/ is pure and imports nothing else of src/')],
+    patterns: [
+      below(String.raw`^\.\./`, 'shared/ is pure and imports nothing else of src/'),
+      {
+        group: workflowForbiddenImports,
+        message:
+          'shared/ is workflow-safe: no Node built-ins or I/O. Put Node-side code in src/node/ or src/config/.',
+        allowTypeImports: true,
+      },
+    ],
+  },
+  {
+    files: ['src/config/**', 'src/node/**'],
+    patterns: [
+      below(
+        String.raw`^\.\./(?!shared/)`,
+        'config/ (the settings) and node/ (Node-side helpers) import only shared/',
+      ),
+    ],
   },
   {
     files: ['src/metrics/**', 'src/codec/**'],
     patterns: [
-      below(String.raw`^\.\./(?!shared/)`, 'metrics/ and codec/ stand alone: they import only shared/'),
+      below(
+        String.raw`^\.\./(?!shared/|config/|node/)`,
+        'metrics/ and codec/ stand alone: they import only shared/, config/ and node/',
+      ),
     ],
   },
   {
     files: ['src/vendor-api/**'],
     patterns: [
       below(
-        String.raw`^\.\./(?!shared/|metrics/)`,
-        'The vendor API client is the lowest integration: it imports only shared/ and metrics/',
+        String.raw`^\.\./(?!shared/|config/|node/|metrics/)`,
+        'The vendor API client is the lowest integration: it imports only shared/, config/, node/ and metrics/',
       ),
     ],
   },
@@ -82,8 +112,8 @@ const layerBlocks = [
     files: ['src/store/**', 'src/landing/**'],
     patterns: [
       below(
-        String.raw`^\.\./(?!shared/|metrics/|vendor-api/)`,
-        'The store and the landing zone import only shared/, metrics/ and the vendor API',
+        String.raw`^\.\./(?!shared/|config/|node/|metrics/|vendor-api/)`,
+        'The store and the landing zone import only shared/, config/, node/, metrics/ and the vendor API',
       ),
     ],
   },
@@ -91,8 +121,8 @@ const layerBlocks = [
     files: ['src/sql/**'],
     patterns: [
       below(
-        String.raw`^\.\./(?!shared/|metrics/|store/)`,
-        "sql/ is the change feed's PostgreSQL part, below it: it imports only shared/, metrics/ and the store",
+        String.raw`^\.\./(?!shared/|config/|node/|metrics/|store/)`,
+        "sql/ is the change feed's PostgreSQL part, below it: it imports only shared/, config/, node/, metrics/ and the store",
       ),
     ],
   },
@@ -129,8 +159,8 @@ const layerBlocks = [
     files: ['src/sim/**'],
     patterns: [
       below(
-        String.raw`^\.\./(?!shared/|vendor-api/schemas\.js$)|^\.\./shared/(config|temporal-options)\.js$`,
-        "The simulator is a vendor, not the product: it imports only pure shared/ modules and the vendor's schemas, never the production config",
+        String.raw`^\.\./(?!shared/|vendor-api/schemas\.js$)`,
+        "The simulator is a vendor, not the product: it imports only shared/ and the vendor's schemas, never the production config (config/)",
       ),
     ],
   },
@@ -147,8 +177,8 @@ const layerBlocks = [
     files: ['src/workflow-bundle.ts', 'src/shutdown.ts'],
     patterns: [
       below(
-        String.raw`^\./(?!shared/)`,
-        'The workflow bundler and the stop are infrastructure: they import only shared/',
+        String.raw`^\./(?!shared/|config/|node/)`,
+        'The workflow bundler and the stop are infrastructure: they import only shared/, config/ and node/',
       ),
     ],
   },
@@ -162,23 +192,27 @@ const layerBlocks = [
         allowTypeImports: true,
       },
       below(
-        String.raw`^\.\./(?!shared/|activities/types\.js$|feed/types\.js$|metrics/(run|definitions)\.js$)|^\.\./shared/(config|root|temporal-options)\.js$|^\.\./shared/fingerprint\.mjs$`,
-        "Workflows import only shared/ (its pure modules), the activities' contracts (import type), metrics/run.ts and metrics/definitions.ts",
+        String.raw`^\.\./(?!shared/|activities/types\.js$|feed/types\.js$|metrics/(run|definitions)\.js$)`,
+        "Workflows import only shared/, the activities' contracts (import type), metrics/run.ts and metrics/definitions.ts",
       ),
     ],
   },
 ];
 
-/** One `no-restricted-imports` block per layer; entry points are restricted everywhere in src/. */
+/** One `no-restricted-imports` block per layer; entry points and the local stack's settings are restricted everywhere in src/. */
 const layerRules = [
   {
     files: ['src/*/**/*.ts'],
     ignores: ['src/cli/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [entryPoints] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [entryPoints, localStack] }] },
   },
   {
     files: ['src/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [entryPointsFromTop] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [entryPointsFromTop, localStack] }] },
+  },
+  {
+    files: ['src/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [localStack] }] },
   },
   {
     files: ['src/feed/service.ts'],
@@ -187,7 +221,7 @@ const layerRules = [
   ...layerBlocks.map(({ files, ignores, patterns }) => ({
     files,
     ...(ignores ? { ignores } : {}),
-    rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, entryPoints] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, entryPoints, localStack] }] },
   })),
 ];
 
@@ -199,7 +233,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', 'scripts/*.mjs', 'src/shared/*.mjs', 'test/helpers/*.cjs'],
+          allowDefaultProject: ['*.js', 'scripts/*.mjs', 'src/node/*.mjs', 'test/helpers/*.cjs'],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -14,9 +14,9 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { loadCodecConfig } from '../src/codec/index.js';
-import { loadConfig } from '../src/shared/config.js';
+import { loadConfig } from '../src/config/index.js';
+import { temporalConnectionOptions } from '../src/config/temporal.js';
 import { ConfigError } from '../src/shared/errors.js';
-import { temporalConnectionOptions } from '../src/shared/temporal-options.js';
 import type { StoreStats } from '../src/store/index.js';
 import { createWorkersFromConfig, installRuntime, runWorkers } from '../src/worker.js';
 import { procStatusKb } from './lib/proc.js';

@@ -22,7 +22,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { filesUnder, fingerprint } from '../src/shared/fingerprint.mjs';
+import { filesUnder, fingerprint } from '../src/node/fingerprint.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the JavaScript goes (ignored by git); relative paths inside are those of the sources. */
@@ -59,7 +59,7 @@ export function compile() {
     sourcemap: false,
     logLevel: 'error',
   });
-  // Plain-JavaScript modules of src/ go as they are (src/shared/fingerprint.mjs).
+  // Plain-JavaScript modules of src/ go as they are (src/node/fingerprint.mjs).
   for (const f of files.filter((f) => f.startsWith(join(ROOT, 'src')) && f.endsWith('.mjs'))) {
     const to = join(tmp, relative(ROOT, f));
     mkdirSync(dirname(to), { recursive: true });

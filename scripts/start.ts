@@ -10,7 +10,9 @@
  */
 import { parseArgs } from 'node:util';
 import { localDataDir, writeLocalStackInfo, encryptionSwitch } from '../src/codec/index.js';
-import { loadConfig, loadFeedConfig, loadLocalStackConfig } from '../src/shared/config.js';
+import { loadFeedConfig } from '../src/config/feed.js';
+import { loadConfig } from '../src/config/index.js';
+import { loadLocalStackConfig } from '../src/config/local-stack.js';
 import { ConfigError } from '../src/shared/errors.js';
 import { maskUrlPassword } from './lib/redact.js';
 import { firstRun, landedDir } from './start/first-run.js';

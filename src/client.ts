@@ -9,8 +9,7 @@
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { type CodecConfig, dataConverterFor } from './codec/index.js';
 import type { ReconcileInput } from './shared/reconcile.js';
-import type { TemporalConfig } from './shared/config.js';
-import { temporalConnectionOptions } from './shared/temporal-options.js';
+import { type TemporalConfig, temporalConnectionOptions } from './config/temporal.js';
 import { feedTaskQueue } from './shared/task-queues.js';
 import { reconcileWorkflow } from './workflows/index.js';
 import { reconcileScheduleId } from './client/schedule.js';

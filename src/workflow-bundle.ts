@@ -15,8 +15,8 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { filesUnder, fingerprint } from './shared/fingerprint.mjs';
-import { PROJECT_ROOT } from './shared/root.js';
+import { filesUnder, fingerprint } from './node/fingerprint.mjs';
+import { PROJECT_ROOT } from './node/root.js';
 
 const ROOT = PROJECT_ROOT;
 const SRC = join(ROOT, 'src');

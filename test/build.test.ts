@@ -50,7 +50,7 @@ describe('compiled workers (scripts/build.mjs)', function () {
       [
         '--input-type=module',
         '-e',
-        `const m = await import(${JSON.stringify(compiledPath('src/shared/root.ts'))}); console.log(m.PROJECT_ROOT);`,
+        `const m = await import(${JSON.stringify(compiledPath('src/node/root.ts'))}); console.log(m.PROJECT_ROOT);`,
       ],
       { encoding: 'utf8', cwd: elsewhere },
     );
@@ -61,11 +61,11 @@ describe('compiled workers (scripts/build.mjs)', function () {
 
   it('the compiled tree carries the plain-JavaScript modules of src/ that compiled modules import', () => {
     compile();
-    // src/workflow-bundle.ts imports src/shared/fingerprint.mjs, as scripts/build.mjs does: one
+    // src/workflow-bundle.ts imports src/node/fingerprint.mjs, as scripts/build.mjs does: one
     // fingerprint for both builds. With plain node, from another folder, the compiled module loads.
     assert.equal(
-      readFileSync(join(JS_DIR, 'src', 'shared', 'fingerprint.mjs'), 'utf8'),
-      readFileSync(join(ROOT, 'src', 'shared', 'fingerprint.mjs'), 'utf8'),
+      readFileSync(join(JS_DIR, 'src', 'node', 'fingerprint.mjs'), 'utf8'),
+      readFileSync(join(ROOT, 'src', 'node', 'fingerprint.mjs'), 'utf8'),
     );
     const out = spawnSync(
       process.execPath,

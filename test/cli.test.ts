@@ -16,7 +16,7 @@ import { main as cli } from '../src/cli/index.js';
 import { finalProgress, progressLine, reportOutcome } from '../src/client.js';
 import { parseCliTime } from '../src/cli/time.js';
 import { LOCAL_SECRETS_FILE, resolveClientSettings, writeLocalStackInfo } from '../src/codec/index.js';
-import { SYNC_WINDOW_HOURS_RANGE } from '../src/shared/config.js';
+import { SYNC_WINDOW_HOURS_RANGE } from '../src/config/sync.js';
 import { ConfigError } from '../src/shared/errors.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 

@@ -6,12 +6,10 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/stack.js';
-import {
-  loadConfig,
-  loadFeedConfig,
-  loadLocalStackConfig,
-  loadTemporalConfig,
-} from '../src/shared/config.js';
+import { loadFeedConfig } from '../src/config/feed.js';
+import { loadConfig } from '../src/config/index.js';
+import { loadLocalStackConfig } from '../src/config/local-stack.js';
+import { loadTemporalConfig } from '../src/config/temporal.js';
 import { ConfigError } from '../src/shared/errors.js';
 
 const base = { VENDOR_API_URL: 'http://127.0.0.1:8080', VENDOR_API_KEY: 'k-123', LANDING_BUCKET: 'landing' };

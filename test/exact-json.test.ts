@@ -6,8 +6,8 @@ import {
   ownParseProblem,
   parseExactJson,
   parseProblem,
-  stableStringify,
 } from '../src/shared/exact-json.js';
+import { stableStringify } from '../src/shared/json-text.js';
 import { truncateText, wellFormedText } from '../src/store/storable.js';
 import { resetRunIdOf } from '../src/workflows/branch-sync.js';
 

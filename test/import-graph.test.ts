@@ -22,6 +22,18 @@ describe('import graph', () => {
     );
   });
 
+  it("no module of src/ imports the local stack's settings: only scripts/ read them", () => {
+    const localStack = join(ROOT, 'src', 'config', 'local-stack.ts');
+    const importers = [...importGraph(join(ROOT, 'src'))]
+      .filter(([, targets]) => targets.includes(localStack))
+      .map(([file]) => file);
+    assert.deepEqual(importers, [], 'production code loads src/config/local-stack.ts');
+    assert.ok(
+      importSpecifiers(join(ROOT, 'scripts', 'start.ts')).includes('../src/config/local-stack.js'),
+      'npm start reads the local stack',
+    );
+  });
+
   describe('the detector', () => {
     let dir: string;
     const write = (files: Record<string, string>) => {

@@ -28,6 +28,7 @@ import {
   VENDOR_PATHS,
   exportedName,
 } from '../src/metrics/definitions.js';
+import { startReconcile } from '../src/client.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { VendorSimulator } from '../src/sim/index.js';
@@ -41,6 +42,22 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !drop.test(k)) env[k] = v;
   return { ...env, ...extra };
+}
+
+/** The environment of `npm start` in this test: its ports, the test's simulator, no encryption. */
+function mainJobEnv(ports: Record<string, number>, dataDir: string, simUrl: string): Record<string, string> {
+  return cleanEnv({
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    DATA_DIR: dataDir,
+    VENDOR_API_URL: simUrl,
+    VENDOR_API_KEY: SIM_KEY,
+    VENDOR_QUOTA_RPS: '20',
+    VENDOR_PAGE_SIZE: '10',
+    PAYLOAD_ENCRYPTION: 'off',
+    // Two cached workflows for some 70 open ones: the parent is evicted and replayed from its
+    // history again and again, and must still be counted once.
+    WORKER_MAX_CACHED_WORKFLOWS: '2',
+  });
 }
 
 const requests = exportedName(VENDOR.requests);
@@ -86,18 +103,7 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     };
     child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       cwd: ROOT,
-      env: cleanEnv({
-        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-        DATA_DIR: dataDir,
-        VENDOR_API_URL: sim.url,
-        VENDOR_API_KEY: SIM_KEY,
-        VENDOR_QUOTA_RPS: '20',
-        VENDOR_PAGE_SIZE: '10',
-        PAYLOAD_ENCRYPTION: 'off',
-        // Two cached workflows for some 70 open ones: the parent is evicted and replayed from its
-        // history again and again, and must still be counted once.
-        WORKER_MAX_CACHED_WORKFLOWS: '2',
-      }),
+      env: mainJobEnv(ports, dataDir, sim.url),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -130,6 +136,9 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
         await new Promise((r) => setTimeout(r, 250));
       }
       await wait(/^serving the hourly schedule/m);
+      // The copy's drift gauge is set by the reconcile (daily on its schedule): one now, so the
+      // scrape holds what its alert reads.
+      await (await startReconcile(client, '', { settleSeconds: 0 })).result();
       final = await scrape(metricsUrl);
       summary = await client.workflow
         .getHandle(firstRun)

@@ -95,9 +95,17 @@ describe('simulator dataset', () => {
 
 describe('simulator mutation', () => {
   const start = useSimulators();
+  type Report = ReturnType<Dataset['mutate']>;
 
   /** Compares the dataset before and after and checks that the report names exactly the differences. */
-  function checkReport(before: Dataset, after: Dataset, report: ReturnType<Dataset['mutate']>): void {
+  function checkReport(before: Dataset, after: Dataset, report: Report): void {
+    checkSales(before, after, report);
+    checkMemberships(before, after, report);
+    checkBranches(before, after, report);
+  }
+
+  /** New sales and corrected sales are exactly the reported ones, and no sale vanished. */
+  function checkSales(before: Dataset, after: Dataset, report: Report): void {
     const owner = (ds: Dataset): Map<number, number> => {
       const m = new Map<number, number>();
       for (const [employeeId, sales] of ds.salesBySalesperson) for (const s of sales) m.set(s.id, employeeId);
@@ -133,7 +141,10 @@ describe('simulator mutation', () => {
       assert.notEqual(was.quantity, now.quantity);
       assert.deepEqual({ ...now, amount: was.amount, quantity: was.quantity }, was);
     }
+  }
 
+  /** Employee memberships added and removed are exactly the reported transfers and departures. */
+  function checkMemberships(before: Dataset, after: Dataset, report: Report): void {
     const memberships = (ds: Dataset): Set<string> => {
       const s = new Set<string>();
       for (const [branchId, list] of ds.employeesByBranch) for (const e of list) s.add(`${e.id}@${branchId}`);
@@ -167,7 +178,10 @@ describe('simulator mutation', () => {
         list.map((e) => e.id).sort((a, b) => a - b),
       );
     }
+  }
 
+  /** Changed branch fields are exactly the reported ones; head counts follow the lists. */
+  function checkBranches(before: Dataset, after: Dataset, report: Report): void {
     const branchDiff = after.branches
       .map((b) => {
         const was = before.branchById(b.id) ?? {};

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import proto from '@temporalio/proto';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { PROJECT_ROOT } from '../src/shared/root.js';
+import { PROJECT_ROOT } from '../src/node/root.js';
 import { workflowBundle } from '../src/workflow-bundle.js';
 
 const DIR = join(PROJECT_ROOT, 'test', 'histories');

@@ -15,7 +15,7 @@ import { waitFor } from '../lib/poll.js';
 import type { StopList } from '../lib/stop-list.js';
 import { decodeBatch } from '../../src/feed/objects.js';
 import { s3ObjectStore } from '../../src/feed/s3-store.js';
-import { loadFeedConfig } from '../../src/shared/config.js';
+import { loadFeedConfig } from '../../src/config/feed.js';
 import { copyDifferences } from '../../src/feed/compare.js';
 import { createPool, migrate } from '../../src/sql/db.js';
 import { Store } from '../../src/store/index.js';
@@ -100,41 +100,45 @@ export async function startBenchFeed(ctx: RunContext, env: NodeJS.ProcessEnv, st
       const fresh = all.filter((id) => !seen.has(id));
       seen = new Set(all);
       const result: FeedRunResult = { kind, events: fresh.length, itemsChanged, copyEqual, caughtUpAfterS };
-      if (kind === 'first') {
-        const { rows } = await pool.query<{ events: string; batches: string; seconds: string }>(
-          `SELECT sum(events) AS events, count(*) AS batches,
-                  extract(epoch FROM max(applied_at) - min(applied_at)) AS seconds
-           FROM feed_batches WHERE shard_id <> 'snapshot'`,
-        );
-        const r = rows[0];
-        const seconds = Number(r?.seconds ?? 0);
-        result.throughput = {
-          events: Number(r?.events ?? 0),
-          batches: Number(r?.batches ?? 0),
-          seconds,
-          perSecond: seconds > 0 ? Number(r?.events ?? 0) / seconds : 0,
-        };
-      } else if (fresh.length > 0) {
-        const { rows } = await pool.query<{ p50: string; p95: string; max: string; rows: string }>(
-          `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,
-                  max(ms) AS max, count(*) AS rows
-           FROM (SELECT extract(epoch FROM applied_at - written_at) * 1000 AS ms FROM branches WHERE written_at >= $1
-                 UNION ALL SELECT extract(epoch FROM applied_at - written_at) * 1000 FROM salespersons WHERE written_at >= $1
-                 UNION ALL SELECT extract(epoch FROM applied_at - written_at) * 1000 FROM sales WHERE written_at >= $1) f`,
-          [runStartedAt],
-        );
-        const r = rows[0];
-        if (r && Number(r.rows) > 0)
-          result.freshnessMs = {
-            p50: Number(r.p50),
-            p95: Number(r.p95),
-            max: Number(r.max),
-            rows: Number(r.rows),
-          };
-      }
+      if (kind === 'first') result.throughput = await backlogThroughput(pool);
+      else if (fresh.length > 0) result.freshnessMs = await freshness(pool, runStartedAt);
       return result;
     },
   };
+}
+
+type Pool = ReturnType<typeof createPool>;
+
+/** The backlog's drain: change events applied per second between the first and the last batch. */
+async function backlogThroughput(pool: Pool): Promise<FeedRunResult['throughput']> {
+  const { rows } = await pool.query<{ events: string; batches: string; seconds: string }>(
+    `SELECT sum(events) AS events, count(*) AS batches,
+            extract(epoch FROM max(applied_at) - min(applied_at)) AS seconds
+     FROM feed_batches WHERE shard_id <> 'snapshot'`,
+  );
+  const r = rows[0];
+  const seconds = Number(r?.seconds ?? 0);
+  return {
+    events: Number(r?.events ?? 0),
+    batches: Number(r?.batches ?? 0),
+    seconds,
+    perSecond: seconds > 0 ? Number(r?.events ?? 0) / seconds : 0,
+  };
+}
+
+/** DynamoDB write -> PostgreSQL row over the rows written since `since`; undefined when none. */
+async function freshness(pool: Pool, since: Date): Promise<FeedRunResult['freshnessMs']> {
+  const { rows } = await pool.query<{ p50: string; p95: string; max: string; rows: string }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,
+            max(ms) AS max, count(*) AS rows
+     FROM (SELECT extract(epoch FROM applied_at - written_at) * 1000 AS ms FROM branches WHERE written_at >= $1
+           UNION ALL SELECT extract(epoch FROM applied_at - written_at) * 1000 FROM salespersons WHERE written_at >= $1
+           UNION ALL SELECT extract(epoch FROM applied_at - written_at) * 1000 FROM sales WHERE written_at >= $1) f`,
+    [since],
+  );
+  const r = rows[0];
+  if (!r || Number(r.rows) === 0) return undefined;
+  return { p50: Number(r.p50), p95: Number(r.p95), max: Number(r.max), rows: Number(r.rows) };
 }
 
 /** Resolves once `list` has returned the same number of keys for `quietMs` (at most 10 minutes). */

@@ -111,7 +111,11 @@ export const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** The printed table of one run: [metric, value] rows. */
 export function rowsOf(r: RunResult): [string, string][] {
-  const salespersons = r.dynamo.expectedTableItems.salespersons ?? 0;
+  return [...requestRows(r), ...timeRows(r), ...storeRows(r), ...workflowRows(r), ...workerRows(r)];
+}
+
+/** Vendor requests: made, needed, beyond the minimum. */
+function requestRows(r: RunResult): [string, string][] {
   const m = r.requests.minimum;
   const paths = r.requests.byPath;
   return [
@@ -128,6 +132,12 @@ export function rowsOf(r: RunResult): [string, string][] {
     ],
     ['requests beyond minimum', n(r.requests.extra)],
     ['  of which retries', r.requests.retries === null ? 'n/a' : n(r.requests.retries)],
+  ];
+}
+
+/** Wall time against the bound, the vendor's 429s, the request rate, the host's CPU, Temporal actions. */
+function timeRows(r: RunResult): [string, string][] {
+  return [
     ['wall time', `${s1(r.wallSeconds)} s`],
     ['  startup (run start -> 1st request)', r.startupSeconds === null ? 'n/a' : `${s1(r.startupSeconds)} s`],
     ['lower bound R/Q', `${s1(r.boundSeconds)} s`],
@@ -143,6 +153,12 @@ export function rowsOf(r: RunResult): [string, string][] {
       'Temporal actions (billable): run; a month of hourly runs',
       r.actions ? `${n(r.actions.total)}; ${n(r.actions.total * 24 * 30)}` : 'n/a',
     ],
+  ];
+}
+
+/** The landing zone and DynamoDB. */
+function storeRows(r: RunResult): [string, string][] {
+  return [
     [
       'landed: objects, bytes (gzip)',
       r.landed ? `${n(r.landed.objects)}, ${n(r.landed.bytes)}` : 'off (--no-landing)',
@@ -159,6 +175,12 @@ export function rowsOf(r: RunResult): [string, string][] {
       '  expected',
       `${n(r.dynamo.expectedTableItems.branches ?? 0)}/${n(r.dynamo.expectedTableItems.salespersons ?? 0)}/${n(r.dynamo.expectedTableItems.sales ?? 0)}`,
     ],
+  ];
+}
+
+/** Workflow executions and history sizes. */
+function workflowRows(r: RunResult): [string, string][] {
+  return [
     ['workflow executions started', n(r.workflows.executions)],
     ['  continued as new', n(r.workflows.continuedAsNew)],
     ['largest history (events)', `${n(r.workflows.largest.events)} (${r.workflows.largest.type})`],
@@ -172,6 +194,13 @@ export function rowsOf(r: RunResult): [string, string][] {
       '  share of 51,200 limit / 10,240 warning',
       `${pct(r.workflows.largestShareOfLimit)} / ${pct(r.workflows.largestShareOfWarning)}`,
     ],
+  ];
+}
+
+/** The workers' memory and every process's CPU. */
+function workerRows(r: RunResult): [string, string][] {
+  const salespersons = r.dynamo.expectedTableItems.salespersons ?? 0;
+  return [
     ['worker peak RSS (VmHWM)', r.workers.map((w) => `${s1(w.peakRssMb)} MB`).join(', ')],
     ['  peak RSS when ready (start-up alone)', r.workers.map((w) => `${s1(w.readyPeakRssMb)} MB`).join(', ')],
     [

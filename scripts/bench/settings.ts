@@ -117,46 +117,49 @@ export interface Settings {
   out: string;
 }
 
-export function parseSettings(argv: string[]): Settings | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      branches: { type: 'string' },
-      salespersons: { type: 'string' },
-      sales: { type: 'string' },
-      seed: { type: 'string' },
-      'page-size': { type: 'string' },
-      quota: { type: 'string' },
-      'latency-ms': { type: 'string' },
-      workers: { type: 'string' },
-      'branch-concurrency': { type: 'string' },
-      'salesperson-concurrency': { type: 'string' },
-      runs: { type: 'string' },
-      scale: { type: 'boolean' },
-      'plain-payloads': { type: 'boolean' },
-      'no-landing': { type: 'boolean' },
-      'no-feed': { type: 'boolean' },
-      'worker-node-options': { type: 'string' },
-      'quota-headroom': { type: 'string' },
-      'temporal-dynamic-config': { type: 'string', multiple: true },
-      profile: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) return 'help';
-  const scale = values.scale ?? false;
-  const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new UsageError(`--${name} ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
-    return n;
-  };
-  const optional = (name: string, raw: string | undefined): number | undefined =>
-    raw === undefined ? undefined : int(name, raw, 0, 1, 500);
-  const runs = (values.runs ?? (scale ? 'first' : RUN_KINDS.join(',')))
+/** The benchmark's command-line options (`npm run bench -- --help` describes them). */
+const OPTIONS = {
+  branches: { type: 'string' },
+  salespersons: { type: 'string' },
+  sales: { type: 'string' },
+  seed: { type: 'string' },
+  'page-size': { type: 'string' },
+  quota: { type: 'string' },
+  'latency-ms': { type: 'string' },
+  workers: { type: 'string' },
+  'branch-concurrency': { type: 'string' },
+  'salesperson-concurrency': { type: 'string' },
+  runs: { type: 'string' },
+  scale: { type: 'boolean' },
+  'plain-payloads': { type: 'boolean' },
+  'no-landing': { type: 'boolean' },
+  'no-feed': { type: 'boolean' },
+  'worker-node-options': { type: 'string' },
+  'quota-headroom': { type: 'string' },
+  'temporal-dynamic-config': { type: 'string', multiple: true },
+  profile: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A whole number option from `min` to `max`, or `fallback` when not given. */
+function intOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** --runs: the runs to measure, in their fixed order; `first` always (it fills the tables). */
+function parseRuns(raw: string | undefined, scale: boolean): RunKind[] {
+  const runs = (raw ?? (scale ? 'first' : RUN_KINDS.join(',')))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -164,25 +167,45 @@ export function parseSettings(argv: string[]): Settings | 'help' {
     if (!(RUN_KINDS as readonly string[]).includes(r))
       throw new UsageError(`--runs: unknown run ${JSON.stringify(r)}; expected first, second, mutated`);
   if (!runs.includes('first')) throw new UsageError('--runs must include first (it fills the tables)');
+  return RUN_KINDS.filter((k) => runs.includes(k));
+}
+
+/** --temporal-dynamic-config KEY=VALUE, each checked. */
+function parseDynamicConfig(values: string[]): string[] {
+  return values.map((kv) => {
+    if (!/^[A-Za-z0-9_.]+=\S+$/.test(kv))
+      throw new UsageError(`--temporal-dynamic-config ${JSON.stringify(kv)}: expected KEY=VALUE`);
+    return kv;
+  });
+}
+
+/** The benchmark's settings from its command line, or 'help'. */
+export function parseSettings(argv: string[]): Settings | 'help' {
+  const { values } = parseArgs({ args: argv, strict: true, options: OPTIONS });
+  if (values.help) return 'help';
+  const scale = values.scale ?? false;
+  const optional = (name: string, raw: string | undefined): number | undefined =>
+    raw === undefined ? undefined : intOption(name, raw, 0, 1, 500);
+  const runs = parseRuns(values.runs, scale);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
-    branches: int('branches', values.branches, scale ? SCALE.branches : DEFAULTS.branches, 1, 100_000),
-    salespersons: int(
+    branches: intOption('branches', values.branches, scale ? SCALE.branches : DEFAULTS.branches, 1, 100_000),
+    salespersons: intOption(
       'salespersons',
       values.salespersons,
       scale ? SCALE.salespersons : DEFAULTS.salespersons,
       1,
       100_000,
     ),
-    sales: int('sales', values.sales, scale ? SCALE.sales : DEFAULTS.sales, 0, 1_000_000),
-    seed: int('seed', values.seed, DEFAULTS.seed, 0, 2 ** 31),
-    pageSize: int('page-size', values['page-size'], DEFAULTS.pageSize, 1, 500),
-    quota: int('quota', values.quota, scale ? SCALE.quota : DEFAULTS.quota, 1, 100_000),
-    latencyMs: int('latency-ms', values['latency-ms'], DEFAULTS.latencyMs, 0, 60_000),
-    workers: int('workers', values.workers, DEFAULTS.workers, 1, 64),
+    sales: intOption('sales', values.sales, scale ? SCALE.sales : DEFAULTS.sales, 0, 1_000_000),
+    seed: intOption('seed', values.seed, DEFAULTS.seed, 0, 2 ** 31),
+    pageSize: intOption('page-size', values['page-size'], DEFAULTS.pageSize, 1, 500),
+    quota: intOption('quota', values.quota, scale ? SCALE.quota : DEFAULTS.quota, 1, 100_000),
+    latencyMs: intOption('latency-ms', values['latency-ms'], DEFAULTS.latencyMs, 0, 60_000),
+    workers: intOption('workers', values.workers, DEFAULTS.workers, 1, 64),
     branchConcurrency: optional('branch-concurrency', values['branch-concurrency']),
     salespersonConcurrency: optional('salesperson-concurrency', values['salesperson-concurrency']),
-    runs: RUN_KINDS.filter((k) => runs.includes(k)),
+    runs,
     scale,
     plainPayloads: values['plain-payloads'] ?? false,
     noLanding: values['no-landing'] ?? false,
@@ -191,12 +214,8 @@ export function parseSettings(argv: string[]): Settings | 'help' {
     quotaHeadroom:
       values['quota-headroom'] === undefined
         ? undefined
-        : int('quota-headroom', values['quota-headroom'], 0, 0, 50),
-    temporalDynamicConfig: (values['temporal-dynamic-config'] ?? []).map((kv) => {
-      if (!/^[A-Za-z0-9_.]+=\S+$/.test(kv))
-        throw new UsageError(`--temporal-dynamic-config ${JSON.stringify(kv)}: expected KEY=VALUE`);
-      return kv;
-    }),
+        : intOption('quota-headroom', values['quota-headroom'], 0, 0, 50),
+    temporalDynamicConfig: parseDynamicConfig(values['temporal-dynamic-config'] ?? []),
     profile: values.profile === undefined ? undefined : resolve(values.profile),
     out: resolve(values.out ?? join(ROOT, 'bench-results', `bench-${stamp}.json`)),
   };

@@ -90,13 +90,15 @@ export interface LocalPostgres {
   kill(): void;
 }
 
-/** Initialises the cluster when its folder is empty, starts the server, creates the database. */
-export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgres> {
-  await assertPortFree(opts.port, 'PostgreSQL', 'POSTGRES_PORT');
-  const bins = await binaries();
+/**
+ * Makes the cluster's folder and initialises it when empty, as the `postgres` user when running
+ * as root (PostgreSQL refuses to run as root); returns the uid and gid to run the server with.
+ */
+function initCluster(
+  bins: { initdb: string; postgres: string },
+  dataDir: string,
+): { uid?: number; gid?: number } {
   const user = serverUser();
-  const temporary = opts.temporary ?? opts.dataDir === undefined;
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pg-'));
   mkdirSync(dataDir, { recursive: true });
   if (user) {
     letTraverse(dataDir);
@@ -104,7 +106,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
     letTraverse(bins.postgres);
     chownTree(dataDir, user);
   }
-  const as = user ? { uid: user.uid, gid: user.gid } : {};
+  const as: { uid?: number; gid?: number } = user ? { uid: user.uid, gid: user.gid } : {};
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     execFileSync(
       bins.initdb,
@@ -112,6 +114,34 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
       { ...as, stdio: 'pipe' },
     );
   }
+  return as;
+}
+
+/** Creates `database` unless it exists; undefined while the server does not accept connections yet. */
+async function createDatabase(base: string, database: string): Promise<true | undefined> {
+  const c = new pg.Client({ connectionString: `${base}/postgres` });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+  } catch {
+    return undefined;
+  }
+  try {
+    const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (r.rowCount === 0) await c.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+    return true;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Initialises the cluster when its folder is empty, starts the server, creates the database. */
+export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgres> {
+  await assertPortFree(opts.port, 'PostgreSQL', 'POSTGRES_PORT');
+  const bins = await binaries();
+  const temporary = opts.temporary ?? opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pg-'));
+  const as = initCluster(bins, dataDir);
   let log = '';
   const child = spawn(
     bins.postgres,
@@ -149,20 +179,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<LocalPostgre
       60_000,
       async () => {
         if (child.exitCode !== null) throw new Error(`PostgreSQL exited with code ${child.exitCode}: ${log}`);
-        const c = new pg.Client({ connectionString: `${base}/postgres` });
-        c.on('error', () => undefined);
-        try {
-          await c.connect();
-        } catch {
-          return undefined;
-        }
-        try {
-          const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-          if (r.rowCount === 0) await c.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
-          return true;
-        } finally {
-          await c.end();
-        }
+        return createDatabase(base, database);
       },
       200,
     );

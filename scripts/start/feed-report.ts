@@ -8,7 +8,7 @@ import type { FeedTable } from '../../src/feed/events.js';
 import { copyDifferences } from '../../src/feed/compare.js';
 import type { FeedService } from '../../src/feed/service.js';
 import { feedWorkflowId } from '../../src/feed/worker.js';
-import type { LandingConfig } from '../../src/shared/config.js';
+import type { LandingConfig } from '../../src/config/landing.js';
 import { within } from '../../src/shutdown.js';
 import type { Store } from '../../src/store/index.js';
 

@@ -15,7 +15,8 @@ import {
   upsertReconcileSchedule,
   upsertSchedule,
 } from '../../src/client.js';
-import type { Config, FeedConfig } from '../../src/shared/config.js';
+import type { FeedConfig } from '../../src/config/feed.js';
+import type { Config } from '../../src/config/index.js';
 import { SCHEDULE_ID } from '../../src/shared/ids.js';
 import { feedTaskQueue } from '../../src/shared/task-queues.js';
 import { waitForCopy } from './feed-report.js';

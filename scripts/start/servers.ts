@@ -14,7 +14,8 @@ import {
   localCodecSecrets,
 } from '../../src/codec/index.js';
 import { codecServerHelp, loadCodecServerConfig, startCodecServer } from '../../src/codec/server.js';
-import { type FeedConfig, type LocalStackConfig } from '../../src/shared/config.js';
+import type { FeedConfig } from '../../src/config/feed.js';
+import type { LocalStackConfig } from '../../src/config/local-stack.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { VendorSimulator } from '../../src/sim/index.js';
 import { startPostgres } from '../lib/postgres.js';

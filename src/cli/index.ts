@@ -28,7 +28,9 @@ import {
   readLocalCodecSecrets,
   resolveClientSettings,
 } from '../codec/index.js';
-import { loadDynamoConfig, loadTaskQueueSuffix, loadTemporalConfig } from '../shared/config.js';
+import { loadDynamoConfig } from '../config/aws.js';
+import { loadTemporalConfig } from '../config/temporal.js';
+import { loadTaskQueueSuffix } from '../config/worker.js';
 import { ConfigError } from '../shared/errors.js';
 import { taskQueues } from '../shared/task-queues.js';
 import { createDynamoClients, ensureTables, tableNames } from '../store/index.js';

@@ -2,12 +2,8 @@
  * The command line's options: how each is read and checked, before anything connects to
  * Temporal. A mistake is a UsageError (exit 2) that names the option and the expected form.
  */
-import {
-  SYNC_WINDOW_HOURS_RANGE,
-  loadSyncDefaults,
-  parseBranchList,
-  parseInteger,
-} from '../shared/config.js';
+import { SYNC_WINDOW_HOURS_RANGE, loadSyncDefaults, parseBranchList } from '../config/sync.js';
+import { parseInteger } from '../shared/parse.js';
 import type { SalesSyncInput } from '../workflows/types.js';
 import { TIME_FORMS, parseCliTime } from './time.js';
 

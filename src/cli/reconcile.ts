@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { FeedTable } from '../feed/events.js';
 import { SYNCED_TABLES } from '../shared/tables.js';
-import { loadFeedConfig } from '../shared/config.js';
+import { loadFeedConfig } from '../config/feed.js';
 import { feedTaskQueue } from '../shared/task-queues.js';
 import {
   DEFAULT_SETTLE_SECONDS,

@@ -11,6 +11,7 @@
  *   starts a run or a schedule with plaintext payloads into a deployment that encrypts.
  */
 import { join } from 'node:path';
+import type { Env } from '../config/env.js';
 import { ConfigError } from '../shared/errors.js';
 import { type CodecConfig, loadCodecConfig } from './config.js';
 import {
@@ -20,8 +21,6 @@ import {
   readLocalCodecSecrets,
   readLocalStackInfo,
 } from './local.js';
-
-type Env = Record<string, string | undefined>;
 
 /** A client's payload codec and the settings it derived, with where they came from. */
 export interface ClientSettings {

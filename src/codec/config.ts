@@ -16,6 +16,7 @@
  * message here ever includes a key.
  */
 import { type KeyObject, createSecretKey } from 'node:crypto';
+import type { Env } from '../config/env.js';
 import { ConfigError } from '../shared/errors.js';
 
 /** Payload encryption: the id of the key new payloads are encrypted with, and every key known by id. */
@@ -25,8 +26,6 @@ export interface CodecConfig {
   /** Every key this process can decrypt with, by id: the current one first, then PAYLOAD_DECRYPTION_KEYS. */
   readonly keys: ReadonlyMap<string, KeyObject>;
 }
-
-type Env = Record<string, string | undefined>;
 
 export const DEFAULT_KEY_ID = 'k1';
 const KEY_BYTES = 32;

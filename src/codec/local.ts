@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../shared/root.js';
+import { PROJECT_ROOT } from '../node/root.js';
 import { ConfigError } from '../shared/errors.js';
 
 export const LOCAL_SECRETS_FILE = 'codec-secrets.json';

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type pg from 'pg';
-import type { DynamoConfig } from '../shared/config.js';
+import type { DynamoConfig } from '../config/aws.js';
 import type { FeedMetrics } from '../metrics/worker.js';
 import { applyBatch } from '../sql/apply.js';
 import { dynamoEndpoint } from '../store/client.js';

@@ -5,7 +5,8 @@
  * when DynamoDB recorded it, and from the item's provenance the run, its workflow and window.
  * Numbers keep every digit (ExactNumber), in memory and in the NDJSON text.
  */
-import { exactStringify, numberOf, parseExactJson } from '../shared/exact-json.js';
+import { numberOf, parseExactJson } from '../shared/exact-json.js';
+import { exactStringify } from '../shared/json-text.js';
 import type { ChangeEvent, FeedTable } from '../shared/change-event.js';
 import { TABLE_KEYS } from '../store/tables.js';
 

@@ -13,20 +13,13 @@ import { NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { connectClient } from '../client.js';
 import { dataConverterFor, loadCodecConfig } from '../codec/index.js';
-import {
-  type DynamoConfig,
-  type FeedConfig,
-  type LandingConfig,
-  loadDynamoConfig,
-  loadLandingConfig,
-  loadLogLevel,
-  loadFeedConfig,
-  loadMetricsConfig,
-  loadTaskQueueSuffix,
-  loadTemporalConfig,
-} from '../shared/config.js';
+import { type DynamoConfig, loadDynamoConfig } from '../config/aws.js';
+import { type FeedConfig, loadFeedConfig } from '../config/feed.js';
+import { type LandingConfig, loadLandingConfig } from '../config/landing.js';
+import { loadMetricsConfig } from '../config/metrics.js';
+import { loadTemporalConfig, temporalConnectionOptions } from '../config/temporal.js';
+import { loadLogLevel, loadTaskQueueSuffix } from '../config/worker.js';
 import { ConfigError } from '../shared/errors.js';
-import { temporalConnectionOptions } from '../shared/temporal-options.js';
 import { createPool, migrate } from '../sql/db.js';
 import { createDynamoClients } from '../store/client.js';
 import { ensureTables, tableNames } from '../store/tables.js';

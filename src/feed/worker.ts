@@ -21,7 +21,7 @@ import type { FeedTable } from './events.js';
 import { createReconcileActivities } from './reconcile.js';
 import type { ChangeObjectStore } from './objects.js';
 import type { FeedSettings } from './types.js';
-import type { DynamoConfig } from '../shared/config.js';
+import type { DynamoConfig } from '../config/aws.js';
 import { WORKER_SHUTDOWN_OPTIONS } from '../shutdown.js';
 
 /** The feed's task queue (workflows and activities), with the deployment's suffix. */

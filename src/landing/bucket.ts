@@ -12,7 +12,7 @@ import {
   PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { LandingConfig } from '../shared/config.js';
+import type { LandingConfig } from '../config/landing.js';
 import { ConfigError } from '../shared/errors.js';
 
 /** The S3 client of the landing zone: path-style addressing when an S3-compatible endpoint is set. */

@@ -12,7 +12,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { LandingConfig } from '../shared/config.js';
+import type { LandingConfig } from '../config/landing.js';
 import { SyncError } from '../shared/errors.js';
 import type { VendorAnswer, VendorPath, VendorRequest } from '../vendor-api/client.js';
 import { createS3Client, listObjects } from './bucket.js';

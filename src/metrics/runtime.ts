@@ -8,7 +8,8 @@ import {
   Runtime,
   type LogLevel,
 } from '@temporalio/worker';
-import { type MetricsConfig, loadLogLevel } from '../shared/config.js';
+import type { MetricsConfig } from '../config/metrics.js';
+import { loadLogLevel } from '../config/worker.js';
 import { ConfigError } from '../shared/errors.js';
 import { metricsAddress, prometheusExporter } from './worker.js';
 

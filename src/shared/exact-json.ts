@@ -7,7 +7,7 @@
  * of storing a guess. It is iterative, so no nesting depth can overflow the stack.
  *
  * Shared by the vendor client (parse), the store (exact numbers to DynamoDB) and the
- * content hash (stable text), so a record compares and stores by its real value.
+ * content hash (stable text, ./json-text.ts), so a record compares and stores by its real value.
  */
 
 /** A JSON number that a double cannot hold exactly (beyond 2^53, too many digits, out of range). */
@@ -182,6 +182,7 @@ const WHITESPACE = /[ \t\n\r]*/y;
  * JsonSyntaxError for anything that is not one JSON value. `undecodedBytes`: the text holds
  * bytes that were not UTF-8 (decodeUtf8Escaped); an object or array with such a string is flagged.
  */
+// One function on purpose: an iterative state machine over `pos` and `stack` (no recursion, any depth).
 export function parseExactJson(text: string, options: { undecodedBytes?: boolean } = {}): unknown {
   let notText = false;
   let pos = 0;
@@ -355,46 +356,4 @@ export function parseExactJson(text: string, options: { undecodedBytes?: boolean
       );
     }
   }
-}
-
-/**
- * JSON with object keys sorted at every depth and numbers in canonical form: the same
- * content always gives the same text, whatever the key order or number spelling. Used for
- * content hashes and to tell exact duplicates from conflicting ones.
- */
-export function stableStringify(value: unknown): string {
-  if (value instanceof ExactNumber) return value.canonical;
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
-}
-
-/**
- * Nesting depth of a value (a scalar is 0, `{}` or `[]` is 1), counted without recursion
- * and only up to `limit + 1`, so a pathological value costs little.
- */
-export function nestingDepth(value: unknown, limit: number): number {
-  let max = 0;
-  const todo: [unknown, number][] = [[value, 0]];
-  while (todo.length > 0) {
-    const [v, d] = todo.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object' || v instanceof ExactNumber) continue;
-    const depth = d + 1;
-    if (depth > max) max = depth;
-    if (max > limit) return max;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) todo.push([child, depth]);
-  }
-  return max;
-}
-
-/** JSON text of a parsed value with every number exactly as the vendor sent it (for the quarantine table). */
-export function exactStringify(value: unknown): string {
-  if (value instanceof ExactNumber) return value.text;
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(exactStringify).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${exactStringify(v)}`).join(',')}}`;
 }

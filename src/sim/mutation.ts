@@ -88,9 +88,20 @@ export interface MutationReport {
   branchChanges: BranchChange[];
 }
 
+/** What every step of one mutation works on. */
+interface Mutation {
+  data: DatasetView;
+  opts: MutationOptions;
+  prng: Prng;
+  report: MutationReport;
+  /** Branch id -> the names of its fields changed so far. */
+  changedFields: Map<number, Set<string>>;
+}
+
 /**
  * Applies seeded random changes to `data` and returns exactly what changed, with the next
  * free sale id (see Dataset.mutate). `defaultSeed` is the seed when `options` names none.
+ * The steps draw from one seeded generator in a fixed order: reordering them changes the data.
  */
 export function mutateDataset(
   data: DatasetView,
@@ -98,7 +109,38 @@ export function mutateDataset(
   defaultSeed: number,
   firstSaleId: number,
 ): { report: MutationReport; nextSaleId: number } {
-  let nextSaleId = firstSaleId;
+  const opts = mutationOptions(options, defaultSeed);
+  const m: Mutation = {
+    data,
+    opts,
+    prng: new Prng(opts.seed, 2),
+    report: {
+      seed: opts.seed,
+      now: opts.now,
+      newSales: [],
+      correctedSales: [],
+      transfers: [],
+      departures: [],
+      branchChanges: [],
+    },
+    changedFields: new Map(),
+  };
+  // Transfers first, so that departures can exclude the salespersons just moved (one change per employee keeps the report unambiguous).
+  const touched = transfer(m);
+  depart(m, touched);
+  // Corrections pick among sales that existed before this mutation, so a sale is never both new and corrected.
+  correctSales(m);
+  const nextSaleId = addSales(m, firstSaleId);
+  changeBranches(m);
+  countEmployees(m);
+  m.report.branchChanges = [...m.changedFields.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([branchId, fields]) => ({ branchId, fields: [...fields].sort() }));
+  return { report: m.report, nextSaleId };
+}
+
+/** The options with their defaults, checked. */
+function mutationOptions(options: Partial<MutationOptions>, defaultSeed: number): MutationOptions {
   const opts: MutationOptions = {
     seed: defaultSeed,
     now: Date.now(),
@@ -114,30 +156,24 @@ export function mutateDataset(
     checkInt(key, opts[key], 0);
   }
   checkInt('now', opts.now, 0);
-  const prng = new Prng(opts.seed, 2);
-  const report: MutationReport = {
-    seed: opts.seed,
-    now: opts.now,
-    newSales: [],
-    correctedSales: [],
-    transfers: [],
-    departures: [],
-    branchChanges: [],
-  };
-  const changedFields = new Map<number, Set<string>>();
-  const markBranch = (branchId: number, field: string): void => {
-    const set = changedFields.get(branchId) ?? new Set<string>();
-    set.add(field);
-    changedFields.set(branchId, set);
-  };
-  const listOf = (branchId: number): EmployeeRecord[] => {
-    const list = data.employeesByBranch.get(branchId);
-    if (!list) throw new Error(`internal: branch ${branchId} has no employee list`);
-    return list;
-  };
-  const branchIds = data.branches.map((b) => b.id);
+  return opts;
+}
 
-  // Transfers first, so that departures can exclude the salespersons just moved (one change per employee keeps the report unambiguous).
+function markBranch(m: Mutation, branchId: number, field: string): void {
+  const set = m.changedFields.get(branchId) ?? new Set<string>();
+  set.add(field);
+  m.changedFields.set(branchId, set);
+}
+
+function listOf(data: DatasetView, branchId: number): EmployeeRecord[] {
+  const list = data.employeesByBranch.get(branchId);
+  if (!list) throw new Error(`internal: branch ${branchId} has no employee list`);
+  return list;
+}
+
+/** Salespersons listed under another branch (and off the old one unless keepUnderOld); returns their ids. */
+function transfer({ data, opts, prng, report }: Mutation): Set<number> {
+  const branchIds = data.branches.map((b) => b.id);
   const movable = [...data.salesBySalesperson.keys()]
     .map((id) => ({ id, under: data.branchesOf(id) }))
     .filter((c) => c.under.length > 0 && c.under.length < branchIds.length);
@@ -145,10 +181,10 @@ export function mutateDataset(
   for (const candidate of prng.sample(movable, opts.transfers)) {
     const fromBranchId = prng.pick(candidate.under);
     const toBranchId = prng.pick(branchIds.filter((id) => !candidate.under.includes(id)));
-    const fromList = listOf(fromBranchId);
+    const fromList = listOf(data, fromBranchId);
     const record = fromList.find((e) => e.id === candidate.id);
     if (!record) throw new Error(`internal: employee ${candidate.id} not under branch ${fromBranchId}`);
-    const toList = listOf(toBranchId);
+    const toList = listOf(data, toBranchId);
     toList.push(structuredClone(record));
     toList.sort(byId);
     if (!opts.keepUnderOld) fromList.splice(fromList.indexOf(record), 1);
@@ -160,7 +196,11 @@ export function mutateDataset(
       keptUnderOld: opts.keepUnderOld,
     });
   }
+  return touched;
+}
 
+/** Memberships removed, at most one per employee and none of an employee just transferred. */
+function depart({ data, opts, prng, report }: Mutation, touched: Set<number>): void {
   const memberships: DepartureChange[] = [];
   for (const [branchId, employees] of data.employeesByBranch) {
     for (const e of employees) if (!touched.has(e.id)) memberships.push({ employeeId: e.id, branchId });
@@ -174,15 +214,17 @@ export function mutateDataset(
     departingEmployees.add(m.employeeId);
   }
   for (const d of departing) {
-    const list = listOf(d.branchId);
+    const list = listOf(data, d.branchId);
     list.splice(
       list.findIndex((e) => e.id === d.employeeId),
       1,
     );
     report.departures.push(d);
   }
+}
 
-  // Corrections pick among sales that existed before this mutation, so a sale is never both new and corrected.
+/** Existing sales whose quantity and amount grow (same id). */
+function correctSales({ data, opts, prng, report }: Mutation): void {
   const existing = data.allSales();
   const ownerOf = new Map<number, number>();
   for (const [employeeId, sales] of data.salesBySalesperson)
@@ -194,7 +236,11 @@ export function mutateDataset(
     sale.amount = formatCents(cents);
     report.correctedSales.push({ saleId: sale.id, employeeId: ownerOf.get(sale.id) ?? -1 });
   }
+}
 
+/** New sales of listed salespersons in the hour before `now`; returns the next free sale id. */
+function addSales({ data, opts, prng, report }: Mutation, firstSaleId: number): number {
+  let nextSaleId = firstSaleId;
   const listed = [...data.salesBySalesperson.keys()].filter((id) => data.branchesOf(id).length > 0);
   const lowS = Math.ceil((opts.now - HOUR_MS) / 1000);
   const highS = Math.ceil(opts.now / 1000) - 1;
@@ -218,33 +264,37 @@ export function mutateDataset(
     data.salesBySalesperson.set(employeeId, sales);
     report.newSales.push({ saleId, employeeId });
   }
+  return nextSaleId;
+}
 
-  for (const branch of prng.sample(data.branches, opts.branchChanges)) {
+/** Branches whose location or one extra field changes to a different value. */
+function changeBranches(m: Mutation): void {
+  const { prng } = m;
+  for (const branch of prng.sample(m.data.branches, m.opts.branchChanges)) {
     const extraKeys = Object.keys(branch).filter((k) => k.startsWith('extra_'));
     if (extraKeys.length > 0 && prng.chance(0.5)) {
       const key = prng.pick(extraKeys);
       let value = extraValue(prng);
       while (value === branch[key]) value = extraValue(prng);
       branch[key] = value;
-      markBranch(branch.id, key);
+      markBranch(m, branch.id, key);
     } else {
       const city = branch.location.split(', ').slice(-2).join(', ');
       let location = `${prng.int(1, 9999)} ${prng.pick(STREETS)}, ${city}`;
       while (location === branch.location) location = `${prng.int(1, 9999)} ${prng.pick(STREETS)}, ${city}`;
       branch.location = location;
-      markBranch(branch.id, 'location');
+      markBranch(m, branch.id, 'location');
     }
   }
+}
 
-  for (const branch of data.branches) {
-    const count = listOf(branch.id).length;
+/** Each branch's `employees` head count follows its list after transfers and departures. */
+function countEmployees(m: Mutation): void {
+  for (const branch of m.data.branches) {
+    const count = listOf(m.data, branch.id).length;
     if (branch.employees !== count) {
       branch.employees = count;
-      markBranch(branch.id, 'employees');
+      markBranch(m, branch.id, 'employees');
     }
   }
-  report.branchChanges = [...changedFields.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([branchId, fields]) => ({ branchId, fields: [...fields].sort() }));
-  return { report, nextSaleId };
 }

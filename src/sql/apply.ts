@@ -21,7 +21,7 @@
  * `feed_progress` are written in the same transaction.
  */
 import type pg from 'pg';
-import { exactStringify } from '../shared/exact-json.js';
+import { exactStringify } from '../shared/json-text.js';
 import { type ChangeEvent, type FeedTable, compareSeq } from '../shared/change-event.js';
 import { MAX_EVENT_ATTEMPTS, classify } from './errors.js';
 import { compact, upsertSql } from './upsert.js';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../shared/root.js';
+import { PROJECT_ROOT } from '../node/root.js';
 import pg from 'pg';
 
 /** The project's migrations folder. */

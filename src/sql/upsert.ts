@@ -2,7 +2,7 @@
  * The statement that applies change events to one table of the copy, and the compact form of an
  * event it reads. Version rule and repair rule: docs/change-feed.md, "Order and versions".
  */
-import { exactStringify } from '../shared/exact-json.js';
+import { exactStringify } from '../shared/json-text.js';
 import type { ChangeEvent, FeedTable } from '../shared/change-event.js';
 import { heldItem } from './values.js';
 

@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DynamoConfig } from '../shared/config.js';
+import type { DynamoConfig } from '../config/aws.js';
 import { numberOf } from '../shared/exact-json.js';
 import { isLoopbackUrl } from '../shared/loopback.js';
 

@@ -4,7 +4,8 @@
  * records aside in the quarantine table.
  */
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { exactStringify, idDigits, nestingDepth } from '../shared/exact-json.js';
+import { idDigits } from '../shared/exact-json.js';
+import { exactStringify, nestingDepth } from '../shared/json-text.js';
 import { truncateText, wellFormedText } from './storable.js';
 import { type BranchRecord, type EmployeeRecord, type SaleRecord, idKey } from '../vendor-api/schemas.js';
 import type { DynamoClients } from './client.js';

@@ -28,7 +28,7 @@ import {
   BatchWriteCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { stableStringify } from '../shared/exact-json.js';
+import { stableStringify } from '../shared/json-text.js';
 import type { DynamoClients } from './client.js';
 import { itemProblem, toDynamo } from './storable.js';
 import { FETCHED_AT, SYNCED_AT, isValidationError, writeGuarded } from './guarded.js';

@@ -3,7 +3,8 @@
  * stops the good ones next to it, and is never stored as if it were good.
  */
 import type { z } from 'zod';
-import { nestingDepth, parseProblem, stableStringify } from '../shared/exact-json.js';
+import { parseProblem } from '../shared/exact-json.js';
+import { nestingDepth, stableStringify } from '../shared/json-text.js';
 import { idKey, recordSchemas, type RecordKind } from './schemas.js';
 
 /** A record set aside: why, the raw fragment, and the request it came from. */

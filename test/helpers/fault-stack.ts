@@ -99,6 +99,17 @@ export function assertCompleteSummary(
   }
 }
 
+/** Notes the simulator's request counts every 2 s while they change, until cleanup. */
+function noteProgress(simulator: VendorSimulator, log: OutputLog, cleanup: Cleanup): void {
+  let last = -1;
+  const sampler = setInterval(() => {
+    const c = simulator.counters();
+    if (c.total !== last) log.note(`simulator: ${c.total} requests, by status ${JSON.stringify(c.byStatus)}`);
+    last = c.total;
+  }, 2000);
+  cleanup.add('stop the progress sampler', () => clearInterval(sampler));
+}
+
 /**
  * Starts a test's stack: the dev server first (the worker connects to it at start), then
  * the worker, DynamoDB Local (with the tables) and the simulator side by side.
@@ -128,13 +139,7 @@ export async function faultStack(
   cleanup.add('stop the object server', () => objects.stop());
   const landing = await freshLanding(objects);
   cleanup.add('destroy the S3 client', () => landing.s3.destroy());
-  let last = -1;
-  const sampler = setInterval(() => {
-    const c = simulator.counters();
-    if (c.total !== last) log.note(`simulator: ${c.total} requests, by status ${JSON.stringify(c.byStatus)}`);
-    last = c.total;
-  }, 2000);
-  cleanup.add('stop the progress sampler', () => clearInterval(sampler));
+  noteProgress(simulator, log, cleanup);
 
   const prefix = `pf${tag}-`;
   const suffix = `-pf${tag}`;

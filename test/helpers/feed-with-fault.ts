@@ -8,7 +8,7 @@
  */
 import type { ChangeObjectStore } from '../../src/feed/objects.js';
 import { changeObjects, runFeedService } from '../../src/feed/service.js';
-import { loadLandingConfig } from '../../src/shared/config.js';
+import { loadLandingConfig } from '../../src/config/landing.js';
 
 /** `inner`, except that the n-th `put` kills the process once the object is written. */
 export function killAfterPuts(inner: ChangeObjectStore, n: number): ChangeObjectStore {

@@ -31,7 +31,7 @@ import {
   SYNC_KIND,
   SYNC_WINDOW_END,
 } from '../../src/shared/search-attributes.js';
-import { rateLimitFor } from '../../src/shared/config.js';
+import { rateLimitFor } from '../../src/config/vendor.js';
 import { type TaskQueues, taskQueues } from '../../src/shared/task-queues.js';
 import { Store, createDynamoClients, ensureTables, tableNames } from '../../src/store/index.js';
 import { VendorSimulator, type SimOptions } from '../../src/sim/index.js';

@@ -20,8 +20,8 @@ import {
   DEFAULT_BRANCH_CONCURRENCY,
   DEFAULT_SALESPERSON_CONCURRENCY,
 } from '../../../src/shared/concurrency.js';
-import { rateLimitFor } from '../../../src/shared/config.js';
-import { PROJECT_ROOT } from '../../../src/shared/root.js';
+import { rateLimitFor } from '../../../src/config/vendor.js';
+import { PROJECT_ROOT } from '../../../src/node/root.js';
 import { taskQueues } from '../../../src/shared/task-queues.js';
 import { type WorkerSetup, installRuntime, workerOptions } from '../../../src/worker.js';
 import { cpuSeconds, hostCpu } from '../../lib/proc.js';
@@ -34,6 +34,87 @@ function positive(name: string, raw: string): number {
   const v = Number(raw);
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got "${raw}".`);
   return v;
+}
+
+/** Bundles the floor's workflows and runs the product's workers on them with the floor's activity. */
+async function startFloorWorkers(
+  address: string,
+  quota: number,
+  stops: StopList,
+): Promise<ReturnType<typeof taskQueues>> {
+  const dir = mkdtempSync(join(tmpdir(), 'floor-'));
+  stops.add('bundle', () => rmSync(dir, { recursive: true, force: true }));
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(PROJECT_ROOT, 'scripts', 'bench', 'floor', 'workflows.ts'),
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
+  });
+  const codePath = join(dir, 'floor-workflows.js');
+  writeFileSync(codePath, code);
+
+  const connection = await NativeConnection.connect({ address });
+  stops.add('worker connection', () => connection.close());
+  const queues = taskQueues(`-floor-${Date.now()}`);
+  const activities = { page: (employeeId: string) => Promise.resolve({ employeeId, pages: 1 }) };
+  // The product's worker options with the floor's workflows and its own activity (same
+  // queues, same options): scripts/bench/floor/workflows.ts.
+  const options = workerOptions({
+    connection,
+    namespace: 'default',
+    queues,
+    activities: activities as unknown as WorkerSetup['activities'],
+    workflowActivities: {} as WorkerSetup['workflowActivities'],
+    rateLimitRps: rateLimitFor(quota),
+  });
+  const workers = [
+    await Worker.create({ ...options.workflows, workflowBundle: { codePath } }),
+    await Worker.create(options.vendor),
+  ];
+  const running = Promise.all(workers.map((w) => w.run()));
+  stops.add('workers', async () => {
+    workers.forEach((w) => w.shutdown());
+    await running;
+  });
+  return queues;
+}
+
+/** The host's busy share between two readings of hostCpu (NaN when either is missing). */
+function busyShare(host0: ReturnType<typeof hostCpu>, host1: ReturnType<typeof hostCpu>): number {
+  return host0 && host1 ? 1 - (host1.idle - host0.idle) / (host1.total - host0.total) : NaN;
+}
+
+/** Prints the floor: wall time against the bound, CPU per salesperson, the server's requests by type. */
+function printFloor(f: {
+  branches: number;
+  salespersons: number;
+  quota: number;
+  wall: number;
+  server: number;
+  worker: number;
+  busy: number;
+  requests: ReturnType<typeof countersBetween>;
+}): void {
+  const { branches, salespersons, quota, wall, server, worker, busy, requests } = f;
+  const total = branches * salespersons;
+  const bound = total / quota;
+  const ms = (s: number) => ((s * 1000) / total).toFixed(1);
+  const m = machine();
+  console.log(`orchestration floor: ${branches} branches x ${salespersons} salespersons, quota ${quota}/s`);
+  console.log(`machine: ${m.nproc} CPUs (${m.cpuModel}), Node ${m.node}, ${m.temporal}`);
+  console.log(
+    `wall ${wall.toFixed(1)} s; bound ${bound.toFixed(1)} s (one activity per salesperson); wall / bound ${(wall / bound).toFixed(3)}`,
+  );
+  console.log(`host CPU busy ${(busy * 100).toFixed(1)}%`);
+  console.log(`CPU s: temporal / worker   ${server.toFixed(1)} / ${worker.toFixed(1)}`);
+  console.log(
+    `CPU ms per salesperson: temporal / worker   ${ms(server)} / ${ms(worker)}; together ${ms(server + worker)}`,
+  );
+  console.log(
+    `frontend requests: ${requests.total} (${(requests.total / total).toFixed(1)} per salesperson)`,
+  );
+  for (const [op, count] of Object.entries(requests.byType).sort((a, b) => b[1] - a[1]))
+    console.log(
+      `  ${op.padEnd(36)} ${String(count).padStart(8)}  ${(count / total).toFixed(2)} per salesperson`,
+    );
 }
 
 async function main() {
@@ -63,38 +144,7 @@ async function main() {
         'namespace="default"',
       ]);
     stops.add(temporal.name, () => temporal.stop());
-    const dir = mkdtempSync(join(tmpdir(), 'floor-'));
-    stops.add('bundle', () => rmSync(dir, { recursive: true, force: true }));
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: join(PROJECT_ROOT, 'scripts', 'bench', 'floor', 'workflows.ts'),
-      logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
-    });
-    const codePath = join(dir, 'floor-workflows.js');
-    writeFileSync(codePath, code);
-
-    const connection = await NativeConnection.connect({ address: temporal.address });
-    stops.add('worker connection', () => connection.close());
-    const queues = taskQueues(`-floor-${Date.now()}`);
-    const activities = { page: (employeeId: string) => Promise.resolve({ employeeId, pages: 1 }) };
-    // The product's worker options with the floor's workflows and its own activity (same
-    // queues, same options): scripts/bench/floor/workflows.ts.
-    const options = workerOptions({
-      connection,
-      namespace: 'default',
-      queues,
-      activities: activities as unknown as WorkerSetup['activities'],
-      workflowActivities: {} as WorkerSetup['workflowActivities'],
-      rateLimitRps: rateLimitFor(quota),
-    });
-    const workers = [
-      await Worker.create({ ...options.workflows, workflowBundle: { codePath } }),
-      await Worker.create(options.vendor),
-    ];
-    const running = Promise.all(workers.map((w) => w.run()));
-    stops.add('workers', async () => {
-      workers.forEach((w) => w.shutdown());
-      await running;
-    });
+    const queues = await startFloorWorkers(temporal.address, quota, stops);
     const { client, close } = await connectClient(localTemporal(temporal.address), undefined);
     stops.add('client connection', close);
     const shape: FloorShape = {
@@ -125,27 +175,16 @@ async function main() {
     const requests = countersBetween(requests0, await frontendRequests());
     if (done !== total) throw new Error(`the floor run completed ${done} of ${total} salespersons`);
 
-    const bound = total / quota;
-    const ms = (s: number) => ((s * 1000) / total).toFixed(1);
-    const busy = host0 && host1 ? 1 - (host1.idle - host0.idle) / (host1.total - host0.total) : NaN;
-    const m = machine();
-    console.log(`orchestration floor: ${branches} branches x ${salespersons} salespersons, quota ${quota}/s`);
-    console.log(`machine: ${m.nproc} CPUs (${m.cpuModel}), Node ${m.node}, ${m.temporal}`);
-    console.log(
-      `wall ${wall.toFixed(1)} s; bound ${bound.toFixed(1)} s (one activity per salesperson); wall / bound ${(wall / bound).toFixed(3)}`,
-    );
-    console.log(`host CPU busy ${(busy * 100).toFixed(1)}%`);
-    console.log(`CPU s: temporal / worker   ${server.toFixed(1)} / ${worker.toFixed(1)}`);
-    console.log(
-      `CPU ms per salesperson: temporal / worker   ${ms(server)} / ${ms(worker)}; together ${ms(server + worker)}`,
-    );
-    console.log(
-      `frontend requests: ${requests.total} (${(requests.total / total).toFixed(1)} per salesperson)`,
-    );
-    for (const [op, count] of Object.entries(requests.byType).sort((a, b) => b[1] - a[1]))
-      console.log(
-        `  ${op.padEnd(36)} ${String(count).padStart(8)}  ${(count / total).toFixed(2)} per salesperson`,
-      );
+    printFloor({
+      branches,
+      salespersons,
+      quota,
+      wall,
+      server,
+      worker,
+      busy: busyShare(host0, host1),
+      requests,
+    });
   } finally {
     for (const failure of await stops.stopAll()) console.error(`stopping ${failure}`);
   }

@@ -1,7 +1,7 @@
 /**
  * The project's root folder (the one holding package.json), found from this file: the same
- * answer from the TypeScript sources (src/shared) and from their compiled copy
- * (.build/js/src/shared, see scripts/build.mjs). Paths to the project's own folders
+ * answer from the TypeScript sources (src/node) and from their compiled copy
+ * (.build/js/src/node, see scripts/build.mjs). Paths to the project's own folders
  * (migrations, .data, .build, .tools) start here, never at `import.meta.url`.
  */
 import { existsSync } from 'node:fs';
