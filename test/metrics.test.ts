@@ -289,7 +289,9 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
       task_queue: (v) => /^sales-sync-(workflows|vendor|feed)$/.test(v),
       workflowType: (v) => v === 'salesSyncWorkflow',
       workflow_type: (v) =>
-        /^((sales|branch|salesperson)SyncWorkflow|changeFeedWorkflow|reconcileWorkflow)$/.test(v),
+        /^((sales|branch|salesperson)SyncWorkflow|changeFeedWorkflow|reconcileWorkflow|recordSyncRunWorkflow)$/.test(
+          v,
+        ),
       activity_type: (v) =>
         /^(lookupBranch|listBranchesPage|syncEmployeesPage|syncSalesPage|notify\w+|followUp|listShards|readShard|snapshotTable|recordSyncRun|reconcile\w+)$/.test(
           v,
