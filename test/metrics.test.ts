@@ -29,6 +29,7 @@ import {
   exportedName,
 } from '../src/metrics/definitions.js';
 import { startReconcile } from '../src/client.js';
+import { DIFFERENCE_KINDS } from '../src/shared/reconcile.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { VendorSimulator } from '../src/sim/index.js';
@@ -284,10 +285,11 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
         [...RUN_OUTCOMES, ...BRANCH_OUTCOMES, ...ITEM_OUTCOMES].includes(v as (typeof ITEM_OUTCOMES)[number]),
       le: (v) => v === '+Inf' || Number.isFinite(Number(v)),
       namespace: (v) => v === 'default',
-      taskQueue: (v) => v === 'sales-sync-workflows',
+      // The sync's run metrics come from its workflow queue; the copy's drift gauge from the feed's (the reconcile).
+      taskQueue: (v) => v === 'sales-sync-workflows' || v === 'sales-sync-feed',
       // The change feed runs in the npm start process too: its queue, workflow and activities (src/feed).
       task_queue: (v) => /^sales-sync-(workflows|vendor|feed)$/.test(v),
-      workflowType: (v) => v === 'salesSyncWorkflow',
+      workflowType: (v) => v === 'salesSyncWorkflow' || v === 'reconcileWorkflow',
       workflow_type: (v) =>
         /^((sales|branch|salesperson)SyncWorkflow|changeFeedWorkflow|reconcileWorkflow|recordSyncRunWorkflow)$/.test(
           v,
@@ -302,6 +304,7 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
       operation: (v) => /^[A-Z]\w+$/.test(v),
       eager: (v) => v === 'true' || v === 'false',
       failure_reason: (v) => /^[A-Za-z]+$/.test(v),
+      kind: (v) => (DIFFERENCE_KINDS as readonly string[]).includes(v),
     };
     const dataset = sim.dataset;
     const forbidden = new Set<string>(dataset.branches.map((b) => b.branch_name));

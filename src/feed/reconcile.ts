@@ -74,6 +74,30 @@ export function keyText(table: FeedTable, key: Record<string, string>): string {
   return `${table} ${k.sk ? `${key[k.pk]}|${key[k.sk]}` : key[k.pk]}`;
 }
 
+/**
+ * One page of the table's items, read consistently (a reconcile or snapshot compares what the table
+ * holds now), as compact events, and the key the next page starts after.
+ */
+export async function scanPage(
+  deps: Pick<ReconcileDeps, 'dynamo' | 'names'>,
+  table: FeedTable,
+  start: Record<string, AttributeValue> | undefined,
+  pageSize: number,
+): Promise<{ events: string[]; LastEvaluatedKey?: Record<string, AttributeValue> }> {
+  const out: ScanCommandOutput = await deps.dynamo.send(
+    new ScanCommand({
+      TableName: deps.names[table],
+      ExclusiveStartKey: start,
+      Limit: pageSize,
+      ConsistentRead: true,
+    }),
+  );
+  return {
+    events: (out.Items ?? []).map((i) => itemEvent(table, i)),
+    ...(out.LastEvaluatedKey ? { LastEvaluatedKey: out.LastEvaluatedKey } : {}),
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The pass: every item compared; returns the items scanned and the candidates. */
@@ -87,15 +111,8 @@ async function scanPass(
 ): Promise<void> {
   let start: Record<string, AttributeValue> | undefined;
   do {
-    const out: ScanCommandOutput = await deps.dynamo.send(
-      new ScanCommand({
-        TableName: deps.names[table],
-        ExclusiveStartKey: start,
-        Limit: pageSize,
-        ConsistentRead: true,
-      }),
-    );
-    const events = (out.Items ?? []).map((i) => itemEvent(table, i));
+    const out = await scanPage(deps, table, start, pageSize);
+    const { events } = out;
     const { ok, failed } = await splitConvertible(client, table, events);
     await markSeen(
       client,

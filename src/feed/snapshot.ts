@@ -7,10 +7,10 @@
  * it finished instead of at the first item.
  */
 import type { Context } from '@temporalio/activity';
-import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { repairItems, splitConvertible } from '../sql/reconcile.js';
 import type { FeedTable } from './events.js';
-import { type ReconcileDeps, SCAN_PAGE, itemEvent } from './reconcile.js';
+import { type ReconcileDeps, SCAN_PAGE, scanPage } from './reconcile.js';
 import type { SnapshotResult } from './types.js';
 
 /** Items per page of the snapshot. */
@@ -42,15 +42,8 @@ export async function snapshotTable(
     do {
       ctx.cancellationSignal.throwIfAborted();
       const readAt = new Date();
-      const out: ScanCommandOutput = await deps.dynamo.send(
-        new ScanCommand({
-          TableName: deps.names[table],
-          ExclusiveStartKey: start,
-          Limit: pageSize,
-          ConsistentRead: true,
-        }),
-      );
-      const events = (out.Items ?? []).map((i) => itemEvent(table, i));
+      const out = await scanPage(deps, table, start, pageSize);
+      const { events } = out;
       const { ok, failed } = await splitConvertible(client, table, events);
       result.applied += await repairItems(client, table, ok, readAt);
       result.items += events.length;
