@@ -25,7 +25,7 @@ import { s3ObjectStore } from '../../src/feed/s3-store.js';
 import { createFeedWorker, feedTaskQueue } from '../../src/feed/worker.js';
 import { createPool, migrate } from '../../src/sql/db.js';
 import { createWorkers, installRuntime } from '../../src/worker.js';
-import { changeFeedWorkflow } from '../../src/workflows/index.js';
+import { changeFeedWorkflow, reconcileWorkflow } from '../../src/workflows/index.js';
 import type { SalesSyncInput } from '../../src/workflows/types.js';
 import { Pipeline, SIM_KEY, startDevServer, startDynamo, startObjects } from '../helpers/harness.js';
 import { TEST_FEED_SETTINGS } from '../helpers/feed.js';
@@ -43,8 +43,13 @@ function historyJson(history: History): object {
   return H.toObject(H.fromObject(history), { longs: String, bytes: String, enums: String });
 }
 
-/** Writes one history as `<name>.json`, with the workflow ID it came from. */
+/** The histories to record: those named on the command line, or all. */
+const only = new Set(process.argv.slice(2));
+const wanted = (name: string) => only.size === 0 || only.has(name);
+
+/** Writes one history as `<name>.json`, with the workflow ID it came from (when it is wanted). */
 function save(name: string, workflowId: string, history: History): void {
+  if (!wanted(name)) return;
   const json = historyJson(history);
   writeFileSync(join(OUT, `${name}.json`), `${JSON.stringify({ workflowId, history: json })}\n`);
   console.log(`recorded ${name}.json (${(history.events ?? []).length} events)`);
@@ -130,7 +135,7 @@ async function recordSync(env: TestWorkflowEnvironment, p: Pipeline): Promise<vo
   save('sales-sync-failed-branch', failed.workflowId, await firstRun(env.client, failed.workflowId));
 }
 
-/** The change feed of the sales table, past one continue-as-new, after a sync wrote changes. */
+/** The feed's worker (PostgreSQL, a fresh feed queue) and the workflows it runs. */
 async function recordFeed(env: TestWorkflowEnvironment, p: Pipeline, dynamoEndpoint: string): Promise<void> {
   const pg = await startPostgres({ port: await freePort() });
   const pool = createPool(pg.url);
@@ -151,25 +156,54 @@ async function recordFeed(env: TestWorkflowEnvironment, p: Pipeline, dynamoEndpo
       pollMs: 200,
     });
     running = worker.run();
-    const workflowId = `history-feed-${randomUUID().slice(0, 8)}`;
-    const handle = await env.client.workflow.start(changeFeedWorkflow, {
-      workflowId,
-      taskQueue,
-      args: [{ table: 'sales', settings: TEST_FEED_SETTINGS, historyBudget: 40 }],
-    });
-    await runSync(p, { branches: p.sim.dataset.branches.map((b) => b.branch_name).slice(0, 1) });
-    await waitFor('the feed to continue as new', 120_000, async () => {
-      const d = await handle.describe();
-      return d.runId !== handle.firstExecutionRunId ? true : undefined;
-    });
-    save('change-feed', workflowId, await firstRun(env.client, workflowId));
-    await handle.terminate('history recorded');
+    if (wanted('change-feed')) await recordChangeFeed(env, p, taskQueue);
+    await recordFeedQueueWorkflows(env, p, taskQueue);
   } finally {
     worker?.shutdown();
     await running;
     await pool.end();
     await pg.stop();
   }
+}
+
+/** The workflows the feed's worker runs besides the consumers: a run's sync_runs record and a reconcile. */
+async function recordFeedQueueWorkflows(
+  env: TestWorkflowEnvironment,
+  p: Pipeline,
+  taskQueue: string,
+): Promise<void> {
+  const names = p.sim.dataset.branches.map((b) => b.branch_name);
+  const run = await runSync(p, { branches: names.slice(0, 1), feedTaskQueue: taskQueue });
+  const recordId = children(await firstRun(env.client, run.workflowId)).find((id) =>
+    id.startsWith('sales-sync-run-record/'),
+  );
+  if (!recordId) throw new Error(`the run ${run.workflowId} handed its sync_runs row to no child`);
+  await env.client.workflow.getHandle(recordId).result();
+  save('record-sync-run', recordId, await firstRun(env.client, recordId));
+  const reconcileId = `history-reconcile-${randomUUID().slice(0, 8)}`;
+  await env.client.workflow.execute(reconcileWorkflow, {
+    workflowId: reconcileId,
+    taskQueue,
+    args: [{ tables: ['branches'], settleSeconds: 0 }],
+  });
+  save('reconcile', reconcileId, await firstRun(env.client, reconcileId));
+}
+
+/** The change feed of the sales table, past one continue-as-new, after a sync wrote changes. */
+async function recordChangeFeed(env: TestWorkflowEnvironment, p: Pipeline, taskQueue: string): Promise<void> {
+  const workflowId = `history-feed-${randomUUID().slice(0, 8)}`;
+  const handle = await env.client.workflow.start(changeFeedWorkflow, {
+    workflowId,
+    taskQueue,
+    args: [{ table: 'sales', settings: TEST_FEED_SETTINGS, historyBudget: 40 }],
+  });
+  await runSync(p, { branches: p.sim.dataset.branches.map((b) => b.branch_name).slice(0, 1) });
+  await waitFor('the feed to continue as new', 120_000, async () => {
+    const d = await handle.describe();
+    return d.runId !== handle.firstExecutionRunId ? true : undefined;
+  });
+  save('change-feed', workflowId, await firstRun(env.client, workflowId));
+  await handle.terminate('history recorded');
 }
 
 async function main(): Promise<void> {
@@ -182,8 +216,16 @@ async function main(): Promise<void> {
     salesPerSalesperson: 5,
   });
   try {
-    await recordSync(env, p);
-    await recordFeed(env, p, dynamo.endpoint);
+    const sync = [
+      'sales-sync',
+      'branch-sync',
+      'salesperson-sync',
+      'sales-sync-continued',
+      'sales-sync-failed-branch',
+    ];
+    if (sync.some(wanted)) await recordSync(env, p);
+    if (['change-feed', 'record-sync-run', 'reconcile'].some(wanted))
+      await recordFeed(env, p, dynamo.endpoint);
   } finally {
     await p.stop();
     await env.teardown();
