@@ -120,7 +120,16 @@ describe('orchestration rules (time-skipping server, stub activities)', function
           .execute(salesSyncWorkflow, {
             taskQueue: queues.workflows,
             workflowId: `orchestration-${randomUUID().slice(0, 8)}`,
-            args: [{ vendorTaskQueue: queues.vendor, window: 'full', searchAttributes: false, ...input }],
+            // No feed worker: no sync_runs row (an abandoned child would hold the server's clock).
+            args: [
+              {
+                vendorTaskQueue: queues.vendor,
+                feedTaskQueue: null,
+                window: 'full',
+                searchAttributes: false,
+                ...input,
+              },
+            ],
           })
           .then(
             (summary) => ({ ok: true as const, summary, workflowId: '' }),

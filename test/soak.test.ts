@@ -74,7 +74,12 @@ describe('soak: hourly runs with mutations and faults (time-skipping server)', f
         taskQueue: pipeline.queues.workflows,
         workflowId: `soak-${pipeline.queues.workflows}-${hour}`,
         args: [
-          { vendorTaskQueue: pipeline.queues.vendor, windowEnd: new Date(t0 + hour * HOUR).toISOString() },
+          // No feed worker: no sync_runs row (an abandoned child would hold the server's clock).
+          {
+            vendorTaskQueue: pipeline.queues.vendor,
+            feedTaskQueue: null,
+            windowEnd: new Date(t0 + hour * HOUR).toISOString(),
+          },
         ],
       });
 

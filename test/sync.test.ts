@@ -23,7 +23,9 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     return stack.env.client.workflow.execute(salesSyncWorkflow, {
       taskQueue: p.queues.workflows,
       workflowId: `test-run-${p.queues.workflows}-${++runs}`,
-      args: [{ vendorTaskQueue: p.queues.vendor, ...input }],
+      // No feed worker polls in these tests: no sync_runs row (an abandoned child on an unpolled
+      // queue would keep the time-skipping server from skipping time).
+      args: [{ vendorTaskQueue: p.queues.vendor, feedTaskQueue: null, ...input }],
     });
   }
 
@@ -142,7 +144,7 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     const handle = await client.workflow.start(salesSyncWorkflow, {
       taskQueue: p.queues.workflows,
       workflowId,
-      args: [{ vendorTaskQueue: p.queues.vendor, window, branches, historyBudget: 20 }],
+      args: [{ vendorTaskQueue: p.queues.vendor, feedTaskQueue: null, window, branches, historyBudget: 20 }],
     });
     const summary = await p.withWorkers(() => handle.result(), 2);
 

@@ -121,6 +121,8 @@ export async function recordSyncRun(input: SalesSyncInput, summary: SyncSummary,
         taskQueue,
         args: [syncRunRecord(input, summary, end)],
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        // A deployment that never runs the feed does not pile up waiting records for ever.
+        workflowExecutionTimeout: '7 days',
       });
       summary.syncRun = `handed to ${workflowId}`;
     } catch (err) {
