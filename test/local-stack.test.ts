@@ -21,18 +21,10 @@ import { ROOT, freePort, stopChild } from '../scripts/stack.js';
 import { LOCAL_SECRETS_FILE } from '../src/codec/index.js';
 import { launchChromium, requireChromium } from './helpers/browser.js';
 import { payloadsIn } from './helpers/evidence.js';
+import { userEnv } from './helpers/start-process.js';
 
 const ENCRYPTED_B64 = Buffer.from('binary/encrypted').toString('base64');
 const README_RUN_ID = 'sales-sync-hourly-2026-11-21T05:00:00Z';
-
-/** The environment of a user's shell: none of the project's settings. */
-function userEnv(extra: Record<string, string>): Record<string, string> {
-  const drop =
-    /^(PAYLOAD_|TEMPORAL_|CODEC_|SYNC_|VENDOR_|DYNAMODB_|SIM_|NOTIFY_|FOLLOW_UP|TASK_QUEUE|TABLE_|DATA_DIR|USE_AWS|AWS_ENDPOINT|LANDING|S3_|DATABASE_URL|POSTGRES_|FEED_)/;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !drop.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
 
 interface Ran {
   code: number | null;

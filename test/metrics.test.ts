@@ -34,20 +34,12 @@ import { SCHEDULE_ID } from '../src/shared/ids.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { VendorSimulator } from '../src/sim/index.js';
 import { SIM_KEY } from './helpers/harness.js';
+import { userEnv } from './helpers/start-process.js';
 import { type Sample, metricNames, promqlBlockQueries, scrape, total } from './helpers/prometheus.js';
-
-/** Settings of the user's shell that would change the stack: none of the project's. */
-function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  const drop =
-    /^(PAYLOAD_|TEMPORAL_|CODEC_|SYNC_|VENDOR_|DYNAMODB_|SIM_|NOTIFY_|FOLLOW_UP|TASK_QUEUE|TABLE_|DATA_DIR|USE_AWS|AWS_ENDPOINT|METRICS_)/;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !drop.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
 
 /** The environment of `npm start` in this test: its ports, the test's simulator, no encryption. */
 function mainJobEnv(ports: Record<string, number>, dataDir: string, simUrl: string): Record<string, string> {
-  return cleanEnv({
+  return userEnv({
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     DATA_DIR: dataDir,
     VENDOR_API_URL: simUrl,
@@ -380,7 +372,7 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     const replay = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
       const cli = spawn('npm', ['run', '-s', 'cli', '--', 'replay', '--run', firstRun, '--dry-run'], {
         cwd: ROOT,
-        env: cleanEnv({ DATA_DIR: dataDir, PAYLOAD_ENCRYPTION: 'off' }),
+        env: userEnv({ DATA_DIR: dataDir, PAYLOAD_ENCRYPTION: 'off' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let text = '';

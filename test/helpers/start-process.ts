@@ -14,7 +14,7 @@ import { ROOT, freePort } from '../../scripts/stack.js';
 /** The environment of a user's shell: none of the project's settings. */
 export function userEnv(extra: Record<string, string>): Record<string, string> {
   const drop =
-    /^(PAYLOAD_|TEMPORAL_|CODEC_|SYNC_|VENDOR_|DYNAMODB_|SIM_|NOTIFY_|FOLLOW_UP|TASK_QUEUE|TABLE_|DATA_DIR|USE_AWS|AWS_ENDPOINT|LANDING|S3_|DATABASE_URL|POSTGRES_|FEED_)/;
+    /^(PAYLOAD_|TEMPORAL_|CODEC_|SYNC_|VENDOR_|DYNAMODB_|SIM_|NOTIFY_|FOLLOW_UP|TASK_QUEUE|TABLE_|DATA_DIR|USE_AWS|AWS_ENDPOINT|LANDING|S3_|DATABASE_URL|POSTGRES_|FEED_|METRICS_|RECONCILE_)/;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !drop.test(k)) env[k] = v;
   return { ...env, ...extra };
