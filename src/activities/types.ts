@@ -5,6 +5,7 @@
  * (branches.ts, employees.ts, sales.ts, notify.ts, sync-runs.ts) are typed by these.
  */
 import type { LandedRun } from '../shared/landed-run.js';
+import type { VoidCheck } from '../shared/completeness.js';
 import type { Counts, RunKind, SyncSummary } from '../shared/summary.js';
 
 export type { LandedRun } from '../shared/landed-run.js';
@@ -65,6 +66,15 @@ export interface SyncEmployeesPageInput {
 export interface SyncEmployeesPageOutput {
   /** Ids of the valid salespersons on this page. */
   salespersonIds: string[];
+  /**
+   * Those of them with no whole history read yet (never seen under any branch, or their first
+   * load did not complete). Absent on replays.
+   */
+  firstSightIds?: string[];
+  /** Ids of employee records set aside (they may be salespersons: never marked as left). */
+  setAsideIds?: string[];
+  /** Records set aside whose id could not be read: the page is no evidence of who left. */
+  unaccounted?: number;
   nextPageToken: string | null;
   counts: Partial<Counts>;
 }
@@ -88,6 +98,12 @@ export interface SyncSalesPageInput {
 export interface SyncSalesPageOutput {
   nextPageToken: string | null;
   counts: Partial<Counts>;
+  /** Ids of every sale in the window on this page, stored or set aside (a void check's evidence). */
+  listedIds?: string[];
+  /** Records set aside whose id could not be read: the listing is no evidence of voids. */
+  unaccounted?: number;
+  /** Voided sales listed again on this page (their mark cleared). */
+  restored?: number;
   /**
    * The vendor answered 404 for this salesperson: it was listed moments ago and is gone now
    * (left the company, moved). Not a failure; the run reports it.
@@ -106,6 +122,83 @@ export interface Activities {
   listBranchesPage: (input: ListBranchesPageInput) => Promise<ListBranchesPageOutput>;
   syncEmployeesPage: (input: SyncEmployeesPageInput) => Promise<SyncEmployeesPageOutput>;
   syncSalesPage: (input: SyncSalesPageInput) => Promise<SyncSalesPageOutput>;
+}
+
+/** Which run writes: kept on the items it marks. */
+export interface StateWriter {
+  workflowId: string;
+  runId: string;
+}
+
+/** Input of `branchState`. */
+export interface BranchStateInput {
+  branchId: string;
+}
+/** What the store keeps of a branch (null fields: never set). */
+export interface BranchStateOutput {
+  /** The end of the branch's last complete window (ISO), or null: never synced completely. */
+  watermark: string | null;
+  /** The end of the last complete sweep's window (ISO). */
+  lastSweepAt: string | null;
+}
+
+/** Input of `checkVoids`. */
+export interface CheckVoidsInput {
+  employeeId: string;
+  /** Null: every stored sale of the salesperson. */
+  window: SyncWindow | null;
+  /** Every sale id the complete listing of the window held. */
+  listedIds: string[];
+  /** When the listing began (ISO): a sale written after it was listed by another run, never voided. */
+  listedSince: string;
+  guardPercent: number;
+  writer: StateWriter;
+}
+
+/** Input of `markDepartures`. */
+export interface MarkDeparturesInput {
+  branchId: string;
+  /** Salespersons the complete listing held. */
+  listedIds: string[];
+  /** Employee ids set aside by the listing: not evidence either way. */
+  keepIds: string[];
+  listedSince: string;
+  guardPercent: number;
+  writer: StateWriter;
+}
+/** Output of `markDepartures`. */
+export interface MarkDeparturesOutput {
+  /** Stored memberships of the branch not marked left, before the check. */
+  stored: number;
+  departed: number;
+  /** Set when the guard held the departures back. */
+  guardedWouldLeave?: number;
+}
+
+/** Input of `advanceBranch`: a branch whose window was read completely. */
+export interface AdvanceBranchInput {
+  branchId: string;
+  branchName: string;
+  /** The end of the window read completely; the stored watermark never moves back. */
+  watermark: string;
+  /** A sweep's window end, recorded as the branch's last sweep. */
+  sweep?: { kind: 'lookback' | 'full'; at: string };
+  /** What this run did to the branch, for `status`. */
+  lastRun: { workflowId: string; at: string; voided: number; departed: number; widenedFrom?: string };
+}
+
+/**
+ * The state activities (src/activities/state.ts): DynamoDB only, on the workflow task queue,
+ * outside the vendor's rate limit.
+ */
+export interface StateActivities {
+  branchState: (input: BranchStateInput) => Promise<BranchStateOutput>;
+  checkVoids: (input: CheckVoidsInput) => Promise<VoidCheck>;
+  markDepartures: (input: MarkDeparturesInput) => Promise<MarkDeparturesOutput>;
+  /** Records that these salespersons' whole history was read: they are no longer first sight. */
+  markHistoryLoaded: (input: { employeeIds: string[]; at: string; writer: StateWriter }) => Promise<void>;
+  /** Moves the watermark forward (never back) and records the run; returns the stored watermark. */
+  advanceBranch: (input: AdvanceBranchInput) => Promise<{ watermark: string }>;
 }
 
 /** What a notice says of one run: which, what started it, how it ended, its summary. */

@@ -2,6 +2,7 @@
  * Run summaries: every outcome of a run is counted here, so the Web UI, the CLI, the
  * notifications and (later) metrics read one shape. Pure functions: used by workflows.
  */
+import { type Completeness, describeCompleteness } from './completeness.js';
 import { SYNCED_TABLES, type SyncedTable } from './tables.js';
 
 /** What happened to the records of one table in a run. */
@@ -24,10 +25,11 @@ export interface TableCounts {
 }
 
 /**
- * What started a run: the schedule, a person (`run`), a backfill of past hours, or a replay of
- * landed answers (a dry run writes nothing).
+ * What started a run: the schedule, a person (`run`), a backfill of past hours, a lookback
+ * sweep's schedule (`sweep`: the last days; `full sweep`: every sale), or a replay of landed
+ * answers (a dry run writes nothing).
  */
-export type RunKind = 'scheduled' | 'manual' | 'backfill' | 'replay' | 'dry-run replay';
+export type RunKind = 'scheduled' | 'manual' | 'backfill' | 'sweep' | 'full sweep' | 'replay' | 'dry-run replay';
 
 /** The three synced tables (SYNCED_TABLES). */
 export type TableName = SyncedTable;
@@ -79,6 +81,8 @@ export interface SyncSummary {
   followUp: string | null;
   /** How the run's row reaches `sync_runs` in PostgreSQL ('handed to <child workflow ID>', 'recorded', or why not); absent when not tried. */
   syncRun?: string;
+  /** First loads, widened windows, voids and departures (absent in summaries of older runs). */
+  completeness?: Completeness;
 }
 
 /** Zero counts for one table. */
@@ -155,5 +159,7 @@ export function describeSummary(s: SyncSummary): string {
   if (s.notice) parts.push(`notice ${s.notice}`);
   if (s.followUp) parts.push(`follow-up ${s.followUp}`);
   if (s.syncRun?.startsWith('not recorded')) parts.push(`sync_runs ${s.syncRun}`);
+  const completeness = describeCompleteness(s.completeness);
+  if (completeness) parts.push(completeness);
   return parts.join(' | ');
 }

@@ -3,6 +3,7 @@
  * and counts, never vendor records.
  */
 import type { BranchRef, LandedRun, RunLanding, SyncWindow } from '../activities/types.js';
+import type { Completeness, VoidCheck, VoidSkip } from '../shared/completeness.js';
 import type { Counts, PagingStop, SyncSummary } from '../shared/summary.js';
 
 export type { SyncSummary } from '../shared/summary.js';
@@ -43,6 +44,15 @@ export interface SalesSyncInput {
    * null: record nothing (a deployment without the SQL copy).
    */
   feedTaskQueue?: string | null;
+  /**
+   * A lookback sweep's run (its schedule sets it): `lookback` reads the last `windowHours`,
+   * `full` every sale. Recorded per branch as its last sweep.
+   */
+  sweep?: 'lookback' | 'full';
+  /** Minutes a window reaching back to a watermark starts before it (default DEFAULT_WATERMARK_OVERLAP_MINUTES). */
+  watermarkOverlapMinutes?: number;
+  /** Most a complete listing may void, in percent of the window's stored sales (default DEFAULT_VOID_GUARD_PERCENT). */
+  voidGuardPercent?: number;
   /** Carried across continue-as-new. */
   resume?: SalesSyncResume;
 }
@@ -72,8 +82,23 @@ export interface BranchSyncInput {
   vendorTaskQueue: string;
   searchAttributes: boolean;
   historyBudget?: number;
+  /**
+   * Completeness settings (watermarks, first loads, voids, departures); absent in runs started
+   * before them, which sync the window as given and void nothing.
+   */
+  completeness?: BranchCompletenessInput;
   /** Carried across continue-as-new. */
   resume?: BranchResume;
+}
+
+/** What a branch child needs to keep its branch complete. */
+export interface BranchCompletenessInput {
+  /** The end of this run's window, or its start for a full resync: the watermark a complete branch moves to. */
+  windowEnd: string;
+  overlapMinutes: number;
+  voidGuardPercent: number;
+  /** A sweep's run: the branch records it as its last sweep. */
+  sweep?: 'lookback' | 'full';
 }
 
 /** State a branch child carries into its next run (continue-as-new). */
@@ -84,6 +109,14 @@ export interface BranchResume {
   partial: BranchSyncOutput;
   /** Set when the chain began with a reset of this branch: the run ID its children's IDs fall back to. */
   resetRunId?: string;
+  /** The branch's window after widening (absent: the input's). */
+  window?: SyncWindow | null;
+  /** Salespersons seen for the first time: their children read every sale. */
+  firstSightIds?: string[];
+  /** Salespersons whose whole history this branch's children read completely (to record). */
+  loadedIds?: string[];
+  /** The employee listing was complete evidence for departures (no paging stop, every record's id read). */
+  listingComplete?: boolean;
 }
 
 /** Result of a branch child. */
@@ -102,6 +135,8 @@ export interface BranchSyncOutput {
   failedSalespersons: { employeeId: string; reason: string }[];
   /** Salespersons listed by the branch whose sales the vendor then answered 404 for. */
   vanishedSalespersons: string[];
+  /** First loads, widening, voids and departures of this branch (absent from older runs). */
+  completeness?: Completeness;
 }
 
 /** Input of a salesperson child. */
@@ -114,8 +149,20 @@ export interface SalespersonSyncInput {
   /** Where answers land (or, in a replay, are read from). */
   landing: RunLanding;
   historyBudget?: number;
+  /** Compare the stored sales of the window with the listing and mark the unlisted voided (absent: no check). */
+  voids?: { guardPercent: number };
   /** Carried across continue-as-new. */
-  resume?: { pageToken: string | null; seenTokens: string[]; partial: SalespersonSyncOutput };
+  resume?: {
+    pageToken: string | null;
+    seenTokens: string[];
+    partial: SalespersonSyncOutput;
+    /** Ids listed so far (void check), or null once there were too many to keep. */
+    listedIds?: string[] | null;
+    /** Records set aside whose id could not be read, so far. */
+    unaccounted?: number;
+    /** When the listing began (ISO): an item written after it was listed by another run. */
+    listedSince?: string;
+  };
 }
 
 /** Result of a salesperson child. */
@@ -125,6 +172,10 @@ export interface SalespersonSyncOutput {
   pagingStop: PagingStop | null;
   /** The vendor answered 404 for this salesperson's sales: gone since it was listed. */
   vanished?: boolean;
+  /** What the void check found (absent when not asked or skipped). */
+  voids?: VoidCheck;
+  /** Why the listing was not checked for voids. */
+  voidSkip?: VoidSkip;
 }
 
 /** What the parent's `progress` query answers. */
