@@ -17,7 +17,15 @@ import type { Store } from '../src/store/index.js';
 import { VendorClient } from '../src/vendor-api/client.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../src/vendor-api/read-body.js';
 import { GiB, MiB, gzipBomb, sendBytes, sendEndless } from './helpers/abusive.js';
-import { LIVE, SIM_KEY, freshLanding, freshStore, startDynamo, startObjects, stateOf } from './helpers/harness.js';
+import {
+  LIVE,
+  SIM_KEY,
+  freshLanding,
+  freshStore,
+  startDynamo,
+  startObjects,
+  stateOf,
+} from './helpers/harness.js';
 import { type Handler, ScriptedVendor, oneBranch, saleText } from './helpers/scripted-vendor.js';
 
 const quiet = new DefaultLogger('ERROR');

@@ -39,7 +39,13 @@ describe('vendor answers, one attempt at a time (scripted vendor, DynamoDB Local
     vendors.push(vendor);
     const store = await freshStore(dynamo);
     const client = new VendorClient({ url: vendor.url, apiKey: SIM_KEY, timeoutMs });
-    const acts = createActivities({ vendor: client, store, pageSize: 100, landing: null, state: stateOf(store) });
+    const acts = createActivities({
+      vendor: client,
+      store,
+      pageSize: 100,
+      landing: null,
+      state: stateOf(store),
+    });
     const env = new MockActivityEnvironment(
       { workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } },
       { logger: quiet },

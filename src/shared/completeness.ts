@@ -63,6 +63,8 @@ export interface VoidCheck {
 export type VoidSkip =
   | 'paging stopped'
   | 'records without a readable id were set aside'
+  /** A page answered by a worker that does not report what it listed (a deploy in progress). */
+  | 'pages without evidence'
   | 'replay'
   | 'listing too large'
   | 'salesperson gone';
@@ -174,7 +176,11 @@ export interface BranchWindow {
  * watermark lies before its start (an outage of any length leaves no gap), or the whole
  * history when the branch has no watermark yet.
  */
-export function branchWindow(run: Window | null, watermark: string | null, overlapMinutes: number): BranchWindow {
+export function branchWindow(
+  run: Window | null,
+  watermark: string | null,
+  overlapMinutes: number,
+): BranchWindow {
   if (watermark === null) return { window: null, firstSight: true };
   if (run === null) return { window: null, firstSight: false };
   const start = Date.parse(watermark) - overlapMinutes * 60_000;

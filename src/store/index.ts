@@ -118,7 +118,8 @@ export class Store {
       if (clash) rejected.push({ source: r, reason: clash });
       else items.push({ ...item, source: r });
     }
-    if (items.length === 0) return { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, restored: 0, rejected };
+    if (items.length === 0)
+      return { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, restored: 0, rejected };
     const result = await upsertIfChanged(this.clients, this.names[table], keyNamesOf(table), items, options);
     result.rejected.unshift(...rejected);
     return result;

@@ -7,7 +7,13 @@
  * Its own DynamoDB clients (their own request counts): the bookkeeping costs one read and one
  * write per branch per run, which the benchmark reports apart from the synced tables' writes.
  */
-import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoClients } from './client.js';
 
@@ -113,7 +119,12 @@ export class StateStore {
       ...(a.lastRun.widenedFrom ? { widened_from: a.lastRun.widenedFrom } : {}),
     };
     const sets = ['branch_id = :id', 'branch_name = :name', 'last_run = :run', 'updated_at = :now'];
-    const values: Record<string, unknown> = { ':id': a.branchId, ':name': a.branchName, ':run': run, ':now': now };
+    const values: Record<string, unknown> = {
+      ':id': a.branchId,
+      ':name': a.branchName,
+      ':run': run,
+      ':now': now,
+    };
     if (a.sweep) {
       sets.push('last_sweep_at = :sweepAt', 'last_sweep_kind = :sweepKind');
       values[':sweepAt'] = a.sweep.at;
@@ -168,7 +179,11 @@ export class StateStore {
         const out: BatchGetCommandOutput = await this.clients.doc.send(
           new BatchGetCommand({
             RequestItems: {
-              [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'employee_id, history_loaded_at' },
+              [this.table]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ProjectionExpression: 'employee_id, history_loaded_at',
+              },
             },
           }),
           { abortSignal: signal },

@@ -70,9 +70,9 @@ export function tableNames(prefix: string, suffix: string): TableNames {
 
 /** The index of a table, as CreateTable and UpdateTable take it; undefined for a table without one. */
 function indexOf(table: LogicalTable): GlobalSecondaryIndex | undefined {
-  const ix = (TABLE_INDEXES as Partial<Record<LogicalTable, (typeof TABLE_INDEXES)[keyof typeof TABLE_INDEXES]>>)[
-    table
-  ];
+  const ix = (
+    TABLE_INDEXES as Partial<Record<LogicalTable, (typeof TABLE_INDEXES)[keyof typeof TABLE_INDEXES]>>
+  )[table];
   if (!ix) return undefined;
   return {
     IndexName: ix.name,

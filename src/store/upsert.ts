@@ -294,7 +294,10 @@ export async function upsertIfChanged(
       }
       // A replay never moves an item back: neither over content fetched later, nor over a void
       // or departure found after its answer was fetched.
-      const newerAt = [found?.fetchedAt, found?.markedAt].filter((t) => t !== undefined).sort().pop();
+      const newerAt = [found?.fetchedAt, found?.markedAt]
+        .filter((t) => t !== undefined)
+        .sort()
+        .pop();
       if (keepNewer && newerAt !== undefined && newerAt > fetchedAt) {
         result.newerKept++;
         continue;

@@ -113,7 +113,9 @@ async function markOne(
 
 /** Compares a listing with the stored items in its scope and marks the unlisted ones (see the module comment). */
 async function check(clients: DynamoClients, c: MarkCheck): Promise<MarkResult> {
-  const inScope = (await queryAll(clients, c)).filter((i) => i[c.mark] === undefined && (c.keep?.(i) ?? true));
+  const inScope = (await queryAll(clients, c)).filter(
+    (i) => i[c.mark] === undefined && (c.keep?.(i) ?? true),
+  );
   const missing = inScope.filter((i) => !c.listed.has(c.idOf(i)) && !writtenSince(i, c.since));
   if (missing.length === 0) return { stored: inScope.length, marked: 0 };
   if (voidGuardTrips(missing.length, inScope.length, c.guardPercent))
@@ -121,7 +123,9 @@ async function check(clients: DynamoClients, c: MarkCheck): Promise<MarkResult> 
   const now = new Date().toISOString();
   let marked = 0;
   for (let i = 0; i < missing.length; i += MARK_CONCURRENCY) {
-    const done = await Promise.all(missing.slice(i, i + MARK_CONCURRENCY).map((m) => markOne(clients, c, c.keyOf(m), now)));
+    const done = await Promise.all(
+      missing.slice(i, i + MARK_CONCURRENCY).map((m) => markOne(clients, c, c.keyOf(m), now)),
+    );
     marked += done.filter(Boolean).length;
   }
   return { stored: inScope.length, marked };
