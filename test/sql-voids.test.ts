@@ -300,7 +300,8 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
         await old.query(
           `INSERT INTO salespersons (employee_id, branch_id, name, version) VALUES ('7', '3', 'Ann', 1)`,
         );
-        assert.deepEqual(await migrate(old), ['006_voids.sql']);
+        const newer = readdirSync(MIGRATIONS_DIR).filter((f) => f >= '006' && f.endsWith('.sql'));
+        assert.deepEqual(await migrate(old), newer.sort());
         const sql = readFileSync(join(MIGRATIONS_DIR, '006_voids.sql'), 'utf8');
         await old.query(sql);
         for (const view of [
