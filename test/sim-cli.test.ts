@@ -109,7 +109,10 @@ describe('simulator command line', () => {
     assert.ok(!local.help);
     assert.equal(local.url, 'http://127.0.0.1:8080');
     assert.ok(local.keys.includes('local-sim-key') && local.keys.includes('sim-key'), 'both default keys');
-    assert.throws(() => parseMutateCommand(['--voids', 'many'], {}), /invalid --voids "many": expected an integer >= 0/);
+    assert.throws(
+      () => parseMutateCommand(['--voids', 'many'], {}),
+      /invalid --voids "many": expected an integer >= 0/,
+    );
     assert.throws(() => parseMutateCommand([], {}), /at least one count/);
     assert.throws(() => parseMutateCommand(['--shout', '1'], {}), /--help/);
   });

@@ -16,7 +16,8 @@ const NOTHING_ELSE = { newSales: 0, correctedSales: 0, transfers: 0, departures:
 /** Sale id -> [employee id, record], over the listed sales. */
 function listed(ds: Dataset): Map<number, [number, SaleRecord]> {
   const m = new Map<number, [number, SaleRecord]>();
-  for (const [employeeId, sales] of ds.salesBySalesperson) for (const s of sales) m.set(s.id, [employeeId, s]);
+  for (const [employeeId, sales] of ds.salesBySalesperson)
+    for (const s of sales) m.set(s.id, [employeeId, s]);
   return m;
 }
 
@@ -81,8 +82,15 @@ describe('simulator history moves', () => {
 
     const back = ds.mutate({ seed: 2, now: ANCHOR, ...NOTHING_ELSE, reappearances: 10 });
     assert.deepEqual(ids(back.reappearances), ids(report.voids), 'only voided sales reappear, at most all');
-    assert.deepEqual(back.reappearances, report.voids.slice().sort((x, y) => x.saleId - y.saleId));
-    assert.deepStrictEqual(ds.salesBySalesperson, before.salesBySalesperson, 'listed again, unchanged, in order');
+    assert.deepEqual(
+      back.reappearances,
+      report.voids.slice().sort((x, y) => x.saleId - y.saleId),
+    );
+    assert.deepStrictEqual(
+      ds.salesBySalesperson,
+      before.salesBySalesperson,
+      'listed again, unchanged, in order',
+    );
     assert.deepEqual([...ds.voidedSales.values()].flat(), []);
     const none = ds.mutate({ seed: 3, now: ANCHOR, ...NOTHING_ELSE, reappearances: 1 });
     assert.deepEqual(none.reappearances, [], 'nothing voided, nothing to bring back');
@@ -117,7 +125,10 @@ describe('simulator history moves', () => {
 
   it('corrects only sales older than 7 days, and none when there are none', () => {
     const young = generateDataset({ anchorTime: ANCHOR });
-    assert.deepEqual(young.mutate({ seed: 1, now: ANCHOR, ...NOTHING_ELSE, oldCorrections: 3 }).oldCorrections, []);
+    assert.deepEqual(
+      young.mutate({ seed: 1, now: ANCHOR, ...NOTHING_ELSE, oldCorrections: 3 }).oldCorrections,
+      [],
+    );
 
     const ds = generateDataset({ anchorTime: ANCHOR, salesSpanHours: 14 * 24 });
     const before = ds.clone();

@@ -296,7 +296,7 @@ describe('simulator HTTP API', () => {
       fetch(`${sim.url}/_sim/mutate${query}`, {
         method: 'POST',
         headers: key === null ? {} : { 'x-api-key': key },
-      }).then(async (r) => ({ status: r.status, json: (await r.json()) as unknown }));
+      }).then(async (r) => ({ status: r.status, json: await r.json() }));
     const voided = await post(`?voids=1&seed=3&now=${ANCHOR}`);
     assert.equal(voided.status, 200, JSON.stringify(voided.json));
     const v = field(voided.json, 'voids', 0) as { saleId: number; employeeId: number };
