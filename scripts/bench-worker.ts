@@ -26,8 +26,8 @@ export interface WorkerReport {
   type: 'ready' | 'stats' | 'final';
   pid: number;
   store: StoreStats;
-  /** The sync state's own DynamoDB client (watermarks, first sight); null when the worker has none apart. */
-  state: StoreStats | null;
+  /** The sync state's own DynamoDB clients (watermarks, first sight). */
+  state: StoreStats;
   /** process.resourceUsage().maxRSS, in KiB. */
   maxRssKb: number;
   /** VmHWM (peak resident set) from /proc/self/status, in KiB (null off Linux). */
@@ -44,16 +44,6 @@ export interface WorkerReport {
 /** Messages the benchmark sends to a worker. */
 export type WorkerCommand = { type: 'stats' } | { type: 'stop' };
 
-/**
- * The request counts of the sync state's own DynamoDB client, when the worker has one
- * (createWorkersFromConfig's `state`, a StateStore): the bench reports them apart from the
- * synced tables'. Read by shape, so that a worker without it reports null.
- */
-function stateStatsOf(created: object): StoreStats | null {
-  const state = (created as { state?: { clients?: { stats?: StoreStats } } }).state;
-  return state?.clients?.stats ?? null;
-}
-
 async function main(): Promise<void> {
   if (!process.send)
     throw new Error('bench-worker must be started by scripts/bench.ts (it needs an IPC channel)');
@@ -63,9 +53,8 @@ async function main(): Promise<void> {
   await installRuntime();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   // Exactly what src/worker.ts runs: the same activities, task queues, rate limit and codec.
-  const created = await createWorkersFromConfig(config, connection, codec);
-  const { workers, store } = created;
-  const stateStats = stateStatsOf(created);
+  // The sync state has DynamoDB clients of its own: its requests are reported apart from the synced tables'.
+  const { workers, store, state } = await createWorkersFromConfig(config, connection, codec);
 
   const report = (type: WorkerReport['type']): WorkerReport => {
     const usage = process.resourceUsage();
@@ -73,7 +62,7 @@ async function main(): Promise<void> {
       type,
       pid: process.pid,
       store: structuredClone(store.clients.stats),
-      state: stateStats ? structuredClone(stateStats) : null,
+      state: structuredClone(state.clients.stats),
       maxRssKb: usage.maxRSS,
       vmHwmKb: procStatusKb('self', 'VmHWM'),
       vmRssKb: procStatusKb('self', 'VmRSS'),

@@ -52,8 +52,8 @@ export interface RunResult {
     itemsWritten: number;
     /** Requests of the synced tables' client (the store), by command: items, and the index queries of void and member checks. */
     requests: Record<string, number>;
-    /** Requests of the sync state's own client (watermark, first sight), by command; null when the workers have none apart. */
-    state: { requests: Record<string, number>; writeRequests: number; readRequests: number } | null;
+    /** Requests of the sync state's own clients (watermark, first sight), by command. */
+    state: { requests: Record<string, number>; writeRequests: number; readRequests: number };
     /** Query requests (the GSIs employee_time and branch_members) of both clients. */
     indexQueries: number;
     /** Index queries the design makes in a full run: one per branch (members) and one per distinct salesperson (voids). */
@@ -177,10 +177,7 @@ function storeRows(r: RunResult): [string, string][] {
       '  index queries (voids, members): made / design',
       `${n(r.dynamo.indexQueries)} / ${n(r.dynamo.indexQueriesByDesign)}`,
     ],
-    [
-      'DynamoDB requests of the sync state, by command',
-      r.dynamo.state ? byCommand(r.dynamo.state.requests) : 'n/a (no client of its own)',
-    ],
+    ['DynamoDB requests of the sync state, by command', byCommand(r.dynamo.state.requests)],
     ['items written', n(r.dynamo.itemsWritten)],
     ['items that changed', n(r.dynamo.itemsChanged)],
     [

@@ -121,12 +121,12 @@ function sampleProgress(ctx: RunContext, needed: number) {
 /** Each worker's memory and CPU over the run, and the store's requests of all of them together. */
 function workerFigures(workers: WorkerProc[], before: Readings['stats'], after: Readings['stats']) {
   let store = emptyStats();
-  let state: ReturnType<typeof emptyStats> | null = null;
+  let state = emptyStats();
   let workerCpu = 0;
   const rows = after.map((a, i) => {
     const b = before[i] ?? a;
     store = addStats(store, diffStats(b.store, a.store));
-    if (a.state) state = addStats(state ?? emptyStats(), diffStats(b.state ?? emptyStats(), a.state));
+    state = addStats(state, diffStats(b.state, a.state));
     const cpu = (a.cpuUserUs + a.cpuSystemUs - b.cpuUserUs - b.cpuSystemUs) / 1e6;
     workerCpu += cpu;
     const fromProc = procStatusKb(a.pid, 'VmHWM');
@@ -143,7 +143,7 @@ function workerFigures(workers: WorkerProc[], before: Readings['stats'], after: 
       cpuSeconds: cpu,
     };
   });
-  return { rows, store, state: state as ReturnType<typeof emptyStats> | null, workerCpu };
+  return { rows, store, state, workerCpu };
 }
 
 /** CPU seconds of each process over the run; the rest of the host's busy time is other processes'. */
@@ -307,10 +307,12 @@ export async function measureRun(
       readRequests: store.readRequests,
       itemsWritten: store.itemsWritten,
       requests: store.requests,
-      state: state
-        ? { requests: state.requests, writeRequests: state.writeRequests, readRequests: state.readRequests }
-        : null,
-      indexQueries: (store.requests.QueryCommand ?? 0) + (state?.requests.QueryCommand ?? 0),
+      state: {
+        requests: state.requests,
+        writeRequests: state.writeRequests,
+        readRequests: state.readRequests,
+      },
+      indexQueries: (store.requests.QueryCommand ?? 0) + (state.requests.QueryCommand ?? 0),
       indexQueriesByDesign: minimum.branchLookups + minimum.uniqueSalespersons,
       itemsWrittenInSummary: summary ? itemsWritten(summary.counts) : null,
       itemsChanged,
