@@ -26,6 +26,8 @@ export interface WorkerReport {
   type: 'ready' | 'stats' | 'final';
   pid: number;
   store: StoreStats;
+  /** The sync state's own DynamoDB clients (watermarks, first sight). */
+  state: StoreStats;
   /** process.resourceUsage().maxRSS, in KiB. */
   maxRssKb: number;
   /** VmHWM (peak resident set) from /proc/self/status, in KiB (null off Linux). */
@@ -51,7 +53,8 @@ async function main(): Promise<void> {
   await installRuntime();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   // Exactly what src/worker.ts runs: the same activities, task queues, rate limit and codec.
-  const { workers, store } = await createWorkersFromConfig(config, connection, codec);
+  // The sync state has DynamoDB clients of its own: its requests are reported apart from the synced tables'.
+  const { workers, store, state } = await createWorkersFromConfig(config, connection, codec);
 
   const report = (type: WorkerReport['type']): WorkerReport => {
     const usage = process.resourceUsage();
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
       type,
       pid: process.pid,
       store: structuredClone(store.clients.stats),
+      state: structuredClone(state.clients.stats),
       maxRssKb: usage.maxRSS,
       vmHwmKb: procStatusKb('self', 'VmHWM'),
       vmRssKb: procStatusKb('self', 'VmRSS'),

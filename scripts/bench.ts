@@ -32,6 +32,7 @@ import { type RunResult, type Target, actionsTable, evaluate, n, rowsOf, table }
 import { type RunContext, measureRun } from './bench/run.js';
 import { type FeedRunResult, feedReport, feedTargets, startBenchFeed } from './bench/feed.js';
 import { HELP, type Settings, isDefault, parseSettings } from './bench/settings.js';
+import { benchDataset, sweepCost, sweepCostReport } from './bench/sweeps.js';
 import { type WorkerProc, startBenchWorker } from './bench/workers.js';
 import { StopList } from './lib/stop-list.js';
 import { workerEnv } from './worker-command.js';
@@ -256,6 +257,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const cfg = settings;
+  if (cfg.sweepCost) {
+    console.log(sweepCostReport(cfg));
+    return 0;
+  }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   // Everything started is registered here and stopped in reverse order, once.
@@ -294,6 +299,9 @@ async function main(): Promise<number> {
     const { runs, feed, feedRuns } = measured;
     const targets = [...evaluate(cfg, runs), ...feedTargets(feedRuns)];
     printResults(cfg, measured, targets);
+    // Computed from the data the runs synced (its anchor is the hour the simulator started), without vendor traffic.
+    const anchor = sim.dataset.options.anchorTime;
+    console.log(`\n=== sweeps: what they cost ===\n${sweepCostReport(cfg, anchor)}`);
 
     const out = {
       generatedAt: new Date().toISOString(),
@@ -307,6 +315,7 @@ async function main(): Promise<number> {
       },
       runs,
       feed: feed ? { settings: feed.settings, runs: feedRuns } : null,
+      sweepCost: sweepCost(benchDataset(cfg, anchor), branchNames, cfg.pageSize, anchor),
       targets,
     };
     mkdirSync(dirname(cfg.out), { recursive: true });

@@ -120,6 +120,7 @@ function buildActivities(config: Config) {
   });
   return {
     store,
+    state,
     landing,
     activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize, landing, state }),
     workflowActivities: { ...notify, ...createStateActivities({ store, state }) },
@@ -135,7 +136,7 @@ export async function createWorkersFromConfig(
   connection: NativeConnection,
   codec: CodecConfig | undefined,
 ) {
-  const { store, landing, activities, workflowActivities } = buildActivities(config);
+  const { store, state, landing, activities, workflowActivities } = buildActivities(config);
   const queues = taskQueues(config.taskQueueSuffix);
   initialSeries(Runtime.instance().metricMeter, {
     namespace: config.temporal.namespace,
@@ -151,7 +152,8 @@ export async function createWorkersFromConfig(
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     dataConverter: dataConverterFor(codec),
   });
-  return { workers, store, landing, queues };
+  // `state` too: the benchmark reports its requests apart from the synced tables'.
+  return { workers, store, state, landing, queues };
 }
 
 /**

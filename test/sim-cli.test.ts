@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { parseSimCommandLine } from '../src/sim/index.js';
+import { VendorSimulator, parseMutateCommand, parseSimCommandLine } from '../src/sim/index.js';
 import { field } from './helpers/sim-client.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -94,5 +94,56 @@ describe('simulator command line', () => {
       assert.ok(help.out().includes(flag), flag);
     }
     assert.match(help.out(), /SIM_PORT/);
+  });
+
+  it('parses `mutate`: counts as flags, the URL and key from the environment, bad values named', () => {
+    const cmd = parseMutateCommand(['--voids', '2', '--late-sales=1', '--seed', '4'], {
+      VENDOR_API_URL: 'http://127.0.0.1:9999/',
+      VENDOR_API_KEY: 'k',
+    });
+    assert.ok(!cmd.help);
+    assert.equal(cmd.url, 'http://127.0.0.1:9999');
+    assert.deepEqual(cmd.keys, ['k']);
+    assert.deepEqual(cmd.options, { voids: 2, lateSales: 1, seed: 4 });
+    const local = parseMutateCommand(['--old-corrections', '1'], {});
+    assert.ok(!local.help);
+    assert.equal(local.url, 'http://127.0.0.1:8080');
+    assert.ok(local.keys.includes('local-sim-key') && local.keys.includes('sim-key'), 'both default keys');
+    assert.throws(
+      () => parseMutateCommand(['--voids', 'many'], {}),
+      /invalid --voids "many": expected an integer >= 0/,
+    );
+    assert.throws(() => parseMutateCommand([], {}), /at least one count/);
+    assert.throws(() => parseMutateCommand(['--shout', '1'], {}), /--help/);
+  });
+
+  it('`mutate` voids a sale of a running simulator and prints the report', async function () {
+    this.timeout(60_000);
+    const sim = await VendorSimulator.start({ port: 0, apiKeys: ['k-mutate'], quota: 0 });
+    try {
+      const before = sim.dataset.clone();
+      const run = runMain(['mutate', '--voids', '1', '--url', sim.url], { VENDOR_API_KEY: 'k-mutate' });
+      assert.equal(await run.exited, 0, run.err());
+      const report = JSON.parse(run.out()) as { voids: { saleId: number; employeeId: number }[] };
+      const v = report.voids[0];
+      assert.ok(v && report.voids.length === 1, run.out());
+      assert.ok(before.salesBySalesperson.get(v.employeeId)?.some((s) => s.id === v.saleId));
+      assert.ok(!sim.dataset.salesBySalesperson.get(v.employeeId)?.some((s) => s.id === v.saleId));
+      assert.match(run.err(), /voided 1 sale/);
+      assert.ok(!run.out().includes('k-mutate') && !run.err().includes('k-mutate'));
+
+      const refused = runMain(['mutate', '--voids', '1', '--url', sim.url], { VENDOR_API_KEY: 'wrong' });
+      assert.equal(await refused.exited, 1);
+      assert.match(refused.err(), /401.*VENDOR_API_KEY/s);
+      const usage = runMain(['mutate', '--voids', 'x']);
+      assert.equal(await usage.exited, 2);
+      assert.match(usage.err(), /invalid --voids "x"/);
+      const help = runMain(['mutate', '--help']);
+      assert.equal(await help.exited, 0);
+      for (const flag of ['--voids', '--reappearances', '--late-sales', '--old-corrections', '--new-sales'])
+        assert.ok(help.out().includes(flag), flag);
+    } finally {
+      await sim.stop();
+    }
   });
 });

@@ -289,6 +289,41 @@ describe('simulator HTTP API', () => {
     assert.equal(sim.counters().firstRequestAt, null);
   });
 
+  it('mutates over POST /_sim/mutate: only the counts named, uncounted, keyed, and checked', async () => {
+    const sim = await start({ quota: 1000 });
+    const before = sim.dataset.clone();
+    const post = (query: string, key: string | null = KEY) =>
+      fetch(`${sim.url}/_sim/mutate${query}`, {
+        method: 'POST',
+        headers: key === null ? {} : { 'x-api-key': key },
+      }).then(async (r) => ({ status: r.status, json: await r.json() }));
+    const voided = await post(`?voids=1&seed=3&now=${ANCHOR}`);
+    assert.equal(voided.status, 200, JSON.stringify(voided.json));
+    const v = field(voided.json, 'voids', 0) as { saleId: number; employeeId: number };
+    assert.equal(typeof v.saleId, 'number');
+    for (const key of ['newSales', 'correctedSales', 'transfers', 'departures', 'branchChanges'])
+      assert.deepEqual(field(voided.json, key), [], `${key}: a count not named is 0`);
+    const sales = await get(sim, `/sales?salespersonsID=${v.employeeId}`);
+    assert.ok(!listOf('/sales', sales.json).some((s) => field(s, 'id') === v.saleId), 'no longer listed');
+    assert.deepEqual(sim.dataset.employeesByBranch, before.employeesByBranch);
+
+    const back = await post('?reappearances=1');
+    assert.equal(field(back.json, 'reappearances', 0, 'saleId'), v.saleId);
+    const again = await get(sim, `/sales?salespersonsID=${v.employeeId}`);
+    assert.deepEqual(field(again.json, 'result', 'sales'), before.salesBySalesperson.get(v.employeeId));
+
+    assert.equal((await post('?voids=1', 'wrong')).status, 401);
+    const bad = await post('?voids=-1');
+    assert.equal(bad.status, 400);
+    assert.match(String(field(bad.json, 'error')), /voids/);
+    assert.match(String(field((await post('?nope=1')).json, 'error')), /nope.*voids/s);
+    assert.match(String(field((await post('')).json, 'error')), /at least one/);
+    assert.equal((await get(sim, '/_sim/mutate?voids=1')).status, 405);
+    assert.equal((await get(sim, '/_sim/else')).status, 404);
+    assert.equal(sim.counters().total, 2, 'control requests are not vendor traffic');
+    assert.equal(sim.counters().requests['/sales'], 2);
+  });
+
   it('rejects a busy port with a clear message', async () => {
     const blocker = createServer();
     blocker.listen(0, '127.0.0.1');

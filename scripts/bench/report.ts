@@ -50,7 +50,14 @@ export interface RunResult {
     writeRequests: number;
     readRequests: number;
     itemsWritten: number;
+    /** Requests of the synced tables' client (the store), by command: items, and the index queries of void and member checks. */
     requests: Record<string, number>;
+    /** Requests of the sync state's own clients (watermark, first sight), by command. */
+    state: { requests: Record<string, number>; writeRequests: number; readRequests: number };
+    /** Query requests (the GSIs employee_time and branch_members) of both clients. */
+    indexQueries: number;
+    /** Index queries the design makes in a full run: one per branch (members) and one per distinct salesperson (voids). */
+    indexQueriesByDesign: number;
     /** inserted + updated per the run's summary. */
     itemsWrittenInSummary: number | null;
     itemsChanged: number;
@@ -165,6 +172,12 @@ function storeRows(r: RunResult): [string, string][] {
     ],
     ['DynamoDB write requests', n(r.dynamo.writeRequests)],
     ['DynamoDB read requests', n(r.dynamo.readRequests)],
+    ['  synced tables, by command', byCommand(r.dynamo.requests)],
+    [
+      '  index queries (voids, members): made / design',
+      `${n(r.dynamo.indexQueries)} / ${n(r.dynamo.indexQueriesByDesign)}`,
+    ],
+    ['DynamoDB requests of the sync state, by command', byCommand(r.dynamo.state.requests)],
     ['items written', n(r.dynamo.itemsWritten)],
     ['items that changed', n(r.dynamo.itemsChanged)],
     [
@@ -176,6 +189,16 @@ function storeRows(r: RunResult): [string, string][] {
       `${n(r.dynamo.expectedTableItems.branches ?? 0)}/${n(r.dynamo.expectedTableItems.salespersons ?? 0)}/${n(r.dynamo.expectedTableItems.sales ?? 0)}`,
     ],
   ];
+}
+
+/** Requests by command, e.g. "BatchGetItem 3,080, Query 620"; "none" when there were none. */
+export function byCommand(requests: Record<string, number>): string {
+  const entries = Object.entries(requests)
+    .filter(([, c]) => c > 0)
+    .sort(([a], [b]) => a.localeCompare(b));
+  return entries.length
+    ? entries.map(([cmd, c]) => `${cmd.replace(/Command$/, '')} ${n(c)}`).join(', ')
+    : 'none';
 }
 
 /** Workflow executions and history sizes. */

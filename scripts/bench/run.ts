@@ -87,7 +87,12 @@ function mutateFor(ctx: RunContext, kind: RunKind) {
     mutation.newSales.length +
     mutation.correctedSales.length +
     mutation.transfers.length +
-    mutation.branchChanges.length;
+    mutation.branchChanges.length +
+    // Each history move rewrites one sale (none in the default mutation: measure.ts mutationCounts).
+    mutation.voids.length +
+    mutation.reappearances.length +
+    mutation.lateSales.length +
+    mutation.oldCorrections.length;
   return { mutation, counts, changedFromReport };
 }
 
@@ -116,10 +121,12 @@ function sampleProgress(ctx: RunContext, needed: number) {
 /** Each worker's memory and CPU over the run, and the store's requests of all of them together. */
 function workerFigures(workers: WorkerProc[], before: Readings['stats'], after: Readings['stats']) {
   let store = emptyStats();
+  let state = emptyStats();
   let workerCpu = 0;
   const rows = after.map((a, i) => {
     const b = before[i] ?? a;
     store = addStats(store, diffStats(b.store, a.store));
+    state = addStats(state, diffStats(b.state, a.state));
     const cpu = (a.cpuUserUs + a.cpuSystemUs - b.cpuUserUs - b.cpuSystemUs) / 1e6;
     workerCpu += cpu;
     const fromProc = procStatusKb(a.pid, 'VmHWM');
@@ -136,7 +143,7 @@ function workerFigures(workers: WorkerProc[], before: Readings['stats'], after: 
       cpuSeconds: cpu,
     };
   });
-  return { rows, store, workerCpu };
+  return { rows, store, state, workerCpu };
 }
 
 /** CPU seconds of each process over the run; the rest of the host's busy time is other processes'. */
@@ -274,7 +281,7 @@ export async function measureRun(
   const tableItems = await countTableItems(clients, names);
   const summary: SyncSummary | undefined = outcome.summary;
   const bound = minimum.total / cfg.quota;
-  const { store } = perWorker;
+  const { store, state } = perWorker;
   const [actionsBefore, actionsAfter] = [readingsBefore.actions, readingsAfter.actions];
   const result: RunResult = {
     kind,
@@ -300,6 +307,13 @@ export async function measureRun(
       readRequests: store.readRequests,
       itemsWritten: store.itemsWritten,
       requests: store.requests,
+      state: {
+        requests: state.requests,
+        writeRequests: state.writeRequests,
+        readRequests: state.readRequests,
+      },
+      indexQueries: (store.requests.QueryCommand ?? 0) + (state.requests.QueryCommand ?? 0),
+      indexQueriesByDesign: minimum.branchLookups + minimum.uniqueSalespersons,
       itemsWrittenInSummary: summary ? itemsWritten(summary.counts) : null,
       itemsChanged,
       itemsChangedFromDatasetDiff: changedDiff,

@@ -77,6 +77,9 @@ Benchmark
   --profile DIR           V8 CPU profiles of the workers (node --cpu-prof, one file per thread)
                           into DIR, written when they stop; open them in Chrome DevTools
   --out FILE              JSON results (default bench-results/bench-<timestamp>.json)
+  --sweep-cost            print the lookback sweeps' vendor requests per day next to the hourly
+                          runs', computed from the dataset (no stack, no vendor traffic), and exit;
+                          every benchmark prints it at its end too
   --help                  this text
 
 Targets (at the default settings): first and mutated runs take at most ${WALL_FACTOR} x R/Q
@@ -115,6 +118,8 @@ export interface Settings {
   /** Folder for the workers' V8 CPU profiles (--cpu-prof), when set. */
   profile: string | undefined;
   out: string;
+  /** Only print the sweeps' cost per day (scripts/bench/sweeps.ts) and exit. */
+  sweepCost: boolean;
 }
 
 /** The benchmark's command-line options (`npm run bench -- --help` describes them). */
@@ -139,6 +144,7 @@ const OPTIONS = {
   'temporal-dynamic-config': { type: 'string', multiple: true },
   profile: { type: 'string' },
   out: { type: 'string' },
+  'sweep-cost': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -218,6 +224,7 @@ export function parseSettings(argv: string[]): Settings | 'help' {
     temporalDynamicConfig: parseDynamicConfig(values['temporal-dynamic-config'] ?? []),
     profile: values.profile === undefined ? undefined : resolve(values.profile),
     out: resolve(values.out ?? join(ROOT, 'bench-results', `bench-${stamp}.json`)),
+    sweepCost: values['sweep-cost'] ?? false,
   };
 }
 

@@ -293,8 +293,10 @@ const FLAGS: readonly FlagSpec[] = [
 export function helpText(): string {
   const lines = [
     'Usage: npm run sim -- [flags]   (or: tsx src/sim/main.ts [flags])',
+    "       npm run sim -- mutate --voids 1   (changes a running simulator's data: mutate --help)",
     '',
     'Runs the vendor sales API simulator (GET /branches, /employees, /sales) until SIGINT or SIGTERM.',
+    'POST /_sim/mutate?voids=1&… (same key) changes its data and answers what changed.',
     'Every flag can also be set by its environment variable; a flag wins over the variable.',
     '',
   ];

@@ -38,6 +38,13 @@ export type {
   SaleChange,
   TransferChange,
 } from './mutation.js';
+export type { DatedSaleChange, HistoryMoveOptions, HistoryMoveReport } from './history-moves.js';
+export {
+  HISTORY_MOVES,
+  LATE_SALE_MAX_DAYS,
+  LATE_SALE_MIN_DAYS,
+  OLD_CORRECTION_MIN_DAYS,
+} from './history-moves.js';
 
 /** What the generated data looks like; every field has a default (see DEFAULT_DATASET_OPTIONS). */
 export interface DatasetOptions {
@@ -112,23 +119,30 @@ export class Dataset {
   readonly branches: BranchRecord[];
   /** Employees per branch id, each list sorted by employee id. */
   readonly employeesByBranch: Map<number, EmployeeRecord[]>;
-  /** Sales per salesperson id (every salesperson ever generated, listed or departed), sorted by sale id. */
+  /** Listed sales per salesperson id (every salesperson ever generated, listed or departed), sorted by sale id. */
   readonly salesBySalesperson: Map<number, SaleRecord[]>;
+  /** Voided sales per salesperson id, sorted by sale id: no longer listed, kept so that a reappearance can list them again. */
+  readonly voidedSales: Map<number, SaleRecord[]>;
+  /** Employee records each branch id no longer lists (departed or transferred away), sorted by id. */
+  readonly formerMembers: Map<number, EmployeeRecord[]>;
   #nextSaleId: number;
   #mutations: number;
 
   private constructor(
     options: DatasetOptions,
-    branches: BranchRecord[],
-    employeesByBranch: Map<number, EmployeeRecord[]>,
-    salesBySalesperson: Map<number, SaleRecord[]>,
+    lists: Pick<
+      Dataset,
+      'branches' | 'employeesByBranch' | 'salesBySalesperson' | 'voidedSales' | 'formerMembers'
+    >,
     nextSaleId: number,
     mutations: number,
   ) {
     this.options = options;
-    this.branches = branches;
-    this.employeesByBranch = employeesByBranch;
-    this.salesBySalesperson = salesBySalesperson;
+    this.branches = lists.branches;
+    this.employeesByBranch = lists.employeesByBranch;
+    this.salesBySalesperson = lists.salesBySalesperson;
+    this.voidedSales = lists.voidedSales;
+    this.formerMembers = lists.formerMembers;
     this.#nextSaleId = nextSaleId;
     this.#mutations = mutations;
   }
@@ -203,16 +217,27 @@ export class Dataset {
       });
       employeesByBranch.set(branchId, employees);
     }
-    return new Dataset(opts, branches, employeesByBranch, salesBySalesperson, nextSaleId + 1, 0);
+    const lists = {
+      branches,
+      employeesByBranch,
+      salesBySalesperson,
+      voidedSales: new Map(),
+      formerMembers: new Map(),
+    };
+    return new Dataset(opts, lists, nextSaleId + 1, 0);
   }
 
   /** A deep copy that mutates independently (use it to diff before and after a mutation). */
   clone(): Dataset {
     return new Dataset(
       structuredClone(this.options),
-      structuredClone(this.branches),
-      structuredClone(this.employeesByBranch),
-      structuredClone(this.salesBySalesperson),
+      structuredClone({
+        branches: this.branches,
+        employeesByBranch: this.employeesByBranch,
+        salesBySalesperson: this.salesBySalesperson,
+        voidedSales: this.voidedSales,
+        formerMembers: this.formerMembers,
+      }),
       this.#nextSaleId,
       this.#mutations,
     );
@@ -242,7 +267,7 @@ export class Dataset {
     return ids.sort((a, b) => a - b);
   }
 
-  /** Every sale of every salesperson, sorted by sale id. */
+  /** Every listed sale of every salesperson (voided ones not), sorted by sale id. */
   allSales(): SaleRecord[] {
     return [...this.salesBySalesperson.values()].flat().sort(byId);
   }

@@ -2,11 +2,35 @@
  * Runs the vendor API simulator alone: `npm run sim -- --help`. Flags and SIM_*
  * variables configure it (see cli.ts); it prints its URL and where the api key came
  * from (never the key), and stops cleanly on SIGINT or SIGTERM.
+ * `npm run sim -- mutate …` instead changes a running simulator's data (mutate-command.ts).
  */
 import { parseSimCommandLine, helpText, UsageError } from './cli.js';
+import { mutateHelpText, parseMutateCommand, runMutate } from './mutate-command.js';
 import { VendorSimulator } from './server.js';
 
+/** `mutate`: exit 0 done, 1 refused or unreachable, 2 a bad flag. */
+async function mutate(argv: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseMutateCommand(argv, process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`sim mutate: ${err.message}\n`);
+    return 2;
+  }
+  if (command.help) {
+    process.stdout.write(`${mutateHelpText()}\n`);
+    return 0;
+  }
+  return runMutate(
+    command,
+    (s) => process.stdout.write(s),
+    (s) => process.stderr.write(s),
+  );
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === 'mutate') return mutate(process.argv.slice(3));
   let command;
   try {
     command = parseSimCommandLine(process.argv.slice(2), process.env);

@@ -1,9 +1,16 @@
 /**
  * Seeded changes to the simulator's data (new and corrected sales, transfers, departures,
- * branch changes) and the report of exactly what changed, so that a test can predict what
- * a sync must write. Dataset.mutate is the way in.
+ * branch changes, and the history moves of history-moves.ts: voids, reappearances, late
+ * sales, old corrections) and the report of exactly what changed, so that a test can predict
+ * what a sync must write. Dataset.mutate is the way in.
  */
 import { formatVendorTimestamp } from '../vendor-api/schemas.js';
+import {
+  HISTORY_MOVES,
+  type HistoryMoveOptions,
+  type HistoryMoveReport,
+  moveHistory,
+} from './history-moves.js';
 import type { DatasetView, EmployeeRecord, SaleRecord } from './records.js';
 import { Prng } from './prng.js';
 import {
@@ -19,8 +26,11 @@ import {
   stripUndefined,
 } from './vocabulary.js';
 
-/** Counts of each change `Dataset.mutate` applies; every count defaults to 1. */
-export interface MutationOptions {
+/**
+ * Counts of each change `Dataset.mutate` applies: the older ones default to 1, the history
+ * moves (HistoryMoveOptions: voids, reappearances, lateSales, oldCorrections) to 0.
+ */
+export interface MutationOptions extends HistoryMoveOptions {
   /** Seed of this mutation's choices. Default: derived from the dataset seed and the mutation number. */
   seed: number;
   /** Epoch ms; new sales get timestamps in [now - 1 h, now). Default: Date.now(). */
@@ -76,9 +86,11 @@ export interface BranchChange {
  * - `departures`: employee records removed from `branchId`;
  * - `branchChanges`: every branch record that differs, once each, sorted by id. This
  *   includes branches whose only change is the `employees` head count, which is kept
- *   equal to the length of the branch's employee list after transfers and departures.
+ *   equal to the length of the branch's employee list after transfers and departures;
+ * - the history moves (HistoryMoveReport): voids, reappearances, lateSales, oldCorrections.
+ * A sale is in at most one list.
  */
-export interface MutationReport {
+export interface MutationReport extends HistoryMoveReport {
   seed: number;
   now: number;
   newSales: SaleChange[];
@@ -122,21 +134,28 @@ export function mutateDataset(
       transfers: [],
       departures: [],
       branchChanges: [],
+      voids: [],
+      reappearances: [],
+      lateSales: [],
+      oldCorrections: [],
     },
     changedFields: new Map(),
   };
   // Transfers first, so that departures can exclude the salespersons just moved (one change per employee keeps the report unambiguous).
-  const touched = transfer(m);
-  depart(m, touched);
+  const moved = transfer(m);
+  depart(m, moved);
   // Corrections pick among sales that existed before this mutation, so a sale is never both new and corrected.
   correctSales(m);
-  const nextSaleId = addSales(m, firstSaleId);
+  const afterNew = addSales(m, firstSaleId);
   changeBranches(m);
   countEmployees(m);
   m.report.branchChanges = [...m.changedFields.entries()]
     .sort(([a], [b]) => a - b)
     .map(([branchId, fields]) => ({ branchId, fields: [...fields].sort() }));
-  return { report: m.report, nextSaleId };
+  const touched = new Set([...m.report.newSales, ...m.report.correctedSales].map((c) => c.saleId));
+  const history = moveHistory(data, { options: opts, touched, firstSaleId: afterNew });
+  Object.assign(m.report, history.report);
+  return { report: m.report, nextSaleId: history.nextSaleId };
 }
 
 /** The options with their defaults, checked. */
@@ -150,9 +169,14 @@ function mutationOptions(options: Partial<MutationOptions>, defaultSeed: number)
     departures: 1,
     branchChanges: 1,
     keepUnderOld: true,
+    voids: 0,
+    reappearances: 0,
+    lateSales: 0,
+    oldCorrections: 0,
     ...stripUndefined(options),
   };
-  for (const key of ['newSales', 'correctedSales', 'transfers', 'departures', 'branchChanges'] as const) {
+  const counts = ['newSales', 'correctedSales', 'transfers', 'departures', 'branchChanges'] as const;
+  for (const key of [...counts, ...HISTORY_MOVES]) {
     checkInt(key, opts[key], 0);
   }
   checkInt('now', opts.now, 0);
@@ -187,7 +211,11 @@ function transfer({ data, opts, prng, report }: Mutation): Set<number> {
     const toList = listOf(data, toBranchId);
     toList.push(structuredClone(record));
     toList.sort(byId);
-    if (!opts.keepUnderOld) fromList.splice(fromList.indexOf(record), 1);
+    forgetFormer(data, toBranchId, candidate.id);
+    if (!opts.keepUnderOld) {
+      fromList.splice(fromList.indexOf(record), 1);
+      rememberFormer(data, fromBranchId, record);
+    }
     touched.add(candidate.id);
     report.transfers.push({
       employeeId: candidate.id,
@@ -215,12 +243,29 @@ function depart({ data, opts, prng, report }: Mutation, touched: Set<number>): v
   }
   for (const d of departing) {
     const list = listOf(data, d.branchId);
-    list.splice(
+    const [record] = list.splice(
       list.findIndex((e) => e.id === d.employeeId),
       1,
     );
+    if (record) rememberFormer(data, d.branchId, record);
     report.departures.push(d);
   }
+}
+
+/** Keeps a record a branch stopped listing, so that "every membership ever listed" can be told. */
+function rememberFormer(data: DatasetView, branchId: number, record: EmployeeRecord): void {
+  const former = (data.formerMembers.get(branchId) ?? []).filter((e) => e.id !== record.id);
+  former.push(record);
+  data.formerMembers.set(branchId, former.sort(byId));
+}
+
+/** A branch lists the employee again: no longer a former member there. */
+function forgetFormer(data: DatasetView, branchId: number, employeeId: number): void {
+  const former = data.formerMembers.get(branchId);
+  if (!former?.some((e) => e.id === employeeId)) return;
+  const rest = former.filter((e) => e.id !== employeeId);
+  if (rest.length > 0) data.formerMembers.set(branchId, rest);
+  else data.formerMembers.delete(branchId);
 }
 
 /** Existing sales whose quantity and amount grow (same id). */

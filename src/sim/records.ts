@@ -38,6 +38,10 @@ export interface DatasetView {
   readonly branches: BranchRecord[];
   readonly employeesByBranch: Map<number, EmployeeRecord[]>;
   readonly salesBySalesperson: Map<number, SaleRecord[]>;
+  /** Voided sales per salesperson id: no longer listed, kept so that they can be listed again. */
+  readonly voidedSales: Map<number, SaleRecord[]>;
+  /** Employee records a branch no longer lists (departed, or transferred away), per branch id. */
+  readonly formerMembers: Map<number, EmployeeRecord[]>;
   /** Ids of the branches that currently list this employee, ascending. */
   branchesOf(employeeId: number): number[];
   /** Every sale of every salesperson, sorted by sale id. */

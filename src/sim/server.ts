@@ -6,14 +6,15 @@
  *
  * This file holds the server and its run-time knobs; the parts live beside it:
  * options.ts (options and their validation), routes.ts and paging.ts (what a request is
- * answered with), quota.ts, faults.ts and counters.ts. It re-exports the public types and
- * names of those, so that `./server.js` (and src/sim/index.ts) offer what they always did.
+ * answered with), quota.ts, faults.ts and counters.ts, and control.ts (POST /_sim/mutate).
+ * It re-exports the public types and names of those, so that `./server.js` (and src/sim/index.ts) offer what they always did.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Answer } from './answers.js';
 import { error } from './answers.js';
+import { CONTROL_PREFIX, controlAnswer } from './control.js';
 import { Counters } from './counters.js';
 import type { SimCounters } from './counters.js';
 import type { MutationOptions, MutationReport } from './dataset.js';
@@ -223,6 +224,10 @@ export class VendorSimulator {
     // A body is never expected; reading it keeps the connection reusable.
     req.resume();
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      this.#control(req, res, url);
+      return;
+    }
     this.#counters.noteRequest(url.pathname);
     const answer = this.#decide(req, url);
     const latency =
@@ -250,6 +255,23 @@ export class VendorSimulator {
     } else {
       this.#sendRaw(res, 200, outcome.text, outcome.contentType);
     }
+  }
+
+  /** A control request (control.ts): keyed like the API, but no quota, faults or latency, and not counted. */
+  #control(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const header = req.headers['x-api-key'];
+    const key = Array.isArray(header) ? header[0] : header;
+    const answer =
+      key === undefined || !this.#apiKeys.has(key)
+        ? error(401, 'missing or invalid x-api-key header')
+        : controlAnswer(this.#dataset, req.method, url);
+    const body = Buffer.from(JSON.stringify(answer.body), 'utf8');
+    res.writeHead(answer.status, {
+      ...answer.headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(body.length),
+    });
+    res.end(body);
   }
 
   #send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
