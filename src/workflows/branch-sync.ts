@@ -244,7 +244,14 @@ async function runSalesperson(run: SalespersonRuns, employeeId: string): Promise
     }
     out.failedSalespersons.push({ employeeId, reason: reasonOf(err) });
   }
-  setCurrentDetails(`${out.salespersons}/${run.total} salespersons synced`);
+  // The Web UI shows it while the branch runs: a widened window or a first load explains a long run.
+  const widened = out.completeness?.widened[0];
+  const why = out.completeness?.firstSightBranches.length
+    ? '; first sync: whole history'
+    : widened
+      ? `; window from ${widened.from}: ${widened.reason}`
+      : '';
+  setCurrentDetails(`${out.salespersons}/${run.total} salespersons synced${why}`);
 }
 
 /** Syncs one branch and its salespersons' sales (its window as completeness decides, see branch-state.ts). */
