@@ -194,22 +194,34 @@ describe('complete by construction: first loads, watermarks, voids (time-skippin
     assert.equal(back?.left_at, undefined);
   });
 
-  it('a replay moves no watermark and voids nothing', async () => {
+  it('a replay reads what its run read (whole histories, a widened window), moves no watermark and voids nothing', async () => {
     const { p, d } = await setup();
     const first = await run(p, T0, { windowHours: 24 });
-    assert.ok(first.ok);
-    assert.ok((await run(p, T0 + 5 * HOUR, { windowHours: 24 })).ok);
+    const widened = await run(p, T0 + 72 * HOUR);
+    assert.ok(first.ok && widened.ok);
+    assert.equal(widened.summary.completeness?.widened.length, 1);
     d.sales['42']?.splice(0, 1);
-    const window = { from: iso(T0 - 24 * HOUR), to: iso(T0) };
-    const scope = windowScope(window, iso(T0));
-    const replay = await p.withWorkers(() =>
-      p.run({
-        branches: ['Akron'],
-        window,
-        replay: { run: { scope, workflowId: first.workflowId } },
-      }),
-    );
-    assert.equal(replay.summary.completeness, undefined);
-    assert.equal((await p.state.branch('7'))?.watermark, iso(T0 + 5 * HOUR));
+    const replay = async (r: typeof first, hours: number, endMs: number) => {
+      const window = { from: iso(endMs - hours * HOUR), to: iso(endMs) };
+      const scope = windowScope(window, iso(endMs));
+      return p.withWorkers(() =>
+        p.run({
+          branches: ['Akron'],
+          window,
+          replay: { run: { scope, workflowId: r.workflowId }, dryRun: true },
+        }),
+      );
+    };
+    for (const [r, hours, endMs] of [
+      [first, 24, T0],
+      [widened, 1, T0 + 72 * HOUR],
+    ] as const) {
+      const again = await replay(r, hours, endMs);
+      assert.ok(again.ok, again.ok ? '' : again.message);
+      assert.equal(again.summary.counts.sales.fetched, r.summary.counts.sales.fetched);
+      assert.equal(again.summary.completeness, undefined);
+    }
+    assert.equal((await p.state.branch('7'))?.watermark, iso(T0 + 72 * HOUR));
+    assert.equal((await p.store.scanAll('sales')).filter((s) => s.voided_at !== undefined).length, 0);
   });
 });

@@ -19,6 +19,8 @@ import type { SyncWindow } from './types.js';
 export interface Answer {
   answer: VendorAnswer;
   landed: string | null;
+  /** A replay: the window the run read under when it asked (undefined for a live answer). */
+  landedWindow?: SyncWindow | null;
 }
 
 /** The landing zone a replay reads; a replay on workers without one fails, saying what to set. */
@@ -37,6 +39,15 @@ export function answerTo(
   return mode.replay ? landedAnswer(deps.landing, req, mode) : askAndLand(deps, req, mode, window);
 }
 
+/** True when `mode.run` landed an answer to `req` (a replay choosing between requests). */
+export async function hasLanded(
+  landing: Landing | null,
+  req: VendorRequest,
+  mode: RunLanding,
+): Promise<boolean> {
+  return (await replayLanding(landing).latest(req, mode.run, attemptSignal())) !== null;
+}
+
 /** The answer `mode.run` used for `req`, from the landing zone. */
 async function landedAnswer(landing: Landing | null, req: VendorRequest, mode: RunLanding): Promise<Answer> {
   const found = await replayLanding(landing)
@@ -48,7 +59,7 @@ async function landedAnswer(landing: Landing | null, req: VendorRequest, mode: R
     throw replayFailure(
       `no answer to ${describeRequest(req)} landed for run ${mode.run.workflowId} (${mode.run.scope}); replay only follows what that run fetched`,
     );
-  return { answer: found, landed: found.key };
+  return { answer: found, landed: found.key, landedWindow: found.window };
 }
 
 /** Asks the vendor, then lands the answer under `mode.run` (named by this attempt) before it is used. */

@@ -26,7 +26,8 @@ export function employeeActivities(deps: ActivityDeps): Pick<Activities, 'syncEm
           pageSize: deps.pageSize,
           pageToken: input.pageToken,
         });
-        const page = await fetchPage(at, req);
+        // The branch's window lands with the answer: a replay reads the same windows.
+        const page = await fetchPage(at, req, input.window ?? null);
         const { good, bad } = validateRecords('employee', page.records, page.request);
         const salespersons: EmployeeRecord[] = good.filter((e) => e.occupation === 'salesperson');
         const written = await deps.store.upsertSalespersons(
@@ -48,6 +49,7 @@ export function employeeActivities(deps: ActivityDeps): Pick<Activities, 'syncEm
           setAsideIds: listed.setAsideIds,
           unaccounted: listed.unaccounted,
           fetchedAt: page.fetchedAt,
+          ...(page.landedWindow !== undefined ? { landedWindow: page.landedWindow } : {}),
           // A replay reads an old listing: who is new is a question for live runs only.
           ...(!at.mode.replay ? { firstSightIds: await firstSight(deps.state, ids) } : {}),
         };

@@ -25,7 +25,12 @@ export function pageAttempt(deps: ActivityDeps, input: { landing?: RunLanding })
 }
 
 /** A page read from an answer, with the landed object it came from (null when LANDING=off) and when the vendor sent it. */
-export type Fetched = VendorPage & { landed: string | null; fetchedAt: string };
+export type Fetched = VendorPage & {
+  landed: string | null;
+  fetchedAt: string;
+  /** A replay: the window the run read under when it asked. */
+  landedWindow?: SyncWindow | null;
+};
 
 /**
  * Options of every store call of this attempt: it stops writing once Temporal gives the attempt
@@ -60,9 +65,14 @@ export async function fetchPage(
   notFound?: 'null',
 ): Promise<Fetched | null> {
   const { deps, ctx, mode } = at;
-  const { answer, landed } = await answerTo(deps, req, mode, window);
+  const { answer, landed, landedWindow } = await answerTo(deps, req, mode, window);
   try {
-    return { ...deps.vendor.read(answer), landed, fetchedAt: answer.fetchedAt };
+    return {
+      ...deps.vendor.read(answer),
+      landed,
+      fetchedAt: answer.fetchedAt,
+      ...(landedWindow !== undefined ? { landedWindow } : {}),
+    };
   } catch (err) {
     if (notFound && err instanceof VendorHttpError && err.status === 404) return null;
     if (err instanceof VendorBadBodyError) {

@@ -61,6 +61,11 @@ export interface SyncEmployeesPageInput {
   landing: RunLanding;
   branchId: string;
   pageToken: string | null;
+  /**
+   * The window the branch reads (widened to its watermark, or null for its whole history): landed
+   * with the answer, so a replay of the run reads the same windows.
+   */
+  window?: SyncWindow | null;
 }
 /** Output of `syncEmployeesPage`. */
 export interface SyncEmployeesPageOutput {
@@ -77,6 +82,8 @@ export interface SyncEmployeesPageOutput {
   unaccounted?: number;
   /** When the vendor's answer arrived (the worker's clock, as items' fetched_at): when a listing began. */
   fetchedAt?: string;
+  /** A replay: the window the branch read under, as landed with the answer (absent: not recorded). */
+  landedWindow?: SyncWindow | null;
   nextPageToken: string | null;
   counts: Partial<Counts>;
 }

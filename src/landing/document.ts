@@ -37,6 +37,8 @@ export interface LandedDocument {
 /** An answer read back from the landing zone, with the key it was read from. */
 export interface LandedAnswer extends VendorAnswer {
   key: string;
+  /** The window the run read under when it asked (a branch's own, widened or whole, included). */
+  window: LandedDocument['window'];
 }
 
 /**
@@ -93,5 +95,6 @@ export function toAnswer(doc: LandedDocument, key: string): LandedAnswer {
     ...(doc.truncated ? { truncated: true as const } : {}),
     fetchedAt: doc.fetchedAt,
     key,
+    window: doc.window ?? null,
   };
 }

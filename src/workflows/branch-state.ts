@@ -38,6 +38,8 @@ export interface EmployeeListing {
   complete: boolean;
   /** When the first page arrived (the worker's clock). */
   since: string | null;
+  /** A replay: the window the run's branch read under, as landed (absent: not recorded). */
+  landedWindow?: SyncWindow | null;
 }
 
 /** The writer every state activity of this branch records. */

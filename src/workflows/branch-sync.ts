@@ -121,6 +121,7 @@ async function listSalespersons(
   acts: Activities,
   branch: BranchRef,
   out: BranchSyncOutput,
+  window: SyncWindow | null,
 ): Promise<EmployeeListing> {
   const unique = new Set<string>();
   const listing: EmployeeListing = {
@@ -132,7 +133,14 @@ async function listSalespersons(
   };
   const stop = await followPages(
     async (pageToken) => {
-      const page = await acts.syncEmployeesPage({ landing: input.landing, branchId: branch.id, pageToken });
+      const page = await acts.syncEmployeesPage({
+        landing: input.landing,
+        branchId: branch.id,
+        pageToken,
+        // Landed with the answer: a replay of this run reads the same window (see below).
+        ...(input.completeness ? { window } : {}),
+      });
+      if (page.landedWindow !== undefined) listing.landedWindow ??= page.landedWindow;
       out.pages++;
       addCounts(out.counts, page.counts);
       for (const id of page.salespersonIds) unique.add(id);
@@ -282,8 +290,12 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     branch = found;
     out.branchId = branch.id;
     if (c) window = await resolveBranchWindow(input, c, branch.id, out);
-    const listing = await listSalespersons(input, acts, branch, out);
+    const listing = await listSalespersons(input, acts, branch, out, window);
     ids = listing.ids;
+    // A replay reads the window its run's branch read when it was widened to a watermark (a
+    // whole-history read lands as null, like an answer landed before windows were recorded:
+    // syncSalesPage finds those answers itself).
+    if (input.landing.replay && listing.landedWindow) window = listing.landedWindow;
     if (c) {
       firstSight = new Set(listing.firstSightIds);
       await markDepartures(input, c, branch.id, listing, out.pagingStops.length > 0, out);
