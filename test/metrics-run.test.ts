@@ -62,6 +62,9 @@ describe('completeness metrics of a run (recorded from its summary)', () => {
     const { meter, totals } = keepingMeter();
     recordCompleteness(meter, undefined);
     recordCompleteness(meter, emptyCompleteness());
-    assert.deepEqual([...totals.values()].filter((n) => n !== 0), []);
+    assert.deepEqual(
+      [...totals.values()].filter((n) => n !== 0),
+      [],
+    );
   });
 });
