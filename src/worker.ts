@@ -13,6 +13,9 @@ import type { DataConverter } from '@temporalio/common';
 import { createActivities } from './activities/index.js';
 import { type CodecConfig, dataConverterFor, describeCodecConfig, loadCodecConfig } from './codec/index.js';
 import { type NotifyActivities, createNotifyActivities } from './activities/notify.js';
+import { createStateActivities } from './activities/state.js';
+import type { StateActivities } from './activities/types.js';
+import { StateStore } from './store/state.js';
 import { type Config, loadConfig } from './config/index.js';
 import { temporalConnectionOptions } from './config/temporal.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from './config/worker.js';
@@ -35,8 +38,8 @@ export interface WorkerSetup {
   namespace: string;
   queues: TaskQueues;
   activities: ReturnType<typeof createActivities>;
-  /** Activities of the workflow queue (notices, follow-up): they make no vendor request. */
-  workflowActivities: NotifyActivities;
+  /** Activities of the workflow queue (notices, follow-up, the sync's state): they make no vendor request. */
+  workflowActivities: NotifyActivities & StateActivities;
   /** Vendor requests per second for the whole vendor queue (all workers): the quota less headroom. */
   rateLimitRps: number;
   /** Payload encryption (PAYLOAD_ENCRYPTION_KEY); plain payloads when absent. */
@@ -93,7 +96,10 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
 /** Builds the activities' dependencies from configuration. */
 function buildActivities(config: Config) {
   const clients = createDynamoClients(config.dynamo);
-  const store = new Store(clients, tableNames(config.dynamo.tablePrefix, config.dynamo.tableSuffix));
+  const names = tableNames(config.dynamo.tablePrefix, config.dynamo.tableSuffix);
+  const store = new Store(clients, names);
+  // Clients of its own: the state's bookkeeping is counted apart from the synced tables' requests.
+  const state = new StateStore(createDynamoClients(config.dynamo), names.sync_state);
   const vendor = new VendorClient({
     url: config.vendor.url,
     apiKey: config.vendor.apiKey,
@@ -104,7 +110,7 @@ function buildActivities(config: Config) {
   });
   const landing = config.landing ? Landing.fromConfig(config.landing) : null;
   const n = config.notify;
-  const workflowActivities = createNotifyActivities({
+  const notify = createNotifyActivities({
     webhookUrl: n.webhookUrl,
     sns: n.snsTopicArn
       ? { client: new SNSClient({ region: config.dynamo.region }), topicArn: n.snsTopicArn }
@@ -115,8 +121,8 @@ function buildActivities(config: Config) {
   return {
     store,
     landing,
-    activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize, landing }),
-    workflowActivities,
+    activities: createActivities({ vendor, store, pageSize: config.vendor.pageSize, landing, state }),
+    workflowActivities: { ...notify, ...createStateActivities({ store, state }) },
   };
 }
 

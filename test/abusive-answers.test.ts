@@ -17,7 +17,15 @@ import type { Store } from '../src/store/index.js';
 import { VendorClient } from '../src/vendor-api/client.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../src/vendor-api/read-body.js';
 import { GiB, MiB, gzipBomb, sendBytes, sendEndless } from './helpers/abusive.js';
-import { LIVE, SIM_KEY, freshLanding, freshStore, startDynamo, startObjects } from './helpers/harness.js';
+import {
+  LIVE,
+  SIM_KEY,
+  freshLanding,
+  freshStore,
+  startDynamo,
+  startObjects,
+  stateOf,
+} from './helpers/harness.js';
 import { type Handler, ScriptedVendor, oneBranch, saleText } from './helpers/scripted-vendor.js';
 
 const quiet = new DefaultLogger('ERROR');
@@ -70,7 +78,7 @@ describe('abusive vendor answers, one attempt at a time (scripted vendor, Dynamo
       timeoutMs: 20_000,
       maxAnswerBytes: options.maxAnswerBytes,
     });
-    const acts = createActivities({ vendor: client, store, pageSize: 100, landing });
+    const acts = createActivities({ vendor: client, store, pageSize: 100, landing, state: stateOf(store) });
     const env = new MockActivityEnvironment(
       { workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } },
       { logger: quiet },

@@ -16,7 +16,7 @@ import {
 import { VendorSimulator, type SimOptions } from '../src/sim/index.js';
 import { VendorClient } from '../src/vendor-api/client.js';
 import { validateRecords } from '../src/vendor-api/validate.js';
-import { LIVE, SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
+import { LIVE, SIM_KEY, freshStore, startDynamo, stateOf } from './helpers/harness.js';
 
 /** The activities log their failures; these tests cause failures on purpose. */
 const quiet = new DefaultLogger('ERROR');
@@ -38,7 +38,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
     sims.push(simulator);
     const store = await freshStore(dynamo);
     const vendor = new VendorClient({ url: simulator.url, apiKey: SIM_KEY, timeoutMs });
-    const acts = createActivities({ vendor, store, pageSize, landing: null });
+    const acts = createActivities({ vendor, store, pageSize, landing: null, state: stateOf(store) });
     const env = new MockActivityEnvironment(
       { workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } },
       { logger: quiet },
@@ -190,6 +190,7 @@ describe('activities (MockActivityEnvironment, simulator, DynamoDB Local)', func
       store,
       pageSize: 5,
       landing: null,
+      state: stateOf(store),
     });
     const f = await failureOf(
       new MockActivityEnvironment({}, { logger: quiet }).run(acts.lookupBranch, {

@@ -286,7 +286,13 @@ describe('landing keys in a run (time-skipping server, versitygw, DynamoDB Local
       null,
       caller('2'),
     );
-    const acts = createActivities({ vendor: p.vendor(), store: p.store, pageSize: 50, landing: p.landing });
+    const acts = createActivities({
+      vendor: p.vendor(),
+      store: p.store,
+      pageSize: 50,
+      landing: p.landing,
+      state: p.state,
+    });
     const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'replay-1', runId: 'r-9' } });
     const out: LookupBranchOutput = await env.run(acts.lookupBranch, {
       landing: { run: RUN, replay: true },

@@ -112,7 +112,13 @@ describe('landing zone across an upgrade (MockActivityEnvironment, versitygw, Dy
 
   it('an activity of a workflow started before the landing zone existed (no landing in its input) still lands its answer, under its own workflow ID', async () => {
     const p = await stack.pipeline();
-    const acts = createActivities({ vendor: p.vendor(), store: p.store, pageSize: 50, landing: p.landing });
+    const acts = createActivities({
+      vendor: p.vendor(),
+      store: p.store,
+      pageSize: 50,
+      landing: p.landing,
+      state: p.state,
+    });
     const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'old-run', runId: 'r-1' } });
     const legacyInput = { name: 'Scranton' } as Parameters<typeof acts.lookupBranch>[0];
     const out: LookupBranchOutput = await env.run(acts.lookupBranch, legacyInput);

@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../src/activities/index.js';
 import type { NotifyActivities } from '../src/activities/notify.js';
+import type { StateActivities } from '../src/activities/types.js';
 import { emptyTableCounts } from '../src/shared/summary.js';
 import { taskQueues } from '../src/shared/task-queues.js';
 import { createWorkers } from '../src/worker.js';
@@ -82,10 +83,21 @@ function stubs(model: Model) {
       };
     },
   };
-  const notify: NotifyActivities = {
+  // The sync's state, kept in memory: these tests judge the orchestration, not the store.
+  const watermarks = new Map<string, string>();
+  const notify: NotifyActivities & StateActivities = {
     notifyWebhook: async () => 'not configured',
     notifySns: async () => 'not configured',
     followUp: async () => false,
+    branchState: async ({ branchId }) => ({ watermark: watermarks.get(branchId) ?? null, lastSweepAt: null }),
+    checkVoids: async ({ listedIds }) => ({ stored: listedIds.length, voided: 0 }),
+    markDepartures: async ({ listedIds }) => ({ stored: listedIds.length, departed: 0 }),
+    markHistoryLoaded: async () => undefined,
+    advanceBranch: async ({ branchId, watermark }) => {
+      const kept = [watermarks.get(branchId) ?? '', watermark].sort().pop() ?? watermark;
+      watermarks.set(branchId, kept);
+      return { watermark: kept };
+    },
   };
   return { activities, notify, calls };
 }

@@ -15,7 +15,7 @@ import { ExactNumber } from '../src/shared/exact-json.js';
 import type { Store } from '../src/store/index.js';
 import { upsertIfChanged } from '../src/store/upsert.js';
 import { VendorClient } from '../src/vendor-api/client.js';
-import { LIVE, SIM_KEY, freshStore, startDynamo } from './helpers/harness.js';
+import { LIVE, SIM_KEY, freshStore, startDynamo, stateOf } from './helpers/harness.js';
 import { type Handler, ScriptedVendor, oneBranch, saleText, send } from './helpers/scripted-vendor.js';
 
 const quiet = new DefaultLogger('ERROR');
@@ -39,7 +39,13 @@ describe('vendor answers, one attempt at a time (scripted vendor, DynamoDB Local
     vendors.push(vendor);
     const store = await freshStore(dynamo);
     const client = new VendorClient({ url: vendor.url, apiKey: SIM_KEY, timeoutMs });
-    const acts = createActivities({ vendor: client, store, pageSize: 100, landing: null });
+    const acts = createActivities({
+      vendor: client,
+      store,
+      pageSize: 100,
+      landing: null,
+      state: stateOf(store),
+    });
     const env = new MockActivityEnvironment(
       { workflowExecution: { workflowId: 'wf-test', runId: 'run-test' } },
       { logger: quiet },

@@ -5,6 +5,7 @@
  */
 import type { Landing } from '../landing/index.js';
 import type { Store } from '../store/index.js';
+import type { StateStore } from '../store/state.js';
 import type { VendorClient } from '../vendor-api/client.js';
 
 /** What the activities need, built once per worker process. */
@@ -15,4 +16,6 @@ export interface ActivityDeps {
   pageSize: number;
   /** The raw landing zone; null when LANDING=off (then nothing lands and nothing can be replayed). */
   landing: Landing | null;
+  /** The sync's own state: which salespersons' whole history was read (first sight). */
+  state: StateStore;
 }

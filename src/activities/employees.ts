@@ -2,10 +2,18 @@
 import { vendorRequests } from '../vendor-api/client.js';
 import { type EmployeeRecord, idKey } from '../vendor-api/schemas.js';
 import { validateRecords } from '../vendor-api/validate.js';
-import { alive } from './attempt.js';
+import type { StateStore } from '../store/state.js';
+import { alive, attemptSignal } from './attempt.js';
+import { listedOf } from './listing.js';
 import { countsOf, fetchPage, pageAttempt, storeOptions } from './page.js';
 import type { ActivityDeps } from './deps.js';
 import type { Activities, SyncEmployeesPageInput, SyncEmployeesPageOutput } from './types.js';
+
+/** Those of `ids` whose whole history was never read. */
+async function firstSight(state: StateStore, ids: string[]): Promise<string[]> {
+  const loaded = await state.loadedSalespersons(ids, attemptSignal());
+  return ids.filter((id) => !loaded.has(id));
+}
 
 /** The employee activities around their dependencies. */
 export function employeeActivities(deps: ActivityDeps): Pick<Activities, 'syncEmployeesPage'> {
@@ -30,11 +38,18 @@ export function employeeActivities(deps: ActivityDeps): Pick<Activities, 'syncEm
         // Only salespersons are synced: other employees count neither as fetched nor as unchanged.
         const fetched = salespersons.length + bad.length;
         const counts = await countsOf(at, 'employee', page, { bad, fetched, written });
+        // A salesperson whose item could not be stored is still synced further: its sales are good records.
+        const ids = salespersons.map((s) => idKey(s.id));
+        const listed = listedOf([], bad);
         return {
-          // A salesperson whose item could not be stored is still synced further: its sales are good records.
-          salespersonIds: salespersons.map((s) => idKey(s.id)),
+          salespersonIds: ids,
           nextPageToken: page.nextPageToken,
           counts: { salespersons: counts },
+          setAsideIds: listed.setAsideIds,
+          unaccounted: listed.unaccounted,
+          fetchedAt: page.fetchedAt,
+          // A replay reads an old listing: who is new is a question for live runs only.
+          ...(!at.mode.replay ? { firstSightIds: await firstSight(deps.state, ids) } : {}),
         };
       }),
   };

@@ -1,12 +1,13 @@
 /** The sales activity: one page of a salesperson's sales in the run's window. */
 import { vendorRequests } from '../vendor-api/client.js';
-import { formatVendorTimestamp } from '../vendor-api/schemas.js';
+import { formatVendorTimestamp, idKey } from '../vendor-api/schemas.js';
 import { validateRecords } from '../vendor-api/validate.js';
 import { alive } from './attempt.js';
 import { countsOf, fetchPage, pageAttempt, storeOptions } from './page.js';
 import type { ActivityDeps } from './deps.js';
 import type { Activities, SyncSalesPageInput, SyncSalesPageOutput, SyncWindow } from './types.js';
 import { inWindowOnly } from './window.js';
+import { listedOf } from './listing.js';
 
 /** The window in the vendor's own timestamp form, as it is asked. */
 function vendorWindow(window: SyncWindow | null): SyncWindow | null {
@@ -43,7 +44,18 @@ export function salesActivities(deps: ActivityDeps): Pick<Activities, 'syncSales
           storeOptions(at.mode, page),
         );
         const sales = await countsOf(at, 'sale', page, { bad, fetched: records.length, written });
-        return { nextPageToken: page.nextPageToken, counts: { sales } };
+        const listed = listedOf(
+          good.map((r) => idKey(r.id)),
+          bad,
+        );
+        return {
+          nextPageToken: page.nextPageToken,
+          counts: { sales },
+          listedIds: listed.ids,
+          unaccounted: listed.unaccounted,
+          restored: written.restored,
+          fetchedAt: page.fetchedAt,
+        };
       }),
   };
 }

@@ -75,6 +75,8 @@ export interface SyncEmployeesPageOutput {
   setAsideIds?: string[];
   /** Records set aside whose id could not be read: the page is no evidence of who left. */
   unaccounted?: number;
+  /** When the vendor's answer arrived (the worker's clock, as items' fetched_at): when a listing began. */
+  fetchedAt?: string;
   nextPageToken: string | null;
   counts: Partial<Counts>;
 }
@@ -104,6 +106,8 @@ export interface SyncSalesPageOutput {
   unaccounted?: number;
   /** Voided sales listed again on this page (their mark cleared). */
   restored?: number;
+  /** When the vendor's answer arrived (the worker's clock, as items' fetched_at): when a listing began. */
+  fetchedAt?: string;
   /**
    * The vendor answered 404 for this salesperson: it was listed moments ago and is gone now
    * (left the company, moved). Not a failure; the run reports it.

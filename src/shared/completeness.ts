@@ -63,6 +63,8 @@ export interface VoidCheck {
 export type VoidSkip =
   | 'paging stopped'
   | 'records without a readable id were set aside'
+  /** A page answered by a worker that does not report what it listed (a deploy in progress). */
+  | 'pages without evidence'
   | 'replay'
   | 'listing too large'
   | 'salesperson gone';
@@ -151,4 +153,45 @@ export function describeCompleteness(c: Completeness | undefined): string {
   for (const d of c.departureGuarded)
     parts.push(`${d.branch}: departure guard held back ${d.wouldLeave} of ${d.stored}`);
   return parts.join(' | ');
+}
+
+/** A window as the workflows pass it (ISO instants). */
+interface Window {
+  from: string;
+  to: string;
+}
+
+/** The window a branch reads, given the run's window and the branch's watermark. */
+export interface BranchWindow {
+  /** Null: every sale (a full resync, or a branch never synced completely). */
+  window: Window | null;
+  /** The branch has no watermark: never synced completely. */
+  firstSight: boolean;
+  /** Set when the window was widened back to the watermark: from where, and why. */
+  widened?: { from: string; reason: string };
+}
+
+/**
+ * A branch's window: the run's own, reaching back to the watermark less the overlap when the
+ * watermark lies before its start (an outage of any length leaves no gap), or the whole
+ * history when the branch has no watermark yet.
+ */
+export function branchWindow(
+  run: Window | null,
+  watermark: string | null,
+  overlapMinutes: number,
+): BranchWindow {
+  if (watermark === null) return { window: null, firstSight: true };
+  if (run === null) return { window: null, firstSight: false };
+  const start = Date.parse(watermark) - overlapMinutes * 60_000;
+  if (!(start < Date.parse(run.from))) return { window: run, firstSight: false };
+  const from = new Date(start).toISOString();
+  return {
+    window: { from, to: run.to },
+    firstSight: false,
+    widened: {
+      from,
+      reason: `the last complete window ended ${watermark}, before this window's start ${run.from} (overlap ${overlapMinutes} min)`,
+    },
+  };
 }

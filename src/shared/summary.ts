@@ -29,7 +29,8 @@ export interface TableCounts {
  * sweep's schedule (`sweep`: the last days; `full sweep`: every sale), or a replay of landed
  * answers (a dry run writes nothing).
  */
-export type RunKind = 'scheduled' | 'manual' | 'backfill' | 'sweep' | 'full sweep' | 'replay' | 'dry-run replay';
+export type RunKind =
+  'scheduled' | 'manual' | 'backfill' | 'sweep' | 'full sweep' | 'replay' | 'dry-run replay';
 
 /** The three synced tables (SYNCED_TABLES). */
 export type TableName = SyncedTable;

@@ -12,11 +12,13 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoClients } from './client.js';
+import { LEFT_AT, VOIDED_AT } from '../shared/completeness.js';
 
 /** The counts a guarded write adds to (an UpsertResult). */
 interface GuardedCounts {
   inserted: number;
   updated: number;
+  restored: number;
   newerKept: number;
   rejected: { source: unknown; reason: string }[];
 }
@@ -41,7 +43,7 @@ export async function writeGuarded(
   table: string,
   pk: string,
   fetchedAt: string,
-  changes: { item: Record<string, unknown>; source: unknown; isNew: boolean }[],
+  changes: { item: Record<string, unknown>; source: unknown; isNew: boolean; restores?: boolean }[],
   result: GuardedCounts,
   signal: AbortSignal | undefined,
 ): Promise<void> {
@@ -52,9 +54,16 @@ export async function writeGuarded(
         new PutCommand({
           TableName: table,
           Item: c.item,
+          // A void or departure found after the answer was fetched is newer than it too.
           ConditionExpression:
-            'attribute_not_exists(#pk) OR #f <= :t OR (attribute_not_exists(#f) AND #s <= :t)',
-          ExpressionAttributeNames: { '#pk': pk, '#f': FETCHED_AT, '#s': SYNCED_AT },
+            '(attribute_not_exists(#pk) OR #f <= :t OR (attribute_not_exists(#f) AND #s <= :t)) AND (attribute_not_exists(#v) OR #v <= :t) AND (attribute_not_exists(#l) OR #l <= :t)',
+          ExpressionAttributeNames: {
+            '#pk': pk,
+            '#f': FETCHED_AT,
+            '#s': SYNCED_AT,
+            '#v': VOIDED_AT,
+            '#l': LEFT_AT,
+          },
           ExpressionAttributeValues: { ':t': fetchedAt },
         }),
         { abortSignal: signal },
@@ -62,6 +71,7 @@ export async function writeGuarded(
       clients.stats.itemsWritten++;
       if (c.isNew) result.inserted++;
       else result.updated++;
+      if (c.restores) result.restored++;
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') result.newerKept++;
       else if (isValidationError(err))

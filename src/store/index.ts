@@ -12,6 +12,7 @@ import type { DynamoClients } from './client.js';
 import type { SetAside } from '../vendor-api/validate.js';
 import { type LogicalTable, type TableNames, keyNamesOf } from './tables.js';
 import { FETCHED_AT, SYNCED_AT } from './guarded.js';
+import { LEFT_AT, VOIDED_AT } from '../shared/completeness.js';
 import {
   contentHash,
   HASH_ATTRIBUTE,
@@ -52,7 +53,15 @@ export type { SetAside } from '../vendor-api/validate.js';
 const RAW_LIMIT = 16_000;
 
 /** Attributes the pipeline writes on every item besides the keys. */
-const METADATA_ATTRIBUTES = [HASH_ATTRIBUTE, SYNCED_AT, 'synced_by', 'synced_run', FETCHED_AT] as const;
+const METADATA_ATTRIBUTES = [
+  HASH_ATTRIBUTE,
+  SYNCED_AT,
+  'synced_by',
+  'synced_run',
+  FETCHED_AT,
+  VOIDED_AT,
+  LEFT_AT,
+] as const;
 
 /**
  * Why a vendor record cannot be stored under its key as sent, or undefined: a field named like
@@ -109,7 +118,8 @@ export class Store {
       if (clash) rejected.push({ source: r, reason: clash });
       else items.push({ ...item, source: r });
     }
-    if (items.length === 0) return { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, rejected };
+    if (items.length === 0)
+      return { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, restored: 0, rejected };
     const result = await upsertIfChanged(this.clients, this.names[table], keyNamesOf(table), items, options);
     result.rejected.unshift(...rejected);
     return result;

@@ -32,6 +32,7 @@ import { stableStringify } from '../shared/json-text.js';
 import type { DynamoClients } from './client.js';
 import { itemProblem, toDynamo } from './storable.js';
 import { FETCHED_AT, SYNCED_AT, isValidationError, writeGuarded } from './guarded.js';
+import { LEFT_AT, VOIDED_AT } from '../shared/completeness.js';
 
 export { stableStringify };
 
@@ -65,6 +66,8 @@ export interface UpsertResult {
   unchanged: number;
   /** Items left alone because the stored one was fetched later (`keepNewer` only). */
   newerKept: number;
+  /** Items marked voided or left that were listed again: rewritten without the mark (counted in updated). */
+  restored: number;
   rejected: Rejected[];
 }
 
@@ -113,6 +116,10 @@ interface StoredState {
   hash: string | undefined;
   /** fetched_at, or synced_at for an item written before fetched_at was recorded. */
   fetchedAt: string | undefined;
+  /** The item carries voided_at or left_at: the vendor had stopped listing it. */
+  marked: boolean;
+  /** When it was marked (ISO). */
+  markedAt: string | undefined;
 }
 
 /** Reads the stored hashes and fetch times of `keys` (at most 100) from one table, retrying unprocessed keys. */
@@ -125,9 +132,15 @@ async function storedHashes(
 ): Promise<Map<string, StoredState>> {
   const found = new Map<string, StoredState>();
   let pending = keys;
-  const names: Record<string, string> = { '#h': HASH_ATTRIBUTE, '#f': FETCHED_AT, '#s': SYNCED_AT };
+  const names: Record<string, string> = {
+    '#h': HASH_ATTRIBUTE,
+    '#f': FETCHED_AT,
+    '#s': SYNCED_AT,
+    '#v': VOIDED_AT,
+    '#l': LEFT_AT,
+  };
   keyNames.forEach((k, i) => (names[`#k${i}`] = k));
-  const projection = ['#h', '#f', '#s', ...keyNames.map((_, i) => `#k${i}`)].join(', ');
+  const projection = ['#h', '#f', '#s', '#v', '#l', ...keyNames.map((_, i) => `#k${i}`)].join(', ');
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_UNPROCESSED_ROUNDS) {
       throw new Error(
@@ -148,7 +161,13 @@ async function storedHashes(
       const key: Record<string, string> = {};
       for (const k of keyNames) key[k] = String(item[k]);
       const fetchedAt = (item[FETCHED_AT] ?? item[SYNCED_AT]) as string | undefined;
-      found.set(keyString(key), { hash: item[HASH_ATTRIBUTE] as string | undefined, fetchedAt });
+      const markedAt = (item[VOIDED_AT] ?? item[LEFT_AT]) as string | undefined;
+      found.set(keyString(key), {
+        hash: item[HASH_ATTRIBUTE] as string | undefined,
+        fetchedAt,
+        marked: markedAt !== undefined,
+        markedAt,
+      });
     }
     pending = (out.UnprocessedKeys?.[table]?.Keys as Record<string, string>[] | undefined) ?? [];
   }
@@ -222,6 +241,8 @@ interface Change {
   item: Record<string, unknown>;
   source: unknown;
   isNew: boolean;
+  /** The stored item carries a void or departure mark that this write clears. */
+  restores: boolean;
 }
 
 /**
@@ -240,7 +261,14 @@ export async function upsertIfChanged(
 ): Promise<UpsertResult> {
   const { signal, fetchedAt } = options;
   const keepNewer = options.keepNewer === true && fetchedAt !== undefined;
-  const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, newerKept: 0, rejected: [] };
+  const result: UpsertResult = {
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    newerKept: 0,
+    restored: 0,
+    rejected: [],
+  };
   const storable: UpsertItem[] = [];
   for (const c of items) {
     const problem = itemProblem({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash });
@@ -259,11 +287,18 @@ export async function upsertIfChanged(
     );
     for (const c of chunk) {
       const found = stored.get(keyString(c.key));
-      if (found && found.hash === c.hash) {
+      // A voided sale or departed membership listed again is rewritten without its mark.
+      if (found && found.hash === c.hash && !found.marked) {
         result.unchanged++;
         continue;
       }
-      if (keepNewer && found?.fetchedAt !== undefined && found.fetchedAt > fetchedAt) {
+      // A replay never moves an item back: neither over content fetched later, nor over a void
+      // or departure found after its answer was fetched.
+      const newerAt = [found?.fetchedAt, found?.markedAt]
+        .filter((t) => t !== undefined)
+        .sort()
+        .pop();
+      if (keepNewer && newerAt !== undefined && newerAt > fetchedAt) {
         result.newerKept++;
         continue;
       }
@@ -271,6 +306,7 @@ export async function upsertIfChanged(
         item: toDynamo({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash }) as Record<string, unknown>,
         source: c.source ?? c.item,
         isNew: !found,
+        restores: found?.marked === true,
       });
     }
   }
@@ -278,6 +314,7 @@ export async function upsertIfChanged(
     for (const c of changed) {
       if (c.isNew) result.inserted++;
       else result.updated++;
+      if (c.restores) result.restored++;
     }
     return result;
   }
@@ -294,6 +331,7 @@ export async function upsertIfChanged(
       if (refused.has(c.source)) continue;
       if (c.isNew) result.inserted++;
       else result.updated++;
+      if (c.restores) result.restored++;
     }
   }
   return result;

@@ -18,7 +18,14 @@ import { SYNC_BRANCH, SYNC_KIND, SYNC_WINDOW_END } from '../shared/search-attrib
 import { addCounts, emptyCounts } from '../shared/summary.js';
 import { followPages, historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import { MAX_PAGES_PER_LIST, salespersonSyncWorkflow } from './salesperson-sync.js';
-import type { Activities, BranchRef } from '../activities/types.js';
+import type { Activities, BranchRef, SyncWindow } from '../activities/types.js';
+import {
+  type EmployeeListing,
+  addVoids,
+  finishBranch,
+  markDepartures,
+  resolveBranchWindow,
+} from './branch-state.js';
 import type {
   BranchSyncInput,
   BranchSyncOutput,
@@ -105,20 +112,35 @@ async function lookUp(
   return found.branch;
 }
 
-/** The ids of the branch's salespersons, page by page; a repeated token or too many pages ends the list (noted in `out`). */
+/**
+ * The branch's salespersons, page by page, with what the listing proves (first sight, set-aside
+ * ids, completeness); a repeated token or too many pages ends the list (noted in `out`).
+ */
 async function listSalespersons(
   input: BranchSyncInput,
   acts: Activities,
   branch: BranchRef,
   out: BranchSyncOutput,
-): Promise<string[]> {
+): Promise<EmployeeListing> {
   const unique = new Set<string>();
+  const listing: EmployeeListing = {
+    ids: [],
+    firstSightIds: [],
+    setAsideIds: [],
+    complete: true,
+    since: null,
+  };
   const stop = await followPages(
     async (pageToken) => {
       const page = await acts.syncEmployeesPage({ landing: input.landing, branchId: branch.id, pageToken });
       out.pages++;
       addCounts(out.counts, page.counts);
       for (const id of page.salespersonIds) unique.add(id);
+      listing.firstSightIds.push(...(page.firstSightIds ?? []));
+      listing.setAsideIds.push(...(page.setAsideIds ?? []));
+      // A page from a worker that does not report its evidence proves nothing.
+      if (page.fetchedAt === undefined || (page.unaccounted ?? 0) > 0) listing.complete = false;
+      listing.since ??= page.fetchedAt ?? null;
       return page;
     },
     (token, seen) =>
@@ -128,8 +150,13 @@ async function listSalespersons(
           ? `more than ${MAX_PAGES_PER_LIST} pages; stopped paging`
           : undefined,
   );
-  if (stop) out.pagingStops.push({ list: `employees of branch ${input.name}`, reason: stop });
-  return [...unique];
+  if (stop) {
+    out.pagingStops.push({ list: `employees of branch ${input.name}`, reason: stop });
+    listing.complete = false;
+  }
+  listing.ids = [...unique];
+  listing.firstSightIds = [...new Set(listing.firstSightIds)];
+  return listing;
 }
 
 /**
@@ -142,6 +169,7 @@ async function syncSalesperson(
   branch: BranchRef,
   employeeId: string,
   resetRunId: string | undefined,
+  window: SyncWindow | null,
 ): Promise<SalespersonSyncOutput> {
   const options = (workflowId: string) => ({
     workflowId,
@@ -154,10 +182,11 @@ async function syncSalesperson(
         employeeId,
         branchId: branch.id,
         branchName: input.name,
-        window: input.window,
+        window,
         vendorTaskQueue: input.vendorTaskQueue,
         landing: input.landing,
         historyBudget: input.historyBudget,
+        ...(input.completeness ? { voids: { guardPercent: input.completeness.voidGuardPercent } } : {}),
       },
     ] as [SalespersonSyncInput],
     typedSearchAttributes: childSearchAttributes(
@@ -179,16 +208,24 @@ async function syncSalesperson(
   }
 }
 
-/** Syncs one branch and its salespersons' sales. */
+/** Syncs one branch and its salespersons' sales (its window as completeness decides, see branch-state.ts). */
 export async function branchSyncWorkflow(input: BranchSyncInput): Promise<BranchSyncOutput> {
   const acts = vendorActivities(input.vendorTaskQueue);
+  // Set by a parent that keeps the copy complete (never on replays); absent in older runs.
+  const c = input.completeness;
   let out: BranchSyncOutput;
   let branch: BranchRef;
   let ids: string[];
   let nextIndex: number;
+  let window = input.window;
+  let firstSight = new Set<string>();
+  let loadedIds: string[] = [];
 
   if (input.resume) {
     ({ branch, salespersonIds: ids, nextIndex, partial: out } = input.resume);
+    if (input.resume.window !== undefined) window = input.resume.window;
+    firstSight = new Set(input.resume.firstSightIds ?? []);
+    loadedIds = input.resume.loadedIds ?? [];
   } else {
     out = newBranchOutput(input.name);
     const found = await lookUp(input, acts, out);
@@ -198,7 +235,13 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     }
     branch = found;
     out.branchId = branch.id;
-    ids = await listSalespersons(input, acts, branch, out);
+    if (c) window = await resolveBranchWindow(input, c, branch.id, out);
+    const listing = await listSalespersons(input, acts, branch, out);
+    ids = listing.ids;
+    if (c) {
+      firstSight = new Set(listing.firstSightIds);
+      await markDepartures(input, c, branch.id, listing, out.pagingStops.length > 0, out);
+    }
     nextIndex = 0;
   }
 
@@ -210,12 +253,16 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     input.salespersonConcurrency,
     async (employeeId) => {
       try {
-        const r = await syncSalesperson(input, branch, employeeId, resetRunId);
+        const own = firstSight.has(employeeId) ? null : window;
+        const r = await syncSalesperson(input, branch, employeeId, resetRunId, own);
         if (r.vanished) out.vanishedSalespersons.push(employeeId);
         out.pages += r.pages;
         addCounts(out.counts, r.counts);
         if (r.pagingStop) out.pagingStops.push(r.pagingStop);
         if (!r.vanished) out.salespersons++;
+        addVoids(out, input.name, employeeId, r);
+        if (c && own === null && firstSight.has(employeeId) && !r.pagingStop && !r.vanished)
+          loadedIds.push(employeeId);
       } catch (err) {
         // Another branch of this run lists the same salesperson and has its child.
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -231,9 +278,17 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
   if (nextIndex < ids.length) {
     await continueAsNew<typeof branchSyncWorkflow>({
       ...input,
-      resume: { branch, salespersonIds: ids, nextIndex, partial: out, resetRunId },
+      resume: {
+        branch,
+        salespersonIds: ids,
+        nextIndex,
+        partial: out,
+        resetRunId,
+        ...(c ? { window, firstSightIds: [...firstSight], loadedIds } : {}),
+      },
     });
   }
+  if (c) await finishBranch(input, c, branch.id, window, loadedIds, out);
   if (out.failedSalespersons.length > 0) {
     const first = out.failedSalespersons[0];
     throw ApplicationFailure.create({

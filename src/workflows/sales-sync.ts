@@ -27,7 +27,13 @@ import { branchSyncWorkflow, childSearchAttributes } from './branch-sync.js';
 import { followPages, historyFull, reasonOf, slidingWindow, vendorActivities } from './common.js';
 import { recordRun } from '../metrics/run.js';
 import { recordSyncRun, runKind, sendNotices } from './run-end.js';
-import type { BranchSyncOutput, SalesSyncInput, SyncProgress } from './types.js';
+import type { BranchCompletenessInput, BranchSyncOutput, SalesSyncInput, SyncProgress } from './types.js';
+import {
+  DEFAULT_VOID_GUARD_PERCENT,
+  DEFAULT_WATERMARK_OVERLAP_MINUTES,
+  addCompleteness,
+  emptyCompleteness,
+} from '../shared/completeness.js';
 
 /** Live progress of a run (the CLI's progress bar polls it). */
 export const progressQuery = defineQuery<SyncProgress>('progress');
@@ -141,8 +147,27 @@ async function branchNames(
   return [...new Set(input.branches ?? DEFAULT_BRANCHES)];
 }
 
+/**
+ * What the branches need to keep the copy complete: watermarks, first loads, voids. A replay
+ * reads old answers: it neither widens windows nor voids nor moves a watermark.
+ */
+function completenessInput(
+  input: SalesSyncInput,
+  window: SyncWindow | null,
+): BranchCompletenessInput | undefined {
+  if (input.replay || !patched('completeness')) return undefined;
+  return {
+    windowEnd: window?.to ?? workflowInfo().startTime.toISOString(),
+    overlapMinutes: input.watermarkOverlapMinutes ?? DEFAULT_WATERMARK_OVERLAP_MINUTES,
+    voidGuardPercent: input.voidGuardPercent ?? DEFAULT_VOID_GUARD_PERCENT,
+    ...(input.sweep ? { sweep: input.sweep } : {}),
+  };
+}
+
 /** Adds what a branch child did (synced or failed) to the run's summary. */
 function addBranch(summary: SyncSummary, r: BranchSyncOutput): void {
+  if (r.completeness)
+    summary.completeness = addCompleteness(summary.completeness ?? emptyCompleteness(), r.completeness);
   summary.pages += r.pages;
   addCounts(summary.counts, r.counts);
   summary.pagingStops.push(...r.pagingStops);
@@ -163,6 +188,8 @@ interface BranchRun {
   useSearchAttributes: boolean;
   summary: SyncSummary;
   progress: SyncProgress;
+  /** What each branch needs to keep the copy complete (absent: a replay, or a run of older code). */
+  completeness?: BranchCompletenessInput;
 }
 
 /** Runs one branch child and records its outcome: synced, unknown, held by another run, or failed. */
@@ -183,6 +210,7 @@ async function syncBranch(run: BranchRun, name: string): Promise<void> {
           salespersonConcurrency: input.salespersonConcurrency ?? DEFAULT_SALESPERSON_CONCURRENCY,
           vendorTaskQueue: run.vendorTaskQueue,
           searchAttributes: run.useSearchAttributes,
+          ...(run.completeness ? { completeness: run.completeness } : {}),
         },
       ],
       typedSearchAttributes: childSearchAttributes(
@@ -296,6 +324,7 @@ export async function salesSyncWorkflow(input: SalesSyncInput = {}): Promise<Syn
     useSearchAttributes,
     summary,
     progress,
+    completeness: completenessInput(input, window),
   };
   const nextIndex = await slidingWindow(
     names,

@@ -2,17 +2,25 @@
  * Salesperson child: pages through one salesperson's sales in the window. Each page is one
  * activity that fetches, validates and upserts; only the cursor and counts come back.
  */
-import { continueAsNew, setCurrentDetails } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import type { StateActivities } from '../activities/types.js';
+import { ListingEvidence } from './listing-evidence.js';
 import { addCounts, emptyCounts } from '../shared/summary.js';
 import { historyFull, vendorActivities } from './common.js';
 import type { SalespersonSyncInput, SalespersonSyncOutput } from './types.js';
+
+/** The void check: DynamoDB only, on the workflow task queue (outside the vendor's rate limit). */
+const stateActivities = proxyActivities<StateActivities>({
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+});
 
 /** Upper bound on pages of one list in one run: a runaway server cannot keep a run alive forever. */
 export const MAX_PAGES_PER_LIST = 100_000;
 /** Tokens remembered to detect a server that repeats a page token. */
 const SEEN_TOKENS_KEPT = 1_000;
 
-/** Syncs one salesperson's sales. */
+/** Syncs one salesperson's sales; with `input.voids`, marks the stored ones its complete listing no longer holds. */
 export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Promise<SalespersonSyncOutput> {
   const acts = vendorActivities(input.vendorTaskQueue);
   const out: SalespersonSyncOutput = input.resume?.partial ?? {
@@ -23,6 +31,7 @@ export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Prom
   const seen = new Set<string>(input.resume?.seenTokens ?? []);
   let token: string | null = input.resume?.pageToken ?? null;
   const list = `sales of salesperson ${input.employeeId}`;
+  const evidence = new ListingEvidence(input.resume);
   for (;;) {
     const page = await acts.syncSalesPage({
       landing: input.landing,
@@ -33,6 +42,7 @@ export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Prom
     });
     out.pages++;
     addCounts(out.counts, page.counts);
+    if (input.voids) evidence.add(page);
     if (page.vanished) {
       out.vanished = true;
       break;
@@ -56,9 +66,32 @@ export async function salespersonSyncWorkflow(input: SalespersonSyncInput): Prom
       const seenTokens = [...seen].slice(-SEEN_TOKENS_KEPT);
       await continueAsNew<typeof salespersonSyncWorkflow>({
         ...input,
-        resume: { pageToken: token, seenTokens, partial: out },
+        resume: { pageToken: token, seenTokens, partial: out, ...(input.voids ? evidence.carried() : {}) },
       });
     }
   }
+  if (input.voids) await checkVoids(input, out, evidence);
   return out;
+}
+
+/** Compares the stored sales of the window with a complete listing (never a partial one). */
+async function checkVoids(
+  input: SalespersonSyncInput,
+  out: SalespersonSyncOutput,
+  evidence: ListingEvidence,
+): Promise<void> {
+  const skip = out.vanished ? 'salesperson gone' : out.pagingStop ? 'paging stopped' : evidence.skip();
+  if (skip) {
+    out.voidSkip = skip;
+    return;
+  }
+  const voids = await stateActivities.checkVoids({
+    employeeId: input.employeeId,
+    window: input.window,
+    listedIds: evidence.ids(),
+    listedSince: evidence.since ?? '',
+    guardPercent: input.voids?.guardPercent ?? 0,
+    writer: { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId },
+  });
+  out.voids = { ...voids, restored: evidence.restored };
 }

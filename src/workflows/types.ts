@@ -162,6 +162,8 @@ export interface SalespersonSyncInput {
     unaccounted?: number;
     /** When the listing began (ISO): an item written after it was listed by another run. */
     listedSince?: string;
+    /** Voided sales listed again so far. */
+    restored?: number;
   };
 }
 

@@ -25,6 +25,8 @@ import {
 import type { Landing } from '../../src/landing/index.js';
 import { type ActivityDeps, type RunLanding, createActivities } from '../../src/activities/index.js';
 import { type NotifyDeps, createNotifyActivities } from '../../src/activities/notify.js';
+import { createStateActivities } from '../../src/activities/state.js';
+import { StateStore } from '../../src/store/state.js';
 import {
   CUSTOM_SEARCH_ATTRIBUTES,
   SYNC_BRANCH,
@@ -125,23 +127,33 @@ export function freshLanding(objects: ObjectServer): Promise<Landing> {
   return localLanding(objects, `t${randomUUID().slice(0, 8)}`, 30);
 }
 
+/** The state store of each fresh store: the same tables' sync_state, with clients of its own (as the worker has). */
+const states = new WeakMap<Store, StateStore>();
+
+/** The state store next to a store made by freshStore. */
+export function stateOf(store: Store): StateStore {
+  const state = states.get(store);
+  if (!state) throw new Error('stateOf: the store was not made by freshStore');
+  return state;
+}
+
 /** A store on fresh tables (a random name prefix) in DynamoDB Local, so tests never share data. */
 export async function freshStore(dynamo: DynamoLocal): Promise<Store> {
-  const clients = createDynamoClients({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    tablePrefix: '',
-    tableSuffix: '',
-  });
+  const config = { endpoint: dynamo.endpoint, region: 'us-east-1', tablePrefix: '', tableSuffix: '' };
+  const clients = createDynamoClients(config);
   const names = tableNames(`t${randomUUID().slice(0, 8)}-`, '');
   await ensureTables(clients.raw, names);
-  return new Store(clients, names);
+  const store = new Store(clients, names);
+  states.set(store, new StateStore(createDynamoClients(config), names.sync_state));
+  return store;
 }
 
 /** One test's pipeline: simulator, fresh tables, fresh queues, and workers on demand. */
 export class Pipeline {
   readonly queues: TaskQueues;
   readonly store: Store;
+  /** The sync's state (watermarks, first loads) next to `store`. */
+  readonly state: StateStore;
   private constructor(
     readonly env: TestWorkflowEnvironment,
     readonly sim: VendorSimulator,
@@ -153,6 +165,7 @@ export class Pipeline {
     readonly landing: Landing,
   ) {
     this.store = store;
+    this.state = stateOf(store);
     this.queues = taskQueues(`-${randomUUID().slice(0, 8)}`);
   }
 
@@ -191,9 +204,13 @@ export class Pipeline {
       store: this.store,
       pageSize,
       landing: this.landing,
+      state: this.state,
       ...deps,
     });
-    const workflowActivities = createNotifyActivities({ setAsideThreshold: 10, ...notify });
+    const workflowActivities = {
+      ...createNotifyActivities({ setAsideThreshold: 10, ...notify }),
+      ...createStateActivities({ store: this.store, state: this.state }),
+    };
     return createWorkers({
       connection: this.env.nativeConnection,
       namespace: this.env.namespace ?? 'default',

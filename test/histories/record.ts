@@ -20,6 +20,7 @@ import { startPostgres } from '../../scripts/lib/postgres.js';
 import { waitFor } from '../../scripts/lib/poll.js';
 import { freePort } from '../../scripts/stack.js';
 import { createActivities } from '../../src/activities/index.js';
+import { createStateActivities } from '../../src/activities/state.js';
 import { createNotifyActivities } from '../../src/activities/notify.js';
 import { s3ObjectStore } from '../../src/feed/s3-store.js';
 import { createFeedWorker, feedTaskQueue } from '../../src/feed/worker.js';
@@ -80,6 +81,7 @@ async function runSync(
     store: p.store,
     pageSize: 2,
     landing: p.landing,
+    state: p.state,
   });
   if (failBranchId) {
     const real = activities.syncEmployeesPage;
@@ -97,7 +99,10 @@ async function runSync(
     namespace: p.env.namespace ?? 'default',
     queues: p.queues,
     activities,
-    workflowActivities: createNotifyActivities({ setAsideThreshold: 10 }),
+    workflowActivities: {
+      ...createNotifyActivities({ setAsideThreshold: 10 }),
+      ...createStateActivities({ store: p.store, state: p.state }),
+    },
     rateLimitRps: 1000,
   });
   const running = workers.map((w) => w.run());
