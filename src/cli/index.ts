@@ -1,6 +1,7 @@
 /**
- * The project's command line: the hourly schedule, runs now, backfills, progress, recent
- * runs, tables, reconcile of the SQL copy. `npm run cli -- help` lists the commands; `<command> --help` explains one.
+ * The project's command line: the hourly schedule and its sweeps, runs now, backfills, progress,
+ * recent runs, each branch's status, tables, reconcile of the SQL copy. `npm run cli -- help`
+ * lists the commands; `<command> --help` explains one.
  * Settings come from the environment (README, "Configuration").
  */
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ import { createDynamoClients, ensureTables, tableNames } from '../store/index.js
 import { type Command, UsageError, branchesOption, intOption, isoOption, syncInput } from './options.js';
 import { reconcileCommands } from './reconcile.js';
 import { scheduleCommands } from './schedule.js';
+import { statusCommand } from './status.js';
 
 /** The client's settings: the codec (required unless PAYLOAD_ENCRYPTION=off) and Temporal's address. */
 function clientSettings(): ClientSettings & { temporal: ReturnType<typeof loadTemporalConfig> } {
@@ -160,6 +162,7 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  status: statusCommand,
   'codec-env': {
     usage: 'codec-env',
     help: 'Prints the settings the official Temporal CLI needs to decode this deployment\'s payloads through the codec server, as shell exports: eval "$(npm run -s cli -- codec-env)". Local stack: read from DATA_DIR; elsewhere from CODEC_SERVER_URL and CODEC_SERVER_TOKEN.',
