@@ -32,7 +32,7 @@ export const ALLOWED_LABELS: Record<string, (v: string) => boolean> = {
       v,
     ),
   activity_type: (v) =>
-    /^(lookupBranch|listBranchesPage|syncEmployeesPage|syncSalesPage|notify\w+|followUp|listShards|readShard|snapshotTable|recordSyncRun|reconcile\w+)$/.test(
+    /^(lookupBranch|listBranchesPage|syncEmployeesPage|syncSalesPage|notify\w+|followUp|listShards|readShard|snapshotTable|recordSyncRun|reconcile\w+|branchState|checkVoids|markDepartures|markHistoryLoaded|advanceBranch)$/.test(
       v,
     ),
   service_name: (v) => v === 'temporal-core-sdk',
