@@ -122,12 +122,24 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     await assertTablesMatch(p.store, expectedTables(p.sim.dataset, ['Akron', 'Utica']));
   });
 
-  it('the default window is the 24 hours before the window end, and only those sales are stored', async () => {
+  it('the default window is the 24 hours before the window end; a branch synced up to its start stores only those sales', async () => {
     const anchor = Date.parse('2026-03-02T12:00:00Z');
     const p = await pipeline({ anchorTime: anchor, salesSpanHours: 48 });
     const windowEnd = new Date(anchor - 6 * 3_600_000).toISOString();
-    const summary = await p.withWorkers(() => run(p, { branches: ['Scranton', 'Nashua'], windowEnd }));
     const window = { from: new Date(Date.parse(windowEnd) - 24 * 3_600_000).toISOString(), to: windowEnd };
+    // Both branches were synced before, up to the window's start (plus the watermark's overlap), and
+    // their salespersons' histories read: the run reads its own window only.
+    for (const name of ['Scranton', 'Nashua']) {
+      const b = p.sim.dataset.branchByName(name);
+      assert.ok(b);
+      const watermark = new Date(Date.parse(window.from) + 3_600_000).toISOString();
+      const lastRun = { workflowId: 'before', at: watermark, voided: 0, departed: 0 };
+      await p.state.advanceBranch({ branchId: String(b.id), branchName: name, watermark, lastRun });
+      const ids = p.sim.dataset.salespersonsOf(b.id).map((sp) => String(sp.id));
+      await p.state.markHistoryLoaded(ids, watermark, 'before');
+    }
+    const summary = await p.withWorkers(() => run(p, { branches: ['Scranton', 'Nashua'], windowEnd }));
+    assert.deepEqual(summary.completeness?.widened, []);
     assert.deepEqual(summary.window, window);
     const expected = expectedTables(p.sim.dataset, ['Scranton', 'Nashua'], window);
     assert.ok(expected.sales.size > 0 && expected.sales.size < p.sim.dataset.allSales().length);

@@ -4,15 +4,21 @@
  */
 import { exactStringify } from '../shared/json-text.js';
 import type { ChangeEvent, FeedTable } from '../shared/change-event.js';
-import { heldItem } from './values.js';
+import { LEFT_AT, VOIDED_AT } from '../shared/completeness.js';
+import { heldItem, unreadableInstants } from './values.js';
 
-/** A typed column of the copy. */
+/**
+ * A typed column of the copy. `timestamptz`: a vendor timestamp (UTC, no zone), a value that is
+ * not one sets the event aside (docs/change-feed.md, "Dead letter"). `instant`: a mark the sync
+ * writes (`voided_at`, `left_at`: ISO with an offset), read only when it is an instant, else NULL
+ * and listed in `inexact_fields` (src/sql/values.ts): a mark must never hold its row back.
+ */
 export interface Column {
   name: string;
-  type: 'numeric' | 'text' | 'timestamptz';
+  type: 'numeric' | 'text' | 'timestamptz' | 'instant';
 }
 
-/** Typed columns per table: the contract's fields (docs/vendor-api.md). Keys are text. */
+/** Typed columns per table: the contract's fields (docs/vendor-api.md) and the sync's marks. Keys are text. */
 export const TYPED_COLUMNS: Record<FeedTable, { keys: string[]; typed: Column[] }> = {
   branches: {
     keys: ['branch_id'],
@@ -29,6 +35,7 @@ export const TYPED_COLUMNS: Record<FeedTable, { keys: string[]; typed: Column[] 
       { name: 'id', type: 'numeric' },
       { name: 'name', type: 'text' },
       { name: 'occupation', type: 'text' },
+      { name: LEFT_AT, type: 'instant' },
     ],
   },
   sales: {
@@ -41,17 +48,26 @@ export const TYPED_COLUMNS: Record<FeedTable, { keys: string[]; typed: Column[] 
       { name: 'product', type: 'text' },
       { name: 'quantity', type: 'numeric' },
       { name: 'customer', type: 'text' },
+      { name: VOIDED_AT, type: 'instant' },
     ],
   },
 };
 
-/** SQL of a typed field of the event's new item `e->'n'`. A vendor timestamp is UTC without a zone. */
+/**
+ * SQL of a typed field of the event's new item `e->'n'`. A vendor timestamp is UTC without a
+ * zone; an instant listed in the event's inexact paths `e->'x'` is not read (see `compact`).
+ */
 function fieldSql(c: Column): string {
   const raw = `e->'n'->>'${c.name}'`;
   if (c.type === 'text') return raw;
   if (c.type === 'numeric') return `(${raw})::numeric`;
+  if (c.type === 'instant') return `CASE WHEN NOT e->'x' ? '${c.name}' THEN (${raw})::timestamptz END`;
   return `(${raw} || '+00')::timestamptz`;
 }
+
+/** The names of a table's `instant` columns. */
+const instantFields = (table: FeedTable) =>
+  TYPED_COLUMNS[table].typed.filter((c) => c.type === 'instant').map((c) => c.name);
 
 /**
  * The item's columns as the feed writes them, each with its SQL over a compact event `e` (see
@@ -114,14 +130,15 @@ export function upsertSql(table: FeedTable): string {
 
 /**
  * The event as the statement reads it: key, new item as PostgreSQL can hold it (none for a
- * removal) with the paths of the fields it cannot hold, version, times.
+ * removal) with the paths of the fields it cannot hold (an unreadable mark among them), version,
+ * times.
  */
 export function compact(e: ChangeEvent): string {
   const held = e.op === 'REMOVE' || !e.new ? undefined : heldItem(e.new);
   return exactStringify({
     k: e.key,
     n: held?.item ?? null,
-    x: held?.inexact ?? [],
+    x: held ? [...held.inexact, ...unreadableInstants(held.item, instantFields(e.table))] : [],
     v: e.seq,
     c: e.changedAt,
     w: e.op === 'REMOVE' ? null : (e.writtenAt ?? null),

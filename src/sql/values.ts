@@ -3,7 +3,9 @@
  * surrogate (valid in a JavaScript string and in JSON's \u escapes) has no UTF-8 form: the
  * driver would send U+FFFD instead, an altered value stored as if it were the vendor's. Such a
  * field is set to null in the row (typed column and `record`) and its path listed in
- * `inexact_fields`; the exact value stays in the change object.
+ * `inexact_fields`; the exact value stays in the change object. A mark (`voided_at`, `left_at`)
+ * that is no instant cannot be held by its `timestamptz` column: NULL there, its path listed, the
+ * value kept in `record` (`unreadableInstants`).
  */
 
 import { ExactNumber } from '../shared/exact-json.js';
@@ -60,4 +62,40 @@ export function heldItem(item: Record<string, unknown>): HeldItem {
     return out;
   };
   return { item: copy(item, []) as Record<string, unknown>, inexact };
+}
+
+/** An ISO 8601 instant with its offset, as the sync writes marks (`2026-03-01T10:00:00.000Z`). */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+const leap = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (year: number, month: number) => (month === 2 && leap(year) ? 29 : (DAYS[month - 1] ?? 0));
+
+/**
+ * True when `s` is an instant `timestamptz` holds exactly: a real date and time (no 30 February,
+ * no 25:00), years 1..9999, at most microseconds, an explicit offset. PostgreSQL itself would
+ * also take `now`, `infinity`, or a time without an offset read in the session's zone: values
+ * that are not the item's instant.
+ */
+export function isInstant(s: string): boolean {
+  const m = INSTANT.exec(s);
+  if (!m) return false;
+  const n = (i: number) => Number(m[i] ?? 0);
+  const [year, month, day] = [n(1), n(2), n(3)];
+  const inDay = n(4) <= 23 && n(5) <= 59 && n(6) <= 59;
+  const offset = n(7) <= 15 && n(8) <= 59;
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && inDay && offset;
+}
+
+/**
+ * The top-level fields of `item` named in `fields` whose value is neither absent (undefined,
+ * null) nor an instant (`isInstant`): their typed `timestamptz` column is NULL and their path
+ * goes to `inexact_fields`, the value itself stays in `record`. A mark the feed cannot read
+ * must not stop its row.
+ */
+export function unreadableInstants(item: Record<string, unknown>, fields: readonly string[]): string[] {
+  return fields.filter((f) => {
+    const v = item[f];
+    return v !== undefined && v !== null && !(typeof v === 'string' && isInstant(v));
+  });
 }

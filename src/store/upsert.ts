@@ -286,36 +286,12 @@ export async function upsertIfChanged(
       signal,
     );
     for (const c of chunk) {
-      const found = stored.get(keyString(c.key));
-      // A voided sale or departed membership listed again is rewritten without its mark.
-      if (found && found.hash === c.hash && !found.marked) {
-        result.unchanged++;
-        continue;
-      }
-      // A replay never moves an item back: neither over content fetched later, nor over a void
-      // or departure found after its answer was fetched.
-      const newerAt = [found?.fetchedAt, found?.markedAt]
-        .filter((t) => t !== undefined)
-        .sort()
-        .pop();
-      if (keepNewer && newerAt !== undefined && newerAt > fetchedAt) {
-        result.newerKept++;
-        continue;
-      }
-      changed.push({
-        item: toDynamo({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash }) as Record<string, unknown>,
-        source: c.source ?? c.item,
-        isNew: !found,
-        restores: found?.marked === true,
-      });
+      const change = changeOf(c, stored.get(keyString(c.key)), keepNewer ? fetchedAt : undefined, result);
+      if (change) changed.push(change);
     }
   }
   if (options.dryRun) {
-    for (const c of changed) {
-      if (c.isNew) result.inserted++;
-      else result.updated++;
-      if (c.restores) result.restored++;
-    }
+    for (const c of changed) countWrite(result, c);
     return result;
   }
   if (keepNewer) {
@@ -327,12 +303,47 @@ export async function upsertIfChanged(
     const before = result.rejected.length;
     await writeChunk(clients, table, chunk, result.rejected, signal);
     const refused = new Set(result.rejected.slice(before).map((r) => r.source));
-    for (const c of chunk) {
-      if (refused.has(c.source)) continue;
-      if (c.isNew) result.inserted++;
-      else result.updated++;
-      if (c.restores) result.restored++;
-    }
+    for (const c of chunk) if (!refused.has(c.source)) countWrite(result, c);
   }
   return result;
+}
+
+/**
+ * The write one item needs against what is stored, or undefined (counted unchanged or newer
+ * kept). `keepNewerThan`: a replay's fetch time, above which a stored item is left alone.
+ */
+function changeOf(
+  c: UpsertItem,
+  found: StoredState | undefined,
+  keepNewerThan: string | undefined,
+  result: UpsertResult,
+): Change | undefined {
+  // A voided sale or departed membership listed again is rewritten without its mark.
+  if (found && found.hash === c.hash && !found.marked) {
+    result.unchanged++;
+    return undefined;
+  }
+  // A replay never moves an item back: neither over content fetched later, nor over a void
+  // or departure found after its answer was fetched.
+  const newerAt = [found?.fetchedAt, found?.markedAt]
+    .filter((t) => t !== undefined)
+    .sort()
+    .pop();
+  if (keepNewerThan !== undefined && newerAt !== undefined && newerAt > keepNewerThan) {
+    result.newerKept++;
+    return undefined;
+  }
+  return {
+    item: toDynamo({ ...c.item, ...c.key, [HASH_ATTRIBUTE]: c.hash }) as Record<string, unknown>,
+    source: c.source ?? c.item,
+    isNew: !found,
+    restores: found?.marked === true,
+  };
+}
+
+/** Counts one item written (or, in a dry run, that would be). */
+function countWrite(result: UpsertResult, c: Change): void {
+  if (c.isNew) result.inserted++;
+  else result.updated++;
+  if (c.restores) result.restored++;
 }

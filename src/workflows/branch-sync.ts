@@ -208,6 +208,45 @@ async function syncSalesperson(
   }
 }
 
+/** What the salesperson children of one branch run share. */
+interface SalespersonRuns {
+  input: BranchSyncInput;
+  branch: BranchRef;
+  /** The branch's window (after widening); a first-sight salesperson reads every sale instead. */
+  window: SyncWindow | null;
+  firstSight: ReadonlySet<string>;
+  /** First-sight salespersons whose whole history was read completely. */
+  loadedIds: string[];
+  out: BranchSyncOutput;
+  total: number;
+  resetRunId: string | undefined;
+}
+
+/** Runs one salesperson's child and adds what it did to the branch's output. */
+async function runSalesperson(run: SalespersonRuns, employeeId: string): Promise<void> {
+  const { input, out } = run;
+  try {
+    const own = run.firstSight.has(employeeId) ? null : run.window;
+    const r = await syncSalesperson(input, run.branch, employeeId, run.resetRunId, own);
+    if (r.vanished) out.vanishedSalespersons.push(employeeId);
+    out.pages += r.pages;
+    addCounts(out.counts, r.counts);
+    if (r.pagingStop) out.pagingStops.push(r.pagingStop);
+    if (!r.vanished) out.salespersons++;
+    addVoids(out, input.name, employeeId, r);
+    if (input.completeness && run.firstSight.has(employeeId) && !r.pagingStop && !r.vanished)
+      run.loadedIds.push(employeeId);
+  } catch (err) {
+    // Another branch of this run lists the same salesperson and has its child.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      out.salespersonsShared++;
+      return;
+    }
+    out.failedSalespersons.push({ employeeId, reason: reasonOf(err) });
+  }
+  setCurrentDetails(`${out.salespersons}/${run.total} salespersons synced`);
+}
+
 /** Syncs one branch and its salespersons' sales (its window as completeness decides, see branch-state.ts). */
 export async function branchSyncWorkflow(input: BranchSyncInput): Promise<BranchSyncOutput> {
   const acts = vendorActivities(input.vendorTaskQueue);
@@ -216,10 +255,10 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
   let out: BranchSyncOutput;
   let branch: BranchRef;
   let ids: string[];
-  let nextIndex: number;
   let window = input.window;
   let firstSight = new Set<string>();
   let loadedIds: string[] = [];
+  let nextIndex: number;
 
   if (input.resume) {
     ({ branch, salespersonIds: ids, nextIndex, partial: out } = input.resume);
@@ -245,34 +284,21 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     nextIndex = 0;
   }
 
-  const total = ids.length;
-  const resetRunId = resetRunIdOf(workflowInfo(), input.resume?.resetRunId);
+  const run: SalespersonRuns = {
+    input,
+    branch,
+    window,
+    firstSight,
+    loadedIds,
+    out,
+    total: ids.length,
+    resetRunId: resetRunIdOf(workflowInfo(), input.resume?.resetRunId),
+  };
   nextIndex = await slidingWindow(
     ids,
     nextIndex,
     input.salespersonConcurrency,
-    async (employeeId) => {
-      try {
-        const own = firstSight.has(employeeId) ? null : window;
-        const r = await syncSalesperson(input, branch, employeeId, resetRunId, own);
-        if (r.vanished) out.vanishedSalespersons.push(employeeId);
-        out.pages += r.pages;
-        addCounts(out.counts, r.counts);
-        if (r.pagingStop) out.pagingStops.push(r.pagingStop);
-        if (!r.vanished) out.salespersons++;
-        addVoids(out, input.name, employeeId, r);
-        if (c && own === null && firstSight.has(employeeId) && !r.pagingStop && !r.vanished)
-          loadedIds.push(employeeId);
-      } catch (err) {
-        // Another branch of this run lists the same salesperson and has its child.
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          out.salespersonsShared++;
-          return;
-        }
-        out.failedSalespersons.push({ employeeId, reason: reasonOf(err) });
-      }
-      setCurrentDetails(`${out.salespersons}/${total} salespersons synced`);
-    },
+    (employeeId) => runSalesperson(run, employeeId),
     () => historyFull(input.historyBudget),
   );
   if (nextIndex < ids.length) {
@@ -283,7 +309,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
         salespersonIds: ids,
         nextIndex,
         partial: out,
-        resetRunId,
+        resetRunId: run.resetRunId,
         ...(c ? { window, firstSightIds: [...firstSight], loadedIds } : {}),
       },
     });
@@ -293,7 +319,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     const first = out.failedSalespersons[0];
     throw ApplicationFailure.create({
       type: 'BranchSyncFailed',
-      message: `branch ${input.name}: ${out.failedSalespersons.length} of ${total} salespersons failed after retries (first: ${first?.employeeId}: ${first?.reason})`,
+      message: `branch ${input.name}: ${out.failedSalespersons.length} of ${ids.length} salespersons failed after retries (first: ${first?.employeeId}: ${first?.reason})`,
       nonRetryable: true,
       details: [out],
     });
