@@ -72,6 +72,20 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       employeesPerBranch: 4,
       salesPerSalesperson: 30,
     });
+    // Both branches were synced before, up to the first window's start (plus the watermark's
+    // overlap), their salespersons' histories read: each run reads its own window only.
+    for (const name of ['Scranton', 'Stamford']) {
+      const b = p.sim.dataset.branchByName(name);
+      assert.ok(b);
+      const watermark = new Date(anchor - 28 * HOUR).toISOString();
+      const lastRun = { workflowId: 'before', at: watermark, voided: 0, departed: 0 };
+      await p.state.advanceBranch({ branchId: String(b.id), branchName: name, watermark, lastRun });
+      await p.state.markHistoryLoaded(
+        p.sim.dataset.salespersonsOf(b.id).map((sp) => String(sp.id)),
+        watermark,
+        'before',
+      );
+    }
     const scheduleId = `backfill-${p.queues.workflows}`;
     await upsertSchedule(stack.env.client, {
       scheduleId,
