@@ -16,6 +16,7 @@ import { reconcileScheduleId } from './client/schedule.js';
 
 export * from './client/runs.js';
 export * from './client/schedule.js';
+export * from './client/sweeps.js';
 export * from './client/replay.js';
 
 /** A connected client and how to close its connection. */

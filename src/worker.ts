@@ -138,10 +138,11 @@ export async function createWorkersFromConfig(
 ) {
   const { store, state, landing, activities, workflowActivities } = buildActivities(config);
   const queues = taskQueues(config.taskQueueSuffix);
-  initialSeries(Runtime.instance().metricMeter, {
-    namespace: config.temporal.namespace,
-    taskQueue: queues.workflows,
-  });
+  initialSeries(
+    Runtime.instance().metricMeter,
+    { namespace: config.temporal.namespace, taskQueue: queues.workflows },
+    config.voidAlertThreshold,
+  );
   const workers = await createWorkers({
     connection,
     namespace: config.temporal.namespace,

@@ -10,6 +10,7 @@ import { loadFeedConfig } from '../src/config/feed.js';
 import { loadConfig } from '../src/config/index.js';
 import { loadLocalStackConfig } from '../src/config/local-stack.js';
 import { loadTemporalConfig } from '../src/config/temporal.js';
+import { DEFAULT_VOID_GUARD_PERCENT, DEFAULT_WATERMARK_OVERLAP_MINUTES } from '../src/shared/completeness.js';
 import { ConfigError } from '../src/shared/errors.js';
 
 const base = { VENDOR_API_URL: 'http://127.0.0.1:8080', VENDOR_API_KEY: 'k-123', LANDING_BUCKET: 'landing' };
@@ -60,6 +61,29 @@ describe('configuration', () => {
     assert.deepEqual(m({ METRICS_PORT: '0', METRICS_BIND: '127.0.0.1' }), { port: 0, bind: '127.0.0.1' });
     assert.deepEqual(m({ METRICS_PORT: '9100', METRICS_BIND: '::' }), { port: 9100, bind: '::' });
     assert.equal(m({ METRICS_PORT: 'off' }), null);
+  });
+
+  it('reads the sweeps, the watermark overlap, the void guard and the void alert threshold', () => {
+    const c = loadConfig(base);
+    assert.equal(c.sync.watermarkOverlapMinutes, DEFAULT_WATERMARK_OVERLAP_MINUTES);
+    assert.equal(c.sync.voidGuardPercent, DEFAULT_VOID_GUARD_PERCENT);
+    assert.deepEqual(c.sweeps, { lookbackDays: 7, lookbackEveryHours: 24, fullEveryDays: 7 });
+    assert.equal(c.voidAlertThreshold, 100);
+    const d = loadConfig({
+      ...base,
+      SWEEP_LOOKBACK_DAYS: '0',
+      SWEEP_LOOKBACK_EVERY_HOURS: '6',
+      SWEEP_FULL_EVERY_DAYS: '0',
+      WATERMARK_OVERLAP_MINUTES: '15',
+      VOID_GUARD_PERCENT: '100',
+      VOID_ALERT_THRESHOLD: '5',
+    });
+    assert.deepEqual(d.sweeps, { lookbackDays: 0, lookbackEveryHours: 6, fullEveryDays: 0 });
+    assert.equal(d.sync.watermarkOverlapMinutes, 15);
+    assert.equal(d.sync.voidGuardPercent, 100);
+    assert.equal(d.voidAlertThreshold, 5);
+    assert.equal(loadConfig({ ...base, VOID_GUARD_PERCENT: '0' }).sync.voidGuardPercent, 0);
+    assert.equal(loadConfig({ ...base, SWEEP_LOOKBACK_DAYS: '366' }).sweeps.lookbackDays, 366);
   });
 
   it('a worker whose metrics port is taken stops at start and says what to do', async () => {
@@ -144,6 +168,25 @@ describe('configuration', () => {
       },
       /TEMPORAL_TLS_CLIENT_CERT_PATH=\/nonexistent\/c.pem cannot be read \(ENOENT\)/,
     ],
+    [
+      { SWEEP_LOOKBACK_DAYS: '367' },
+      /SWEEP_LOOKBACK_DAYS="367" is not valid: expected an integer from 0 to 366/,
+    ],
+    [{ SWEEP_LOOKBACK_DAYS: 'week' }, /SWEEP_LOOKBACK_DAYS="week" is not valid: expected an integer/],
+    [
+      { SWEEP_LOOKBACK_EVERY_HOURS: '0' },
+      /SWEEP_LOOKBACK_EVERY_HOURS="0" is not valid: expected an integer from 1 to 168/,
+    ],
+    [{ SWEEP_FULL_EVERY_DAYS: '-1' }, /SWEEP_FULL_EVERY_DAYS="-1" is not valid: expected an integer from 0/],
+    [
+      { WATERMARK_OVERLAP_MINUTES: '1.5' },
+      /WATERMARK_OVERLAP_MINUTES="1.5" is not valid: expected an integer from 0 to 1440/,
+    ],
+    [
+      { VOID_GUARD_PERCENT: '101' },
+      /VOID_GUARD_PERCENT="101" is not valid: expected an integer from 0 to 100/,
+    ],
+    [{ VOID_ALERT_THRESHOLD: '0' }, /VOID_ALERT_THRESHOLD="0" is not valid: expected an integer from 1/],
     [{ METRICS_PORT: 'none' }, /METRICS_PORT="none" is not valid: expected an integer from 0 to 65535/],
     [{ METRICS_BIND: 'localhost' }, /METRICS_BIND="localhost" is not valid: expected an IP address/],
     [{ NOTIFY_WEBHOOK_URL: 'hooks.slack.com/x' }, /NOTIFY_WEBHOOK_URL=.* expected an http\(s\) URL/],

@@ -19,6 +19,7 @@ import { ROOT, freePort, stopChild } from '../scripts/stack.js';
 import {
   ALL_METRICS,
   BRANCH_OUTCOMES,
+  COMPLETENESS as C,
   ITEM_OUTCOMES,
   RUN,
   RUN_OUTCOMES,
@@ -28,12 +29,13 @@ import {
   VENDOR_PATHS,
   exportedName,
 } from '../src/metrics/definitions.js';
-import { startReconcile } from '../src/client.js';
-import { DIFFERENCE_KINDS } from '../src/shared/reconcile.js';
+import { startReconcile, sweepScheduleId } from '../src/client.js';
+import { emptyCompleteness } from '../src/shared/completeness.js';
 import { SCHEDULE_ID } from '../src/shared/ids.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { VendorSimulator } from '../src/sim/index.js';
 import { SIM_KEY } from './helpers/harness.js';
+import { ALLOWED_LABELS } from './helpers/metric-labels.js';
 import { userEnv } from './helpers/start-process.js';
 import { type Sample, metricNames, promqlBlockQueries, scrape, total } from './helpers/prometheus.js';
 
@@ -119,7 +121,8 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
     try {
       const client = new Client({ connection });
       // No hourly run may start while the test reads the counters (the test may cross the hour).
-      await client.schedule.getHandle(SCHEDULE_ID).pause('metrics test');
+      for (const id of [SCHEDULE_ID, sweepScheduleId('lookback'), sweepScheduleId('full')])
+        await client.schedule.getHandle(id).pause('metrics test');
       // Scrape as the run goes, until npm start prints its outcome.
       while (!/^run \S+ (succeeded|failed)/m.test(output)) {
         during.push(await scrape(metricsUrl));
@@ -222,6 +225,23 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
           `${table} ${outcome}`,
         );
     }
+    const cs = summary.completeness ?? emptyCompleteness();
+    for (const [def, labels, n] of [
+      [C.voided, {}, cs.voided],
+      [C.restored, {}, cs.restored],
+      [C.departures, {}, cs.departed],
+      [C.guardTrips, { list: 'sales' }, cs.voidGuardTrips],
+      [C.guardTrips, { list: 'salespersons' }, cs.departureGuarded.length],
+      [C.widened, {}, cs.widened.length],
+      [C.firstSight, { kind: 'branch' }, cs.firstSightBranches.length],
+      [C.firstSight, { kind: 'salesperson' }, cs.firstSightSalespersons],
+    ] as const)
+      assert.equal(
+        total(final, exportedName(def), { ...runLabels, ...labels }),
+        n,
+        `${def.name} ${JSON.stringify(labels)}`,
+      );
+    assert.equal(total(final, C.voidAlertThreshold.name, runLabels), 100, 'VOID_ALERT_THRESHOLD');
     assert.ok(summary.counts.sales.fetched > 0 && summary.branchesSynced > 0, 'the run synced something');
     assert.ok(
       total(final, exportedName(RUN.items), { outcome: 'set_aside' }) > 0,
@@ -269,35 +289,7 @@ describe('metrics: the worker endpoint during a real run of the local stack (npm
   });
 
   it('no metric carries an unbounded label: the label names and values are a fixed set, no id nor branch name', () => {
-    const allowed: Record<string, (v: string) => boolean> = {
-      path: (v) => (VENDOR_PATHS as readonly string[]).includes(v),
-      status: (v) => /^([1-5]\d\d|none)$/.test(v),
-      table: (v) => (TABLES as readonly string[]).includes(v),
-      outcome: (v) =>
-        [...RUN_OUTCOMES, ...BRANCH_OUTCOMES, ...ITEM_OUTCOMES].includes(v as (typeof ITEM_OUTCOMES)[number]),
-      le: (v) => v === '+Inf' || Number.isFinite(Number(v)),
-      namespace: (v) => v === 'default',
-      // The sync's run metrics come from its workflow queue; the copy's drift gauge from the feed's (the reconcile).
-      taskQueue: (v) => v === 'sales-sync-workflows' || v === 'sales-sync-feed',
-      // The change feed runs in the npm start process too: its queue, workflow and activities (src/feed).
-      task_queue: (v) => /^sales-sync-(workflows|vendor|feed)$/.test(v),
-      workflowType: (v) => v === 'salesSyncWorkflow' || v === 'reconcileWorkflow',
-      workflow_type: (v) =>
-        /^((sales|branch|salesperson)SyncWorkflow|changeFeedWorkflow|reconcileWorkflow|recordSyncRunWorkflow)$/.test(
-          v,
-        ),
-      activity_type: (v) =>
-        /^(lookupBranch|listBranchesPage|syncEmployeesPage|syncSalesPage|notify\w+|followUp|listShards|readShard|snapshotTable|recordSyncRun|reconcile\w+)$/.test(
-          v,
-        ),
-      service_name: (v) => v === 'temporal-core-sdk',
-      worker_type: (v) => /^(WorkflowWorker|ActivityWorker|LocalActivityWorker|NexusWorker)$/.test(v),
-      poller_type: (v) => /^\w+$/.test(v),
-      operation: (v) => /^[A-Z]\w+$/.test(v),
-      eager: (v) => v === 'true' || v === 'false',
-      failure_reason: (v) => /^[A-Za-z]+$/.test(v),
-      kind: (v) => (DIFFERENCE_KINDS as readonly string[]).includes(v),
-    };
+    const allowed = ALLOWED_LABELS;
     const dataset = sim.dataset;
     const forbidden = new Set<string>(dataset.branches.map((b) => b.branch_name));
     for (const b of dataset.branches) forbidden.add(String(b.id));

@@ -4,9 +4,19 @@
  * "Failed to create schedule"), with DynamoDB Local and the simulator.
  */
 import assert from 'node:assert/strict';
-import { backfill, listRuns, runOutcome, scheduleHandle, startRun, upsertSchedule } from '../src/client.js';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import {
+  backfill,
+  listRuns,
+  runOutcome,
+  scheduleHandle,
+  startRun,
+  sweepScheduleId,
+  upsertSchedule,
+} from '../src/client.js';
 import { main as cli } from '../src/cli/index.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
+import { SCHEDULE_ID } from '../src/shared/ids.js';
 import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { waitFor } from '../scripts/lib/poll.js';
@@ -62,6 +72,20 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       employeesPerBranch: 4,
       salesPerSalesperson: 30,
     });
+    // Both branches were synced before, up to the first window's start (plus the watermark's
+    // overlap), their salespersons' histories read: each run reads its own window only.
+    for (const name of ['Scranton', 'Stamford']) {
+      const b = p.sim.dataset.branchByName(name);
+      assert.ok(b);
+      const watermark = new Date(anchor - 28 * HOUR).toISOString();
+      const lastRun = { workflowId: 'before', at: watermark, voided: 0, departed: 0 };
+      await p.state.advanceBranch({ branchId: String(b.id), branchName: name, watermark, lastRun });
+      await p.state.markHistoryLoaded(
+        p.sim.dataset.salespersonsOf(b.id).map((sp) => String(sp.id)),
+        watermark,
+        'before',
+      );
+    }
     const scheduleId = `backfill-${p.queues.workflows}`;
     await upsertSchedule(stack.env.client, {
       scheduleId,
@@ -191,13 +215,39 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
         delete process.env[v];
       process.env.TASK_QUEUE_SUFFIX = p.queues.workflows.replace('sales-sync-workflows', '');
       process.env.SYNC_BRANCHES = 'Akron';
+      process.env.WATERMARK_OVERLAP_MINUTES = '45';
+      process.env.VOID_GUARD_PERCENT = '15';
+      process.env.SWEEP_FULL_EVERY_DAYS = '14';
+      const suffix = process.env.TASK_QUEUE_SUFFIX;
       assert.equal(await cli(['schedule', 'create']), 0);
-      assert.equal(await cli(['schedule', 'pause', '--note', 'maintenance']), 0);
-      assert.equal(await cli(['schedule', 'describe']), 0);
+      const hourly = await (await scheduleHandle(stack.env.client)).describe();
+      assert.deepEqual((hourly.action as { args?: unknown[] }).args?.[0], {
+        vendorTaskQueue: p.queues.vendor,
+        branches: ['Akron'],
+        windowHours: 24,
+        branchConcurrency: 4,
+        salespersonConcurrency: 16,
+        watermarkOverlapMinutes: 45,
+        voidGuardPercent: 15,
+      });
+      for (const kind of ['lookback', 'full'] as const)
+        assert.ok(
+          out.some((l) => l.startsWith(`schedule ${sweepScheduleId(kind, suffix)} created: `)),
+          out.join('\n'),
+        );
       assert.ok(
-        out.some((l) => /paused \(maintenance\)/.test(l)),
+        out.some((l) => /every 14 days/.test(l)),
         out.join('\n'),
       );
+      assert.equal(await cli(['schedule', 'pause', '--note', 'maintenance']), 0);
+      out.length = 0;
+      assert.equal(await cli(['schedule', 'describe']), 0);
+      // The sweeps are paused and shown with the hourly schedule.
+      for (const id of [SCHEDULE_ID, sweepScheduleId('lookback', suffix), sweepScheduleId('full', suffix)])
+        assert.ok(
+          out.some((l) => l.startsWith(`schedule ${id}: paused (maintenance)`)),
+          `${id}:\n${out.join('\n')}`,
+        );
       assert.equal(await cli(['schedule', 'unpause']), 0);
       await p.withWorkers(async () => {
         assert.equal(await cli(['schedule', 'trigger']), 0);
@@ -239,6 +289,11 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
       );
       assert.equal(await cli(['launch']), 2);
       assert.equal(await cli(['schedule', 'delete']), 0);
+      for (const kind of ['lookback', 'full'] as const)
+        await assert.rejects(
+          stack.env.client.schedule.getHandle(sweepScheduleId(kind, suffix)).describe(),
+          ScheduleNotFoundError,
+        );
     } finally {
       console.log = log;
       console.error = error;

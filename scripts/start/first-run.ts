@@ -1,5 +1,5 @@
 /**
- * `npm start`'s first run: the hourly schedule created or updated, triggered now (so the first
+ * `npm start`'s first run: the hourly schedule and its sweeps created or updated, triggered now (so the first
  * run is the schedule's like every later one), followed to its summary, then the SQL copy
  * checked and the hints printed (where to look, how to query).
  */
@@ -13,7 +13,7 @@ import {
   runOutcome,
   scheduleHandle,
   upsertReconcileSchedule,
-  upsertSchedule,
+  upsertSyncSchedules,
 } from '../../src/client.js';
 import type { FeedConfig } from '../../src/config/feed.js';
 import type { Config } from '../../src/config/index.js';
@@ -39,9 +39,17 @@ async function triggerFirstRun(client: Client, config: Config, services: Service
     windowHours: config.sync.windowHours,
     branchConcurrency: config.sync.branchConcurrency,
     salespersonConcurrency: config.sync.salespersonConcurrency,
+    watermarkOverlapMinutes: config.sync.watermarkOverlapMinutes,
+    voidGuardPercent: config.sync.voidGuardPercent,
   };
-  const what = await upsertSchedule(client, { queues: services.queues, input });
-  console.log(`schedule           ${SCHEDULE_ID} ${what}: every hour on the hour`);
+  const made = await upsertSyncSchedules(client, {
+    queues: services.queues,
+    input,
+    suffix: config.taskQueueSuffix,
+    sweeps: config.sweeps,
+  });
+  console.log(`schedule           ${SCHEDULE_ID} ${made.hourly}: every hour on the hour`);
+  for (const s of made.sweeps) console.log(`schedule           ${s.scheduleId} ${s.what}: ${s.when}`);
   await scheduleReconcile(client, config, services.feedConfig);
   const handle = await scheduleHandle(client);
   const before = new Set(

@@ -1,25 +1,21 @@
 /**
- * The project's command line: the hourly schedule, runs now, backfills, progress, recent
- * runs, tables, reconcile of the SQL copy. `npm run cli -- help` lists the commands; `<command> --help` explains one.
+ * The project's command line: the hourly schedule and its sweeps, runs now, backfills, progress,
+ * recent runs, each branch's status, tables, reconcile of the SQL copy. `npm run cli -- help`
+ * lists the commands; `<command> --help` explains one.
  * Settings come from the environment (README, "Configuration").
  */
 import { parseArgs } from 'node:util';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import {
-  CATCHUP_WINDOW,
-  OVERLAP_POLICY,
   ReplaySourceError,
-  backfill,
   connectClient,
   finishProgress,
   followProgress,
   listRuns,
   reportOutcome,
   runOutcome,
-  scheduleHandle,
   startReplay,
   startRun,
-  upsertSchedule,
 } from '../client.js';
 import {
   type ClientSettings,
@@ -36,6 +32,8 @@ import { taskQueues } from '../shared/task-queues.js';
 import { createDynamoClients, ensureTables, tableNames } from '../store/index.js';
 import { type Command, UsageError, branchesOption, intOption, isoOption, syncInput } from './options.js';
 import { reconcileCommands } from './reconcile.js';
+import { scheduleCommands } from './schedule.js';
+import { statusCommand } from './status.js';
 
 /** The client's settings: the codec (required unless PAYLOAD_ENCRYPTION=off) and Temporal's address. */
 function clientSettings(): ClientSettings & { temporal: ReturnType<typeof loadTemporalConfig> } {
@@ -69,98 +67,7 @@ async function followAndReport(handle: WorkflowHandle): Promise<number> {
 const queues = () => taskQueues(loadTaskQueueSuffix());
 
 const commands: Record<string, Command> = {
-  'schedule create': {
-    usage: 'schedule create [--branches LIST] [--every-minutes N]',
-    help: `Creates the hourly schedule, or updates it in place. Overlap policy ${String(OVERLAP_POLICY)}, catchup window ${CATCHUP_WINDOW} (see README).`,
-    options: {
-      branches: branchesOption,
-      'every-minutes': { type: 'string', help: 'interval in minutes (default 60: on the hour)' },
-    },
-    async run(v) {
-      const every = intOption(v, 'every-minutes', 60, 1, 24 * 60);
-      const input = syncInput(v);
-      const what = await upsertSchedule(await connect(), { queues: queues(), input, everyMinutes: every });
-      console.log(`schedule ${what}: runs every ${every} minutes`);
-      return 0;
-    },
-  },
-  'schedule pause': {
-    usage: 'schedule pause [--note TEXT]',
-    help: 'Pauses the schedule: no new runs start until unpause (running ones go on).',
-    options: { note: { type: 'string', help: 'why, shown in the Web UI' } },
-    async run(v) {
-      await (
-        await scheduleHandle(await connect())
-      ).pause(typeof v.note === 'string' ? v.note : 'paused from the CLI');
-      console.log('schedule paused');
-      return 0;
-    },
-  },
-  'schedule unpause': {
-    usage: 'schedule unpause',
-    help: 'Resumes a paused schedule.',
-    options: {},
-    async run() {
-      await (await scheduleHandle(await connect())).unpause('unpaused from the CLI');
-      console.log('schedule unpaused');
-      return 0;
-    },
-  },
-  'schedule trigger': {
-    usage: 'schedule trigger',
-    help: 'Starts a scheduled run now (its window ends now).',
-    options: {},
-    async run() {
-      await (await scheduleHandle(await connect())).trigger();
-      console.log('schedule triggered: `npm run cli -- list` shows the run');
-      return 0;
-    },
-  },
-  'schedule backfill': {
-    usage: 'schedule backfill --from ISO --to ISO',
-    help: 'Starts one run per hour in [from, to), each syncing the window before its own hour; runs go one after the other.',
-    options: {
-      from: { type: 'string', help: 'first hour, e.g. 2026-11-20T00:00:00Z' },
-      to: { type: 'string', help: 'end (exclusive), e.g. 2026-11-20T06:00:00Z' },
-    },
-    async run(v) {
-      const from = isoOption(v, 'from');
-      const to = isoOption(v, 'to');
-      if (!(from < to))
-        throw new UsageError(
-          `--from (${from.toISOString()}) must be before --to (${to.toISOString()}): the backfill covers [from, to).`,
-        );
-      const n = await backfill(await scheduleHandle(await connect()), from, to);
-      console.log(`backfill requested: ${n} hourly runs from ${from.toISOString()} to ${to.toISOString()}`);
-      return 0;
-    },
-  },
-  'schedule describe': {
-    usage: 'schedule describe',
-    help: 'Shows the schedule: state, next run times, recent runs.',
-    options: {},
-    async run() {
-      const d = await (await scheduleHandle(await connect())).describe();
-      console.log(
-        `schedule ${d.scheduleId}: ${d.state.paused ? `paused (${d.state.note ?? ''})` : 'active'}`,
-      );
-      console.log(`next runs: ${d.info.nextActionTimes.map((t) => t.toISOString()).join(', ')}`);
-      for (const a of d.info.recentActions)
-        console.log(`  ran ${a.scheduledAt.toISOString()} -> ${a.action.workflow.workflowId}`);
-      for (const a of d.info.runningActions) console.log(`  running: ${a.workflow.workflowId}`);
-      return 0;
-    },
-  },
-  'schedule delete': {
-    usage: 'schedule delete',
-    help: 'Deletes the schedule (runs already started go on).',
-    options: {},
-    async run() {
-      await (await scheduleHandle(await connect())).delete();
-      console.log('schedule deleted');
-      return 0;
-    },
-  },
+  ...scheduleCommands(connect, queues, loadTaskQueueSuffix),
   run: {
     usage: 'run [--branches LIST] [--full] [--window-end ISO] [--window-hours N] [--detach]',
     help: 'Runs a sync now, shows its progress and prints its summary. Exit code 1 if the run failed or skipped branches another run was syncing.',
@@ -255,6 +162,7 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  status: statusCommand,
   'codec-env': {
     usage: 'codec-env',
     help: 'Prints the settings the official Temporal CLI needs to decode this deployment\'s payloads through the codec server, as shell exports: eval "$(npm run -s cli -- codec-env)". Local stack: read from DATA_DIR; elsewhere from CODEC_SERVER_URL and CODEC_SERVER_TOKEN.',

@@ -56,6 +56,7 @@ export function intOption(
   return n;
 }
 
+/** The input of a run (or of the hourly schedule's runs): the settings' defaults, then the options. */
 export function syncInput(values: Record<string, string | boolean | undefined>): SalesSyncInput {
   const d = loadSyncDefaults();
   let branches = d.branches;
@@ -71,6 +72,8 @@ export function syncInput(values: Record<string, string | boolean | undefined>):
     windowHours: d.windowHours,
     branchConcurrency: d.branchConcurrency,
     salespersonConcurrency: d.salespersonConcurrency,
+    watermarkOverlapMinutes: d.watermarkOverlapMinutes,
+    voidGuardPercent: d.voidGuardPercent,
   };
   if (values.full) {
     const windowed = ['window-end', 'window-hours'].filter((o) => values[o] !== undefined);

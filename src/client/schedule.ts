@@ -59,11 +59,14 @@ function scheduleOptions(s: ScheduleSettings): ScheduleOptions {
 
 /** Creates the schedule, or updates it in place when it exists. Returns 'created' or 'updated'. */
 export async function upsertSchedule(client: Client, s: ScheduleSettings): Promise<'created' | 'updated'> {
-  return upsert(client, scheduleOptions(s));
+  return upsertScheduleOptions(client, scheduleOptions(s));
 }
 
 /** Creates a schedule, or updates its spec, action and policies in place (its state is kept). */
-async function upsert(client: Client, opts: ScheduleOptions): Promise<'created' | 'updated'> {
+export async function upsertScheduleOptions(
+  client: Client,
+  opts: ScheduleOptions,
+): Promise<'created' | 'updated'> {
   const handle = client.schedule.getHandle(opts.scheduleId);
   try {
     await handle.update((prev) => ({
@@ -141,7 +144,7 @@ export async function upsertReconcileSchedule(
 ): Promise<'created' | 'updated'> {
   const every = s.everyHours ?? 24;
   const id = reconcileScheduleId(s.suffix);
-  return upsert(client, {
+  return upsertScheduleOptions(client, {
     scheduleId: id,
     spec: { intervals: [{ every: `${every}h`, offset: `${every === 24 ? 3 : 0}h` }] },
     action: {

@@ -8,9 +8,9 @@
 import { type DynamoConfig, loadDynamoConfig } from './aws.js';
 import type { Env } from './env.js';
 import { type LandingConfig, loadLandingConfig } from './landing.js';
-import { type MetricsConfig, loadMetricsConfig } from './metrics.js';
+import { type MetricsConfig, loadMetricsConfig, loadVoidAlertThreshold } from './metrics.js';
 import { type NotifyConfig, loadNotifyConfig } from './notify.js';
-import { type SyncDefaults, loadSyncDefaults } from './sync.js';
+import { type SweepSettings, type SyncDefaults, loadSweepSettings, loadSyncDefaults } from './sync.js';
 import { type TemporalConfig, loadTemporalConfig } from './temporal.js';
 import { type VendorConfig, loadVendorConfig } from './vendor.js';
 import { type WorkerConfig, loadTaskQueueSuffix, loadWorkerConfig } from './worker.js';
@@ -25,6 +25,10 @@ export interface Config {
   vendor: VendorConfig;
   dynamo: DynamoConfig;
   sync: SyncDefaults;
+  /** The lookback sweeps' schedules. */
+  sweeps: SweepSettings;
+  /** Sales voided in an hour above which the SalesSyncManyVoids alert fires (VOID_ALERT_THRESHOLD). */
+  voidAlertThreshold: number;
   taskQueueSuffix: string;
   /** Null when LANDING=off. */
   landing: LandingConfig | null;
@@ -38,6 +42,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     vendor: loadVendorConfig(e),
     dynamo: loadDynamoConfig(e),
     sync: loadSyncDefaults(e),
+    sweeps: loadSweepSettings(e),
+    voidAlertThreshold: loadVoidAlertThreshold(e),
     notify: loadNotifyConfig(e),
     metrics: loadMetricsConfig(e),
     worker: loadWorkerConfig(e),

@@ -1,4 +1,4 @@
-/** The worker's Prometheus endpoint: METRICS_PORT and METRICS_BIND. */
+/** The worker's Prometheus endpoint (METRICS_PORT, METRICS_BIND) and the void alert's threshold. */
 import { isIP } from 'node:net';
 import { ConfigError } from '../shared/errors.js';
 import { type Env, int } from './env.js';
@@ -26,4 +26,13 @@ export function loadMetricsConfig(e: Env = process.env): MetricsConfig | null {
       `METRICS_BIND=${JSON.stringify(bind)} is not valid: expected an IP address such as 0.0.0.0 or 127.0.0.1.`,
     );
   return { port: int(e, 'METRICS_PORT', DEFAULT_METRICS_PORT, 0, 65535), bind };
+}
+
+/**
+ * VOID_ALERT_THRESHOLD (100): sales voided in an hour above which SalesSyncManyVoids fires. The
+ * worker exports it as a gauge the rule compares with, so the rule file stays the same for every
+ * deployment.
+ */
+export function loadVoidAlertThreshold(e: Env = process.env): number {
+  return int(e, 'VOID_ALERT_THRESHOLD', 100, 1, Number.MAX_SAFE_INTEGER);
 }

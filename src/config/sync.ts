@@ -1,5 +1,9 @@
-/** What a run syncs by default: SYNC_BRANCHES, SYNC_WINDOW_HOURS and the two concurrencies. */
+/**
+ * What a run syncs by default (SYNC_BRANCHES, SYNC_WINDOW_HOURS, the two concurrencies, the
+ * watermark overlap and the void guard) and the lookback sweeps' schedules (SWEEP_*).
+ */
 import { DEFAULT_BRANCHES } from '../shared/branches.js';
+import { DEFAULT_VOID_GUARD_PERCENT, DEFAULT_WATERMARK_OVERLAP_MINUTES } from '../shared/completeness.js';
 import { DEFAULT_BRANCH_CONCURRENCY, DEFAULT_SALESPERSON_CONCURRENCY } from '../shared/concurrency.js';
 import { ConfigError } from '../shared/errors.js';
 import { type Env, int } from './env.js';
@@ -10,6 +14,10 @@ export interface SyncDefaults {
   windowHours: number;
   branchConcurrency: number;
   salespersonConcurrency: number;
+  /** Minutes a window reaching back to a branch's watermark starts before it. */
+  watermarkOverlapMinutes: number;
+  /** Most a complete listing may void, in percent of the window's stored sales. */
+  voidGuardPercent: number;
 }
 
 /** Parses a branch list setting: comma-separated exact names, or `all` for every branch the vendor lists. */
@@ -34,5 +42,32 @@ export function loadSyncDefaults(e: Env = process.env): SyncDefaults {
     windowHours: int(e, 'SYNC_WINDOW_HOURS', 24, SYNC_WINDOW_HOURS_RANGE.min, SYNC_WINDOW_HOURS_RANGE.max),
     branchConcurrency: int(e, 'SYNC_BRANCH_CONCURRENCY', DEFAULT_BRANCH_CONCURRENCY, 1, 500),
     salespersonConcurrency: int(e, 'SYNC_SALESPERSON_CONCURRENCY', DEFAULT_SALESPERSON_CONCURRENCY, 1, 500),
+    watermarkOverlapMinutes: int(
+      e,
+      'WATERMARK_OVERLAP_MINUTES',
+      DEFAULT_WATERMARK_OVERLAP_MINUTES,
+      0,
+      24 * 60,
+    ),
+    voidGuardPercent: int(e, 'VOID_GUARD_PERCENT', DEFAULT_VOID_GUARD_PERCENT, 0, 100),
+  };
+}
+
+/** The lookback sweeps' schedules, beside the hourly one (0: that sweep is off). */
+export interface SweepSettings {
+  /** Days the lookback sweep re-reads (0: no lookback sweep). */
+  lookbackDays: number;
+  /** Every how many hours the lookback sweep runs. */
+  lookbackEveryHours: number;
+  /** Every how many days the full sweep (every sale) runs (0: no full sweep). */
+  fullEveryDays: number;
+}
+
+/** SWEEP_LOOKBACK_DAYS (7), SWEEP_LOOKBACK_EVERY_HOURS (24) and SWEEP_FULL_EVERY_DAYS (7). */
+export function loadSweepSettings(e: Env = process.env): SweepSettings {
+  return {
+    lookbackDays: int(e, 'SWEEP_LOOKBACK_DAYS', 7, 0, 366),
+    lookbackEveryHours: int(e, 'SWEEP_LOOKBACK_EVERY_HOURS', 24, 1, 24 * 7),
+    fullEveryDays: int(e, 'SWEEP_FULL_EVERY_DAYS', 7, 0, 366),
   };
 }

@@ -106,6 +106,60 @@ export const RUN = {
   },
 } as const satisfies Record<string, MetricDef>;
 
+/** The listings a void guard holds back: a salesperson's sales, or a branch's salespersons (departures). */
+export const GUARDED_LISTS = ['sales', 'salespersons'] as const;
+/** What was seen for the first time (its whole history read). */
+export const FIRST_SIGHT_KINDS = ['branch', 'salesperson'] as const;
+
+/**
+ * Completeness of ended runs (first loads, widened windows, voids, departures), recorded with
+ * RUN from the summary's `completeness` (absent in a run that reports none: nothing is added).
+ */
+export const COMPLETENESS = {
+  voided: {
+    name: 'sales_sync_sales_voided',
+    kind: 'counter',
+    help: 'Sales marked voided by ended runs (no longer listed by a complete listing of their window)',
+    labels: [],
+  },
+  restored: {
+    name: 'sales_sync_sales_restored',
+    kind: 'counter',
+    help: 'Voided sales listed again by ended runs (their mark cleared)',
+    labels: [],
+  },
+  departures: {
+    name: 'sales_sync_departures',
+    kind: 'counter',
+    help: 'Salesperson memberships marked left by ended runs (no longer listed under their branch)',
+    labels: [],
+  },
+  guardTrips: {
+    name: 'sales_sync_void_guard_trips',
+    kind: 'counter',
+    help: 'Complete listings whose voids (sales) or departures (salespersons) the guard held back, by list',
+    labels: ['list'],
+  },
+  widened: {
+    name: 'sales_sync_windows_widened',
+    kind: 'counter',
+    help: "Branch windows that reached back to the branch's watermark (after an outage or a failed run)",
+    labels: [],
+  },
+  firstSight: {
+    name: 'sales_sync_first_sight',
+    kind: 'counter',
+    help: 'Branches and salespersons seen for the first time, whose whole history was read, by kind',
+    labels: ['kind'],
+  },
+  voidAlertThreshold: {
+    name: 'sales_sync_void_alert_threshold',
+    kind: 'gauge',
+    help: 'Sales voided in an hour above which SalesSyncManyVoids fires (VOID_ALERT_THRESHOLD of the worker)',
+    labels: [],
+  },
+} as const satisfies Record<string, MetricDef>;
+
 /**
  * Metrics of the change feed, recorded by its activities (src/feed/activities.ts) in the process
  * that runs the feed worker (`npm start`'s, or `npm run feed`'s own endpoint), per table.
@@ -129,6 +183,7 @@ export const CHANGE_FEED = {
 export const ALL_METRICS: readonly MetricDef[] = [
   ...Object.values(VENDOR),
   ...Object.values(RUN),
+  ...Object.values(COMPLETENESS),
   ...Object.values(CHANGE_FEED),
 ];
 

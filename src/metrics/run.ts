@@ -9,9 +9,11 @@
  * pages adds none of them). Counting the summary makes the counters equal it exactly. What
  * happens during a run shows in the vendor request metrics, recorded per request.
  */
+import type { MetricMeter } from '@temporalio/common';
 import { metricMeter, workflowInfo } from '@temporalio/workflow';
+import type { Completeness } from '../shared/completeness.js';
 import type { SyncSummary } from '../shared/summary.js';
-import { RUN, TABLES } from './definitions.js';
+import { COMPLETENESS, RUN, TABLES } from './definitions.js';
 
 const counter = (d: { name: string; help: string }) => metricMeter.createCounter(d.name, undefined, d.help);
 
@@ -42,4 +44,25 @@ export function recordRun(summary: SyncSummary, failed: boolean): void {
     add(items, c.unchanged, { table, outcome: 'unchanged' });
     add(items, c.setAside, { table, outcome: 'set_aside' });
   }
+  recordCompleteness(metricMeter, summary.completeness);
+}
+
+/**
+ * Records a run's first loads, widened windows, voids, departures and guard trips on `meter`
+ * (the workflow's; a parameter so the amounts can be checked without a worker). Nothing for a
+ * summary without completeness (a run that reports none).
+ */
+export function recordCompleteness(meter: MetricMeter, c: Completeness | undefined): void {
+  if (!c) return;
+  const add = (d: { name: string; help: string }, n: number, labels: Record<string, string> = {}) => {
+    if (n > 0) meter.createCounter(d.name, undefined, d.help).add(n, labels);
+  };
+  add(COMPLETENESS.voided, c.voided);
+  add(COMPLETENESS.restored, c.restored);
+  add(COMPLETENESS.departures, c.departed);
+  add(COMPLETENESS.guardTrips, c.voidGuardTrips, { list: 'sales' });
+  add(COMPLETENESS.guardTrips, c.departureGuarded.length, { list: 'salespersons' });
+  add(COMPLETENESS.widened, c.widened.length);
+  add(COMPLETENESS.firstSight, c.firstSightBranches.length, { kind: 'branch' });
+  add(COMPLETENESS.firstSight, c.firstSightSalespersons, { kind: 'salesperson' });
 }

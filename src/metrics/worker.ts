@@ -13,6 +13,9 @@ import { WORKFLOW_TYPES } from '../shared/workflow-types.js';
 import {
   BRANCH_OUTCOMES,
   CHANGE_FEED,
+  COMPLETENESS,
+  FIRST_SIGHT_KINDS,
+  GUARDED_LISTS,
   ITEM_OUTCOMES,
   NO_ANSWER,
   RUN,
@@ -104,9 +107,15 @@ export function vendorRequestMetrics(meter: MetricMeter): (r: VendorRequestOutco
  * Sets the sync's counters to zero for every label value the alert rules read, so a series
  * exists before its first increment (Prometheus's increase() cannot see the step from no series
  * to 1). The run counters carry the labels the SDK adds to workflow metrics (namespace,
- * taskQueue, workflowType), so they are the very series the parent workflow increments.
+ * taskQueue, workflowType), so they are the very series the parent workflow increments; the
+ * void alert's threshold (VOID_ALERT_THRESHOLD) is a gauge with the same labels, which
+ * SalesSyncManyVoids compares the voids with.
  */
-export function initialSeries(meter: MetricMeter, workflows: { namespace: string; taskQueue: string }): void {
+export function initialSeries(
+  meter: MetricMeter,
+  workflows: { namespace: string; taskQueue: string },
+  voidAlertThreshold: number,
+): void {
   const requests = meter.createCounter(VENDOR.requests.name, undefined, VENDOR.requests.help);
   const retries = meter.createCounter(VENDOR.retries.name, undefined, VENDOR.retries.help);
   for (const path of VENDOR_PATHS) {
@@ -125,6 +134,14 @@ export function initialSeries(meter: MetricMeter, workflows: { namespace: string
     fetched.add(0, { table });
     for (const outcome of ITEM_OUTCOMES) items.add(0, { table, outcome });
   }
+  for (const d of [COMPLETENESS.voided, COMPLETENESS.restored, COMPLETENESS.departures, COMPLETENESS.widened])
+    counter(d).add(0);
+  const trips = counter(COMPLETENESS.guardTrips);
+  for (const list of GUARDED_LISTS) trips.add(0, { list });
+  const firstSight = counter(COMPLETENESS.firstSight);
+  for (const kind of FIRST_SIGHT_KINDS) firstSight.add(0, { kind });
+  const threshold = COMPLETENESS.voidAlertThreshold;
+  run.createGauge(threshold.name, 'int', undefined, threshold.help).set(voidAlertThreshold);
 }
 
 /** What the feed's activities report to the metrics (feedMetrics below). */

@@ -35,6 +35,8 @@ const BACKFILL_LAG_MS = 3_600_000;
 /** What started this run, from its input, its ID and the schedule's search attribute. */
 export function runKind(input: SalesSyncInput): RunKind {
   if (input.replay) return input.replay.dryRun ? 'dry-run replay' : 'replay';
+  // A sweep is started by its own schedule (or triggered): what it is matters more than when.
+  if (input.sweep) return input.sweep === 'full' ? 'full sweep' : 'sweep';
   const info = workflowInfo();
   if (info.workflowId.startsWith('sales-sync-backfill-')) return 'backfill';
   const scheduled = info.typedSearchAttributes.get(TEMPORAL_SCHEDULED_START_TIME);
