@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoClients, ensureTables, tableNames } from '../src/store/index.js';
-import { StateStore } from '../src/store/state.js';
+import type { StateStore } from '../src/store/state.js';
 import type { DynamoLocal } from '../scripts/stack.js';
 import { freshStore, startDynamo, stateOf } from './helpers/harness.js';
 
