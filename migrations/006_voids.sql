@@ -47,3 +47,12 @@ CREATE OR REPLACE VIEW departed_salespersons AS
   SELECT employee_id, branch_id, name, occupation, left_at, record, inexact_fields
   FROM salespersons WHERE NOT deleted AND (left_at IS NOT NULL OR 'left_at' = ANY (inexact_fields))
   ORDER BY left_at DESC NULLS LAST, employee_id, branch_id;
+
+-- Sweeps (the lookback and full sweeps' schedules) fetch from the vendor like hourly runs: their
+-- complete windows count for freshness too. Replays still do not.
+CREATE OR REPLACE VIEW latest_complete_window AS
+  SELECT DISTINCT ON (t.table_name)
+         t.table_name, r.window_from, r.window_to, r.workflow_id, r.kind, r.ended_at
+  FROM sync_runs r CROSS JOIN LATERAL jsonb_object_keys(r.counts) AS t(table_name)
+  WHERE r.status = 'succeeded' AND r.kind IN ('scheduled', 'manual', 'backfill', 'sweep', 'full sweep')
+  ORDER BY t.table_name, r.window_to DESC, r.ended_at DESC;

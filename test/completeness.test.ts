@@ -194,6 +194,42 @@ describe('complete by construction: first loads, watermarks, voids (time-skippin
     assert.equal(back?.left_at, undefined);
   });
 
+  it("a salesperson a second branch syncs over a shorter window is read again over this branch's widened one", async () => {
+    const { p, d } = await setup();
+    assert.ok((await run(p, T0, { branches: ['Akron', 'Bath'] })).ok);
+    assert.ok((await run(p, T0 + 71 * HOUR, { branches: ['Bath'] })).ok);
+    // 42 is now listed under Bath too, and sold during Akron's gap (Bath's watermark is past it).
+    d.employees['8']?.push(person('42'));
+    d.sales['42']?.push(sale('4240', T0 + 30 * HOUR));
+    // Bath first, alone: its child of 42 (window from T0+70h) is done before Akron lists 42.
+    const r = await run(p, T0 + 72 * HOUR, { branches: ['Bath', 'Akron'], branchConcurrency: 1 });
+    assert.ok(r.ok);
+    assert.ok((await saleIds(p)).includes('4240'), "the sale in Akron's gap is stored");
+    assert.equal((await p.state.branch('7'))?.watermark, iso(T0 + 72 * HOUR));
+  });
+
+  it("a salesperson whose record was set aside keeps the branch's watermark (its sales were not read) and is not marked left", async () => {
+    const { p, d } = await setup();
+    assert.ok((await run(p, T0)).ok);
+    // 43's record loses its name: set aside, its id readable.
+    d.employees['7'] = [person('42'), '{"id":43,"occupation":"salesperson"}'];
+    const r = await run(p, T0 + HOUR);
+    assert.equal(r.summary.counts.salespersons.setAside, 1);
+    assert.equal(r.summary.completeness?.departed, 0);
+    assert.equal((await p.state.branch('7'))?.watermark, iso(T0));
+  });
+
+  it("an empty listing voids nothing, not even a salesperson's only sale in the window", async () => {
+    const { p, d } = await setup();
+    assert.ok((await run(p, T0)).ok);
+    d.sales['43'] = [];
+    const r = await run(p, T0 + HOUR, { windowHours: 24 });
+    assert.equal(r.summary.completeness?.voided, 0);
+    assert.deepEqual(r.summary.completeness?.voidGuarded, [
+      { branch: 'Akron', employeeId: '43', wouldVoid: 1, stored: 1 },
+    ]);
+  });
+
   it('a replay reads what its run read (whole histories, a widened window), moves no watermark and voids nothing', async () => {
     const { p, d } = await setup();
     const first = await run(p, T0, { windowHours: 24 });

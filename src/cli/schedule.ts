@@ -34,6 +34,7 @@ function describeLines(d: ScheduleDescription): string[] {
 }
 
 /** The commands, given the CLI's connect (after the arguments are checked), task queues and suffix. */
+// One function on purpose: a table of the schedule commands, each a few lines, read side by side.
 export function scheduleCommands(
   connect: () => Promise<Client>,
   queues: () => TaskQueues,

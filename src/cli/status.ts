@@ -65,7 +65,7 @@ async function readBranches(): Promise<BranchState[]> {
 /** The `status` command. */
 export const statusCommand: Command = {
   usage: 'status [--json]',
-  help: "Shows, per branch, the watermark (and its age), the last sweep, and the last run's voids, departures and widened window, from the DynamoDB table sync_state. Exit code 2 when the table does not exist.",
+  help: "Shows, per branch, the watermark (and its age), the last sweep, and the last complete run's voids, departures and widened window, from the DynamoDB table sync_state. Exit code 2 when the table does not exist.",
   options: { json: { type: 'boolean', help: 'print the branches as JSON (for scripts)' } },
   async run(v) {
     const branches = await readBranches();

@@ -23,8 +23,8 @@ export const DEFAULT_WATERMARK_OVERLAP_MINUTES = 60;
 export const DEFAULT_VOID_GUARD_PERCENT = 20;
 
 /**
- * A listing may always void this many, whatever the share: one voided sale of a salesperson
- * with three sales in the hour's window is 33%, and must not be held back.
+ * A listing that holds anything may always void this many, whatever the share: one voided sale of
+ * a salesperson with three sales in the hour's window is 33%, and must not be held back.
  */
 export const VOID_GUARD_FLOOR = 1;
 
@@ -41,9 +41,13 @@ export const FIRST_SIGHT_IDS_KEPT = 50;
 /** Guarded entries a summary names (it counts all of them). */
 export const GUARDED_KEPT = 50;
 
-/** True when `wouldVoid` of `stored` is more than the guard lets through. */
-export function voidGuardTrips(wouldVoid: number, stored: number, percent: number): boolean {
-  if (wouldVoid <= VOID_GUARD_FLOOR) return false;
+/**
+ * True when `wouldVoid` of `stored` is more than the guard lets through. `listed`: how many the
+ * listing held; an empty listing gets no floor (a struggling vendor answering nothing must not
+ * void even a salesperson's only sale).
+ */
+export function voidGuardTrips(wouldVoid: number, stored: number, percent: number, listed: number): boolean {
+  if (wouldVoid <= VOID_GUARD_FLOOR && listed > 0) return false;
   return wouldVoid * 100 > percent * stored;
 }
 

@@ -118,7 +118,7 @@ async function check(clients: DynamoClients, c: MarkCheck): Promise<MarkResult> 
   );
   const missing = inScope.filter((i) => !c.listed.has(c.idOf(i)) && !writtenSince(i, c.since));
   if (missing.length === 0) return { stored: inScope.length, marked: 0 };
-  if (voidGuardTrips(missing.length, inScope.length, c.guardPercent))
+  if (voidGuardTrips(missing.length, inScope.length, c.guardPercent, c.listed.size))
     return { stored: inScope.length, marked: 0, guardedWouldMark: missing.length };
   const now = new Date().toISOString();
   let marked = 0;

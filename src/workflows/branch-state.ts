@@ -69,7 +69,10 @@ export async function resolveBranchWindow(
   return w.window;
 }
 
-/** Marks the memberships the complete listing no longer holds (nothing on partial evidence). */
+/**
+ * Marks the memberships the complete listing no longer holds (nothing on partial evidence).
+ * Returns whether the listing accounts for every salesperson (the watermark may then move).
+ */
 export async function markDepartures(
   input: BranchSyncInput,
   c: BranchCompletenessInput,
@@ -77,14 +80,14 @@ export async function markDepartures(
   listing: EmployeeListing,
   pagingStopped: boolean,
   out: BranchSyncOutput,
-): Promise<void> {
+): Promise<boolean> {
   const comp = completenessOf(out);
   comp.firstSightSalespersons += listing.firstSightIds.length;
   comp.firstSightSalespersonIds = [...comp.firstSightSalespersonIds, ...listing.firstSightIds].slice(
     0,
     FIRST_SIGHT_IDS_KEPT,
   );
-  if (pagingStopped || !listing.complete || listing.since === null) return;
+  if (pagingStopped || !listing.complete || listing.since === null) return false;
   const r = await state.markDepartures({
     branchId,
     listedIds: listing.ids,
@@ -96,6 +99,8 @@ export async function markDepartures(
   comp.departed += r.departed;
   if (r.guardedWouldLeave !== undefined)
     comp.departureGuarded.push({ branch: input.name, wouldLeave: r.guardedWouldLeave, stored: r.stored });
+  // Complete evidence for the watermark too: every salesperson listed has a child to read it.
+  return listing.setAsideIds.length === 0 && r.guardedWouldLeave === undefined;
 }
 
 /** Adds a salesperson child's void check to the branch's part. */
@@ -136,6 +141,7 @@ export async function finishBranch(
   branchId: string,
   window: SyncWindow | null,
   loadedIds: string[],
+  listingComplete: boolean,
   out: BranchSyncOutput,
 ): Promise<void> {
   const now = new Date().toISOString();
@@ -145,7 +151,10 @@ export async function finishBranch(
       at: now,
       writer: writer(),
     });
-  if (out.failedSalespersons.length > 0 || out.pagingStops.length > 0) return;
+  // Every salesperson's window read: none failed, no list stopped early, and the employee list
+  // accounted for everyone (a salesperson whose record was set aside had no child; a listing the
+  // departure guard distrusted may have left salespersons out).
+  if (out.failedSalespersons.length > 0 || out.pagingStops.length > 0 || !listingComplete) return;
   const comp = completenessOf(out);
   const widenedFrom = comp.widened.find((w) => w.branch === input.name)?.from;
   const r = await state.advanceBranch({

@@ -205,7 +205,12 @@ async function syncSalesperson(
     ),
     staticSummary: `Sales of salesperson ${employeeId} (branch ${input.name})`,
   });
-  const id = salespersonWorkflowId(input.scope, input.runId, employeeId);
+  // A window other than the run's (widened to this branch's watermark, or a whole history) is part
+  // of the ID: another branch syncing the same salesperson over the run's own window must not
+  // stand in for it, or this branch's watermark would move past sales nobody read.
+  const same = window?.from === input.window?.from && window?.to === input.window?.to;
+  const own = same ? '' : `/window/${window ? encodeURIComponent(window.from) : 'all'}`;
+  const id = salespersonWorkflowId(input.scope, input.runId, employeeId) + own;
   try {
     return await executeChild(salespersonSyncWorkflow, options(id));
   } catch (err) {
@@ -273,6 +278,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
   let window = input.window;
   let firstSight = new Set<string>();
   let loadedIds: string[] = [];
+  let listingComplete = false;
   let nextIndex: number;
 
   if (input.resume) {
@@ -280,6 +286,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     if (input.resume.window !== undefined) window = input.resume.window;
     firstSight = new Set(input.resume.firstSightIds ?? []);
     loadedIds = input.resume.loadedIds ?? [];
+    listingComplete = input.resume.listingComplete === true;
   } else {
     out = newBranchOutput(input.name);
     const found = await lookUp(input, acts, out);
@@ -298,7 +305,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     if (input.landing.replay && listing.landedWindow) window = listing.landedWindow;
     if (c) {
       firstSight = new Set(listing.firstSightIds);
-      await markDepartures(input, c, branch.id, listing, out.pagingStops.length > 0, out);
+      listingComplete = await markDepartures(input, c, branch.id, listing, out.pagingStops.length > 0, out);
     }
     nextIndex = 0;
   }
@@ -329,11 +336,11 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
         nextIndex,
         partial: out,
         resetRunId: run.resetRunId,
-        ...(c ? { window, firstSightIds: [...firstSight], loadedIds } : {}),
+        ...(c ? { window, firstSightIds: [...firstSight], loadedIds, listingComplete } : {}),
       },
     });
   }
-  if (c) await finishBranch(input, c, branch.id, window, loadedIds, out);
+  if (c) await finishBranch(input, c, branch.id, window, loadedIds, listingComplete, out);
   if (out.failedSalespersons.length > 0) {
     const first = out.failedSalespersons[0];
     throw ApplicationFailure.create({

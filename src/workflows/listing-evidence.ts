@@ -21,6 +21,7 @@ export class ListingEvidence {
     this.unaccounted = resume?.unaccounted ?? 0;
     this.since = resume?.listedSince;
     this.restored = resume?.restored ?? 0;
+    this.unreported = resume?.unreported === true;
   }
 
   /** Adds one page. */
@@ -49,11 +50,18 @@ export class ListingEvidence {
   }
 
   /** What the next run of the chain continues from. */
-  carried(): { listedIds: string[] | null; unaccounted: number; restored: number; listedSince?: string } {
+  carried(): {
+    listedIds: string[] | null;
+    unaccounted: number;
+    restored: number;
+    unreported: boolean;
+    listedSince?: string;
+  } {
     return {
       listedIds: this.listed ? [...this.listed] : null,
       unaccounted: this.unaccounted,
       restored: this.restored,
+      unreported: this.unreported,
       ...(this.since !== undefined ? { listedSince: this.since } : {}),
     };
   }

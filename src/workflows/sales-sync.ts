@@ -157,7 +157,13 @@ function completenessInput(
 ): BranchCompletenessInput | undefined {
   if (input.replay || !patched('completeness')) return undefined;
   return {
-    windowEnd: window?.to ?? workflowInfo().startTime.toISOString(),
+    // A window ending in the future (a mistyped --window-end) must not hide the outages before it.
+    windowEnd: new Date(
+      Math.min(
+        Date.parse(window?.to ?? workflowInfo().startTime.toISOString()),
+        workflowInfo().startTime.getTime(),
+      ),
+    ).toISOString(),
     overlapMinutes: input.watermarkOverlapMinutes ?? DEFAULT_WATERMARK_OVERLAP_MINUTES,
     voidGuardPercent: input.voidGuardPercent ?? DEFAULT_VOID_GUARD_PERCENT,
     ...(input.sweep ? { sweep: input.sweep } : {}),

@@ -164,6 +164,8 @@ export interface SalespersonSyncInput {
     listedSince?: string;
     /** Voided sales listed again so far. */
     restored?: number;
+    /** A page so far came from a worker that does not report its evidence. */
+    unreported?: boolean;
   };
 }
 
