@@ -139,7 +139,6 @@ export async function finishBranch(
   input: BranchSyncInput,
   c: BranchCompletenessInput,
   branchId: string,
-  window: SyncWindow | null,
   loadedIds: string[],
   listingComplete: boolean,
   out: BranchSyncOutput,
@@ -167,7 +166,11 @@ export async function finishBranch(
       at: now,
       voided: comp.voided,
       departed: comp.departed,
-      ...(widenedFrom ? { widenedFrom } : window === null ? { widenedFrom: 'whole history' } : {}),
+      ...(widenedFrom
+        ? { widenedFrom }
+        : comp.firstSightBranches.includes(input.name)
+          ? { widenedFrom: 'the whole history (first sync)' }
+          : {}),
     },
   });
   comp.watermarks.push({ branch: input.name, watermark: r.watermark });

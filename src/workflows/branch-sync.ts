@@ -340,7 +340,7 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
       },
     });
   }
-  if (c) await finishBranch(input, c, branch.id, window, loadedIds, listingComplete, out);
+  if (c) await finishBranch(input, c, branch.id, loadedIds, listingComplete, out);
   if (out.failedSalespersons.length > 0) {
     const first = out.failedSalespersons[0];
     throw ApplicationFailure.create({
