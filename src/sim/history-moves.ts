@@ -5,10 +5,11 @@
  * (mutation.ts), on a random stream of its own so that naming these counts never changes what
  * the older steps of the same mutation choose.
  */
-import { formatVendorTimestamp, parseVendorTimestamp } from '../vendor-api/schemas.js';
+import { parseVendorTimestamp } from '../vendor-api/schemas.js';
+import { drawSale } from './new-sale.js';
 import { Prng } from './prng.js';
 import type { DatasetView, SaleRecord } from './records.js';
-import { CUSTOMERS, HOUR_MS, PRODUCTS, byId, extraValue, formatCents, parseCents } from './vocabulary.js';
+import { HOUR_MS, PRODUCTS, byId, formatCents, parseCents } from './vocabulary.js';
 
 const DAY_MS = 24 * HOUR_MS;
 /** A late sale's timestamp lies this many days before `now`, at least… */
@@ -118,17 +119,28 @@ function reappear(m: Move, count: number): DatedSaleChange[] {
   for (const [employeeId, sales] of m.data.voidedSales) for (const s of sales) voided.push([employeeId, s]);
   const changes: DatedSaleChange[] = [];
   for (const [employeeId, sale] of m.prng.sample(voided, count)) {
-    const aside = m.data.voidedSales.get(employeeId) ?? [];
-    aside.splice(aside.indexOf(sale), 1);
-    if (aside.length === 0) m.data.voidedSales.delete(employeeId);
-    const list = m.data.salesBySalesperson.get(employeeId) ?? [];
-    list.push(sale);
-    list.sort(byId);
-    m.data.salesBySalesperson.set(employeeId, list);
+    moveSale(m.data.voidedSales, m.data.salesBySalesperson, employeeId, sale);
+    // A salesperson with nothing kept aside has no entry (one with no listed sale keeps its empty list: 200, not 404).
+    if (m.data.voidedSales.get(employeeId)?.length === 0) m.data.voidedSales.delete(employeeId);
     m.touched.add(sale.id);
     changes.push(dated(employeeId, sale));
   }
   return changes;
+}
+
+/** Moves a salesperson's sale from one list map to the other (listed <-> kept aside), in id order. */
+function moveSale(
+  from: Map<number, SaleRecord[]>,
+  to: Map<number, SaleRecord[]>,
+  employeeId: number,
+  sale: SaleRecord,
+): void {
+  const source = from.get(employeeId) ?? [];
+  source.splice(source.indexOf(sale), 1);
+  const target = to.get(employeeId) ?? [];
+  target.push(sale);
+  target.sort(byId);
+  to.set(employeeId, target);
 }
 
 /** Listed sales removed from their lists and kept aside. */
@@ -136,12 +148,7 @@ function voidSales(m: Move, count: number): DatedSaleChange[] {
   if (count === 0) return [];
   const changes: DatedSaleChange[] = [];
   for (const [employeeId, sale] of m.prng.sample(candidates(m), count)) {
-    const list = m.data.salesBySalesperson.get(employeeId) ?? [];
-    list.splice(list.indexOf(sale), 1);
-    const aside = m.data.voidedSales.get(employeeId) ?? [];
-    aside.push(sale);
-    aside.sort(byId);
-    m.data.voidedSales.set(employeeId, aside);
+    moveSale(m.data.salesBySalesperson, m.data.voidedSales, employeeId, sale);
     m.touched.add(sale.id);
     changes.push(dated(employeeId, sale));
   }
@@ -179,17 +186,16 @@ function addLate(
   let nextSaleId = firstSaleId;
   for (let n = 0; n < count && listedSalespersons.length > 0; n++) {
     const employeeId = prng.pick(listedSalespersons);
-    const [product, unitCents] = prng.pick(PRODUCTS);
+    const product = prng.pick(PRODUCTS);
     const quantity = prng.int(1, 40);
-    const sale: SaleRecord = {
-      id: nextSaleId,
-      transaction_timestamp: formatVendorTimestamp(prng.int(lowS, highS) * 1000),
-      amount: formatCents(unitCents * quantity),
+    const sale = drawSale(
+      prng,
+      nextSaleId,
       product,
       quantity,
-      customer: prng.pick(CUSTOMERS),
-    };
-    for (let k = 1; k <= data.options.extraFields; k++) sale[`extra_${k}`] = extraValue(prng);
+      { fromS: lowS, toS: highS },
+      data.options.extraFields,
+    );
     nextSaleId += prng.int(1, 4);
     const sales = data.salesBySalesperson.get(employeeId) ?? [];
     sales.push(sale);

@@ -4,17 +4,16 @@
  * sales, old corrections) and the report of exactly what changed, so that a test can predict
  * what a sync must write. Dataset.mutate is the way in.
  */
-import { formatVendorTimestamp } from '../vendor-api/schemas.js';
 import {
   HISTORY_MOVES,
   type HistoryMoveOptions,
   type HistoryMoveReport,
   moveHistory,
 } from './history-moves.js';
-import type { DatasetView, EmployeeRecord, SaleRecord } from './records.js';
+import type { DatasetView, EmployeeRecord } from './records.js';
+import { drawSale } from './new-sale.js';
 import { Prng } from './prng.js';
 import {
-  CUSTOMERS,
   HOUR_MS,
   PRODUCTS,
   STREETS,
@@ -291,19 +290,18 @@ function addSales({ data, opts, prng, report }: Mutation, firstSaleId: number): 
   const highS = Math.ceil(opts.now / 1000) - 1;
   for (let n = 0; n < opts.newSales && listed.length > 0; n++) {
     const employeeId = prng.pick(listed);
-    const [product, unitCents] = prng.pick(PRODUCTS);
+    const product = prng.pick(PRODUCTS);
     const quantity = prng.int(1, 40);
     const saleId = nextSaleId;
     nextSaleId += prng.int(1, 4);
-    const sale: SaleRecord = {
-      id: saleId,
-      transaction_timestamp: formatVendorTimestamp(prng.int(lowS, highS) * 1000),
-      amount: formatCents(unitCents * quantity),
+    const sale = drawSale(
+      prng,
+      saleId,
       product,
       quantity,
-      customer: prng.pick(CUSTOMERS),
-    };
-    for (let k = 1; k <= data.options.extraFields; k++) sale[`extra_${k}`] = extraValue(prng);
+      { fromS: lowS, toS: highS },
+      data.options.extraFields,
+    );
     const sales = data.salesBySalesperson.get(employeeId) ?? [];
     sales.push(sale);
     data.salesBySalesperson.set(employeeId, sales);

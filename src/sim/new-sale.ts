@@ -1,0 +1,30 @@
+/**
+ * A generated sale, as the dataset, its mutations and its history moves make one: each draws its
+ * salesperson, product and quantity (and its id step) in its own order, then this draws the rest.
+ * The order of the draws is part of what a seed produces: keep it.
+ */
+import { formatVendorTimestamp } from '../vendor-api/schemas.js';
+import type { Prng } from './prng.js';
+import type { SaleRecord } from './records.js';
+import { CUSTOMERS, extraValue, formatCents } from './vocabulary.js';
+
+/** The sale `id` of `product` x `quantity`, at a second drawn in [fromS, toS], with its extra fields. */
+export function drawSale(
+  prng: Prng,
+  id: number,
+  [product, unitCents]: readonly [string, number],
+  quantity: number,
+  span: { fromS: number; toS: number },
+  extraFields: number,
+): SaleRecord {
+  const sale: SaleRecord = {
+    id,
+    transaction_timestamp: formatVendorTimestamp(prng.int(span.fromS, span.toS) * 1000),
+    amount: formatCents(unitCents * quantity),
+    product,
+    quantity,
+    customer: prng.pick(CUSTOMERS),
+  };
+  for (let k = 1; k <= extraFields; k++) sale[`extra_${k}`] = extraValue(prng);
+  return sale;
+}
