@@ -7,6 +7,7 @@ import type { VoidCheck } from '../shared/completeness.js';
 import type { Store } from '../store/index.js';
 import type { StateStore } from '../store/state.js';
 import { checkDepartures, checkVoids } from '../store/voids.js';
+import { alive } from './attempt.js';
 import type { StateActivities } from './types.js';
 
 /** What the state activities need: the synced tables' store and the state's. */
@@ -17,30 +18,33 @@ export interface StateDeps {
 
 /** The state activities around their dependencies. */
 export function createStateActivities({ store, state }: StateDeps): StateActivities {
+  // Each heartbeats while it runs (alive): the workflows give them a 15 s heartbeat timeout.
   return {
-    branchState: async ({ branchId }) => {
-      const b = await state.branch(branchId);
-      return { watermark: b?.watermark ?? null, lastSweepAt: b?.lastSweepAt ?? null };
-    },
-    checkVoids: async (input): Promise<VoidCheck> => {
-      const r = await checkVoids(store.clients, store.names.sales, input);
-      return {
-        stored: r.stored,
-        voided: r.marked,
-        ...(r.guardedWouldMark !== undefined ? { guardedWouldVoid: r.guardedWouldMark } : {}),
-      };
-    },
-    markDepartures: async (input) => {
-      const r = await checkDepartures(store.clients, store.names.salespersons, input);
-      return {
-        stored: r.stored,
-        departed: r.marked,
-        ...(r.guardedWouldMark !== undefined ? { guardedWouldLeave: r.guardedWouldMark } : {}),
-      };
-    },
-    markHistoryLoaded: async ({ employeeIds, at, writer }) => {
-      await state.markHistoryLoaded(employeeIds, at, writer.workflowId);
-    },
-    advanceBranch: async (input) => ({ watermark: await state.advanceBranch(input) }),
+    branchState: ({ branchId }) =>
+      alive(async () => {
+        const b = await state.branch(branchId);
+        return { watermark: b?.watermark ?? null, lastSweepAt: b?.lastSweepAt ?? null };
+      }),
+    checkVoids: (input): Promise<VoidCheck> =>
+      alive(async () => {
+        const r = await checkVoids(store.clients, store.names.sales, input);
+        return {
+          stored: r.stored,
+          voided: r.marked,
+          ...(r.guardedWouldMark !== undefined ? { guardedWouldVoid: r.guardedWouldMark } : {}),
+        };
+      }),
+    markDepartures: (input) =>
+      alive(async () => {
+        const r = await checkDepartures(store.clients, store.names.salespersons, input);
+        return {
+          stored: r.stored,
+          departed: r.marked,
+          ...(r.guardedWouldMark !== undefined ? { guardedWouldLeave: r.guardedWouldMark } : {}),
+        };
+      }),
+    markHistoryLoaded: ({ employeeIds, at, writer }) =>
+      alive(() => state.markHistoryLoaded(employeeIds, at, writer.workflowId)),
+    advanceBranch: (input) => alive(async () => ({ watermark: await state.advanceBranch(input) })),
   };
 }

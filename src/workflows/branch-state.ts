@@ -4,8 +4,9 @@
  * salespersons, and its watermark moved forward once its window was read completely.
  * Deterministic code only; the state activities run on the workflow task queue.
  */
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { StateActivities, SyncWindow } from '../activities/types.js';
+import { workflowInfo } from '@temporalio/workflow';
+import type { SyncWindow } from '../activities/types.js';
+import { stateActivities } from './common.js';
 import {
   type Completeness,
   FIRST_SIGHT_IDS_KEPT,
@@ -20,11 +21,8 @@ import type {
   SalespersonSyncOutput,
 } from './types.js';
 
-/** DynamoDB-only steps: outside the vendor's rate limit, retried like any store write. */
-const state = proxyActivities<StateActivities>({
-  startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
-});
+/** DynamoDB-only steps (common.ts, stateActivities). */
+const state = stateActivities();
 
 /** Ids recorded per markHistoryLoaded call: keeps each payload small. */
 const LOADED_CHUNK = 500;

@@ -205,11 +205,12 @@ async function syncSalesperson(
     ),
     staticSummary: `Sales of salesperson ${employeeId} (branch ${input.name})`,
   });
-  // A window other than the run's (widened to this branch's watermark, or a whole history) is part
-  // of the ID: another branch syncing the same salesperson over the run's own window must not
-  // stand in for it, or this branch's watermark would move past sales nobody read.
-  const same = window?.from === input.window?.from && window?.to === input.window?.to;
-  const own = same ? '' : `/window/${window ? encodeURIComponent(window.from) : 'all'}`;
+  // A window widened to this branch's watermark is part of the ID: another branch syncing the same
+  // salesperson over the run's own window must not stand in for it, or this branch's watermark
+  // would move past sales nobody read. A whole history needs none: every branch of the run sees the
+  // same first-sight state, and a whole history covers any window another branch asks for.
+  const widened = window !== null && input.window !== null && window.from !== input.window.from;
+  const own = widened ? `/window/${encodeURIComponent(window.from)}` : '';
   const id = salespersonWorkflowId(input.scope, input.runId, employeeId) + own;
   try {
     return await executeChild(salespersonSyncWorkflow, options(id));

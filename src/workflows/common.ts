@@ -3,7 +3,7 @@
  * concurrency, following a paged list and the history budget. Deterministic code only.
  */
 import { type ActivityOptions, type RetryPolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/types.js';
+import type { Activities, StateActivities } from '../activities/types.js';
 import { VENDOR_HEARTBEAT_TIMEOUT_MS, VENDOR_START_TO_CLOSE_MS } from '../shared/activity-timeouts.js';
 
 /**
@@ -34,6 +34,20 @@ export function vendorActivities(taskQueue: string): Activities {
     retry: VENDOR_RETRY,
   };
   return proxyActivities<Activities>(options);
+}
+
+/**
+ * Activity options of the state activities (watermarks, first loads, voids, departures): DynamoDB
+ * only, on the workflow task queue, outside the vendor's rate limit. They heartbeat like the vendor
+ * activities, so an attempt lost with its worker (kill -9, a stop past its grace) is retried after
+ * 15 s, not after its 5-minute bound (a void check of a large listing takes a while).
+ */
+export function stateActivities(): StateActivities {
+  return proxyActivities<StateActivities>({
+    startToCloseTimeout: '5m',
+    heartbeatTimeout: VENDOR_HEARTBEAT_TIMEOUT_MS,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+  });
 }
 
 /**

@@ -2,18 +2,14 @@
  * Salesperson child: pages through one salesperson's sales in the window. Each page is one
  * activity that fetches, validates and upserts; only the cursor and counts come back.
  */
-import { continueAsNew, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { StateActivities } from '../activities/types.js';
+import { continueAsNew, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { ListingEvidence } from './listing-evidence.js';
 import { addCounts, emptyCounts } from '../shared/summary.js';
-import { historyFull, vendorActivities } from './common.js';
+import { historyFull, stateActivities, vendorActivities } from './common.js';
 import type { SalespersonSyncInput, SalespersonSyncOutput } from './types.js';
 
-/** The void check: DynamoDB only, on the workflow task queue (outside the vendor's rate limit). */
-const stateActivities = proxyActivities<StateActivities>({
-  startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
-});
+/** The void check (common.ts, stateActivities). */
+const state = stateActivities();
 
 /** Upper bound on pages of one list in one run: a runaway server cannot keep a run alive forever. */
 export const MAX_PAGES_PER_LIST = 100_000;
@@ -85,7 +81,7 @@ async function checkVoids(
     out.voidSkip = skip;
     return;
   }
-  const voids = await stateActivities.checkVoids({
+  const voids = await state.checkVoids({
     employeeId: input.employeeId,
     window: input.window,
     listedIds: evidence.ids(),

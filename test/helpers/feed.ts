@@ -149,7 +149,19 @@ export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTING
   };
 }
 
-/** content_hash of every item, by table and key. */
+/**
+ * What an item says: its content hash, and its void or departure mark (a mark is a change of the
+ * item without a change of its content, and the feed carries it like any other).
+ */
+export function itemState(item: Record<string, unknown> | undefined): string {
+  if (!item) return '';
+  const marks = ['voided_at', 'left_at']
+    .filter((m) => item[m] !== undefined)
+    .map((m) => ` ${m}=${String(item[m])}`);
+  return `${String(item.content_hash)}${marks.join('')}`;
+}
+
+/** itemState of every item, by table and key. */
 export async function hashes(p: Pipeline): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const table of ['branches', 'salespersons', 'sales'] as const)
@@ -163,7 +175,7 @@ export async function hashes(p: Pipeline): Promise<Map<string, string>> {
         .sort()
         .map(([k, v]) => `${k}=${String(v)}`)
         .join('|');
-      out.set(`${table}:${key}`, String(item.content_hash));
+      out.set(`${table}:${key}`, itemState(item));
     }
   return out;
 }
