@@ -21,6 +21,7 @@ import { SYNC_KIND, SYNC_WINDOW_END } from '../src/shared/search-attributes.js';
 import type { SyncSummary } from '../src/shared/summary.js';
 import { waitFor } from '../scripts/lib/poll.js';
 import { useStack } from './helpers/harness.js';
+import { syncedBefore } from './helpers/synced-before.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 const HOUR = 3_600_000;
@@ -74,18 +75,12 @@ describe('schedule and quota (dev server, DynamoDB Local, simulator)', function 
     });
     // Both branches were synced before, up to the first window's start (plus the watermark's
     // overlap), their salespersons' histories read: each run reads its own window only.
-    for (const name of ['Scranton', 'Stamford']) {
-      const b = p.sim.dataset.branchByName(name);
-      assert.ok(b);
-      const watermark = new Date(anchor - 28 * HOUR).toISOString();
-      const lastRun = { workflowId: 'before', at: watermark, voided: 0, departed: 0 };
-      await p.state.advanceBranch({ branchId: String(b.id), branchName: name, watermark, lastRun });
-      await p.state.markHistoryLoaded(
-        p.sim.dataset.salespersonsOf(b.id).map((sp) => String(sp.id)),
-        watermark,
-        'before',
-      );
-    }
+    await syncedBefore(
+      p.state,
+      p.sim.dataset,
+      ['Scranton', 'Stamford'],
+      new Date(anchor - 28 * HOUR).toISOString(),
+    );
     const scheduleId = `backfill-${p.queues.workflows}`;
     await upsertSchedule(stack.env.client, {
       scheduleId,

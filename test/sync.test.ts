@@ -11,6 +11,7 @@ import { requestsNeeded } from '../src/sim/expected.js';
 import { salesSyncWorkflow } from '../src/workflows/index.js';
 import type { SalesSyncInput, SyncSummary } from '../src/workflows/types.js';
 import { type Pipeline, useStack } from './helpers/harness.js';
+import { syncedBefore } from './helpers/synced-before.js';
 import { assertTablesMatch, expectedTables } from './helpers/truth.js';
 
 describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', function () {
@@ -129,15 +130,8 @@ describe('cascading sync (time-skipping server, DynamoDB Local, simulator)', fun
     const window = { from: new Date(Date.parse(windowEnd) - 24 * 3_600_000).toISOString(), to: windowEnd };
     // Both branches were synced before, up to the window's start (plus the watermark's overlap), and
     // their salespersons' histories read: the run reads its own window only.
-    for (const name of ['Scranton', 'Nashua']) {
-      const b = p.sim.dataset.branchByName(name);
-      assert.ok(b);
-      const watermark = new Date(Date.parse(window.from) + 3_600_000).toISOString();
-      const lastRun = { workflowId: 'before', at: watermark, voided: 0, departed: 0 };
-      await p.state.advanceBranch({ branchId: String(b.id), branchName: name, watermark, lastRun });
-      const ids = p.sim.dataset.salespersonsOf(b.id).map((sp) => String(sp.id));
-      await p.state.markHistoryLoaded(ids, watermark, 'before');
-    }
+    const watermark = new Date(Date.parse(window.from) + 3_600_000).toISOString();
+    await syncedBefore(p.state, p.sim.dataset, ['Scranton', 'Nashua'], watermark);
     const summary = await p.withWorkers(() => run(p, { branches: ['Scranton', 'Nashua'], windowEnd }));
     assert.deepEqual(summary.completeness?.widened, []);
     assert.deepEqual(summary.window, window);
