@@ -244,6 +244,7 @@ function stopOnSignal(stopAll: () => Promise<void>): void {
   process.once('SIGTERM', onSignal);
 }
 
+// One function on purpose: the benchmark's phases in the order it runs them.
 async function main(): Promise<number> {
   let settings: Settings | 'help';
   try {

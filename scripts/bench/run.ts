@@ -255,6 +255,7 @@ async function timedRun(ctx: RunContext, kind: RunKind, needed: number) {
  * Runs one full sync of kind `kind` and measures it. `before` is what the tables held after
  * the previous run (`table|key` -> content hash); the result carries what they hold now.
  */
+// One function on purpose: the steps of one measured run in the order they happen, each a few lines.
 export async function measureRun(
   ctx: RunContext,
   kind: RunKind,

@@ -342,14 +342,17 @@ export async function branchSyncWorkflow(input: BranchSyncInput): Promise<Branch
     });
   }
   if (c) await finishBranch(input, c, branch.id, loadedIds, listingComplete, out);
-  if (out.failedSalespersons.length > 0) {
-    const first = out.failedSalespersons[0];
-    throw ApplicationFailure.create({
-      type: 'BranchSyncFailed',
-      message: `branch ${input.name}: ${out.failedSalespersons.length} of ${ids.length} salespersons failed after retries (first: ${first?.employeeId}: ${first?.reason})`,
-      nonRetryable: true,
-      details: [out],
-    });
-  }
-  return out;
+  return succeededOrFailed(input, out, ids.length);
+}
+
+/** The branch's output, or its failure (with the output) when salesperson children failed. */
+function succeededOrFailed(input: BranchSyncInput, out: BranchSyncOutput, total: number): BranchSyncOutput {
+  const first = out.failedSalespersons[0];
+  if (!first) return out;
+  throw ApplicationFailure.create({
+    type: 'BranchSyncFailed',
+    message: `branch ${input.name}: ${out.failedSalespersons.length} of ${total} salespersons failed after retries (first: ${first.employeeId}: ${first.reason})`,
+    nonRetryable: true,
+    details: [out],
+  });
 }
