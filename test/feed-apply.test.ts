@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { type LocalPostgres, startPostgres } from '../scripts/lib/postgres.js';
+import { freshDatabase } from './helpers/pg-database.js';
 import { freePort } from '../scripts/stack.js';
 import type { ChangeEvent, FeedTable } from '../src/feed/events.js';
 import { applyBatch } from '../src/sql/apply.js';
-import { MIGRATIONS_DIR, createPool, migrate } from '../src/sql/db.js';
+import { MIGRATIONS_DIR, migrate } from '../src/sql/db.js';
 import { repairItems } from '../src/sql/reconcile.js';
 import { compact } from '../src/sql/upsert.js';
 
@@ -58,16 +59,7 @@ describe('applying change events to PostgreSQL', function () {
   let pool: pg.Pool;
 
   /** A fresh database, migrated with the files of `dir`. */
-  async function database(dir = MIGRATIONS_DIR): Promise<pg.Pool> {
-    if (!server) throw new Error('PostgreSQL is not started');
-    const db = `t_${randomUUID().slice(0, 8)}`;
-    const admin = createPool(server.url, 1);
-    await admin.query(`CREATE DATABASE ${db}`);
-    await admin.end();
-    const p = createPool(server.url.replace(/\/[^/]+$/, `/${db}`));
-    await migrate(p, dir);
-    return p;
-  }
+  const database = async (dir?: string): Promise<pg.Pool> => (await freshDatabase(server, dir)).pool;
 
   before(async () => {
     server = await startPostgres({ port: await freePort() });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { type LookupBranchOutput, createActivities } from '../src/activities/index.js';
+import type { LookupBranchOutput } from '../src/activities/index.js';
 import {
   type AnswerCaller,
   type Landing,
@@ -286,13 +286,7 @@ describe('landing keys in a run (time-skipping server, versitygw, DynamoDB Local
       null,
       caller('2'),
     );
-    const acts = createActivities({
-      vendor: p.vendor(),
-      store: p.store,
-      pageSize: 50,
-      landing: p.landing,
-      state: p.state,
-    });
+    const acts = p.activities();
     const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'replay-1', runId: 'r-9' } });
     const out: LookupBranchOutput = await env.run(acts.lookupBranch, {
       landing: { run: RUN, replay: true },

@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startObjectServer } from '../scripts/stack.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { type LookupBranchOutput, createActivities } from '../src/activities/index.js';
+import type { LookupBranchOutput } from '../src/activities/index.js';
 import { startReplay } from '../src/client.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import type { SyncSummary } from '../src/shared/summary.js';
@@ -112,13 +112,7 @@ describe('landing zone across an upgrade (MockActivityEnvironment, versitygw, Dy
 
   it('an activity of a workflow started before the landing zone existed (no landing in its input) still lands its answer, under its own workflow ID', async () => {
     const p = await stack.pipeline();
-    const acts = createActivities({
-      vendor: p.vendor(),
-      store: p.store,
-      pageSize: 50,
-      landing: p.landing,
-      state: p.state,
-    });
+    const acts = p.activities();
     const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'old-run', runId: 'r-1' } });
     const legacyInput = { name: 'Scranton' } as Parameters<typeof acts.lookupBranch>[0];
     const out: LookupBranchOutput = await env.run(acts.lookupBranch, legacyInput);

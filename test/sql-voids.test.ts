@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { type LocalPostgres, startPostgres } from '../scripts/lib/postgres.js';
+import { freshDatabase } from './helpers/pg-database.js';
 import { freePort } from '../scripts/stack.js';
 import { type AttributeValue, type ChangeEvent, type FeedTable, toChangeEvent } from '../src/feed/events.js';
 import { applyBatch } from '../src/sql/apply.js';
-import { MIGRATIONS_DIR, createPool, migrate } from '../src/sql/db.js';
+import { MIGRATIONS_DIR, migrate } from '../src/sql/db.js';
 import { classify, compareAll, repairItems } from '../src/sql/reconcile.js';
 import { compact } from '../src/sql/upsert.js';
 
@@ -84,16 +85,8 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
   let server: LocalPostgres | undefined;
   let pool: pg.Pool;
 
-  async function database(dir = MIGRATIONS_DIR): Promise<pg.Pool> {
-    if (!server) throw new Error('PostgreSQL is not started');
-    const db = `v_${randomUUID().slice(0, 8)}`;
-    const admin = createPool(server.url, 1);
-    await admin.query(`CREATE DATABASE ${db}`);
-    await admin.end();
-    const p = createPool(server.url.replace(/\/[^/]+$/, `/${db}`));
-    await migrate(p, dir);
-    return p;
-  }
+  /** A fresh database, migrated with the files of `dir`. */
+  const database = async (dir?: string): Promise<pg.Pool> => (await freshDatabase(server, dir)).pool;
   const apply = async (table: FeedTable, events: ChangeEvent[]) => applyBatch(pool, batch(table), events);
   const ids = async (sql: string) => (await pool.query<{ id: string }>(sql)).rows.map((r) => r.id);
   const currentSales = () => ids(`SELECT sale_id AS id FROM current_sales ORDER BY 1`);

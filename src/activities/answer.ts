@@ -40,12 +40,8 @@ export function answerTo(
 }
 
 /** True when `mode.run` landed an answer to `req` (a replay choosing between requests). */
-export async function hasLanded(
-  landing: Landing | null,
-  req: VendorRequest,
-  mode: RunLanding,
-): Promise<boolean> {
-  return (await replayLanding(landing).latest(req, mode.run, attemptSignal())) !== null;
+export function hasLanded(landing: Landing | null, req: VendorRequest, mode: RunLanding): Promise<boolean> {
+  return replayLanding(landing).has(req, mode.run, attemptSignal());
 }
 
 /** The answer `mode.run` used for `req`, from the landing zone. */

@@ -111,6 +111,11 @@ export class Landing {
     return used ? toAnswer(used.doc, used.key) : null;
   }
 
+  /** True when `run` landed any answer to `req` (then `latest` finds one): a listing, no answer read. */
+  async has(req: VendorRequest, run: LandedRun, signal?: AbortSignal): Promise<boolean> {
+    return (await this.keys(requestPrefix('', req, run), signal)).length > 0;
+  }
+
   /** The requests landed for `path` in `run` (one per request, whatever the attempts and calls). */
   async requestsOf(path: VendorPath, run: LandedRun, signal?: AbortSignal): Promise<VendorRequest[]> {
     const byDigest = new Map<string, string>();

@@ -15,9 +15,9 @@ import { type ChangeObjectStore, decodeBatch } from '../../src/feed/objects.js';
 import type { FeedSettings } from '../../src/feed/types.js';
 import { createFeedWorker, feedTaskQueue, startFeedWorkflows } from '../../src/feed/worker.js';
 import { copyDifferences } from '../../src/feed/compare.js';
-import { createPool, migrate } from '../../src/sql/db.js';
 import { waitFor } from '../../scripts/lib/poll.js';
 import type { Pipeline, Stack } from './harness.js';
+import { freshDatabase } from './pg-database.js';
 
 /** Short buffers, so tests see batches in seconds. */
 export const TEST_FEED_SETTINGS: FeedSettings = {
@@ -124,14 +124,7 @@ export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTING
       return pg;
     },
     async feed(p: Pipeline, opts: { start?: boolean } = {}): Promise<Feed> {
-      if (!pg) throw new Error('PostgreSQL is not started');
-      const db = `t_${randomUUID().slice(0, 8)}`;
-      const admin = createPool(pg.url, 1);
-      await admin.query(`CREATE DATABASE ${db}`);
-      await admin.end();
-      const url = pg.url.replace(/\/[^/]+$/, `/${db}`);
-      const pool = createPool(url);
-      await migrate(pool);
+      const { pool, url } = await freshDatabase(pg);
       const suffix = `-${randomUUID().slice(0, 8)}`;
       const f = new Feed(
         p,

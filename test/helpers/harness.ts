@@ -23,7 +23,12 @@ import {
   type ObjectServer,
 } from '../../scripts/stack.js';
 import type { Landing } from '../../src/landing/index.js';
-import { type ActivityDeps, type RunLanding, createActivities } from '../../src/activities/index.js';
+import {
+  type Activities,
+  type ActivityDeps,
+  type RunLanding,
+  createActivities,
+} from '../../src/activities/index.js';
 import { type NotifyDeps, createNotifyActivities } from '../../src/activities/notify.js';
 import { createStateActivities } from '../../src/activities/state.js';
 import { StateStore } from '../../src/store/state.js';
@@ -193,13 +198,9 @@ export class Pipeline {
     return new VendorClient({ url: this.vendorUrl, apiKey: SIM_KEY, timeoutMs });
   }
 
-  /** Creates this test's workers (workflows + vendor activities). */
-  async workers(
-    pageSize = 50,
-    notify: Partial<NotifyDeps> = {},
-    deps: Partial<ActivityDeps> = {},
-  ): Promise<Worker[]> {
-    const activities = createActivities({
+  /** The sync's activities on this pipeline's vendor, tables, landing zone and state. */
+  activities(pageSize = 50, deps: Partial<ActivityDeps> = {}): Activities {
+    return createActivities({
       vendor: this.vendor(),
       store: this.store,
       pageSize,
@@ -207,6 +208,15 @@ export class Pipeline {
       state: this.state,
       ...deps,
     });
+  }
+
+  /** Creates this test's workers (workflows + vendor activities). */
+  async workers(
+    pageSize = 50,
+    notify: Partial<NotifyDeps> = {},
+    deps: Partial<ActivityDeps> = {},
+  ): Promise<Worker[]> {
+    const activities = this.activities(pageSize, deps);
     const workflowActivities = {
       ...createNotifyActivities({ setAsideThreshold: 10, ...notify }),
       ...createStateActivities({ store: this.store, state: this.state }),

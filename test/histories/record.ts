@@ -19,7 +19,6 @@ import proto from '@temporalio/proto';
 import { startPostgres } from '../../scripts/lib/postgres.js';
 import { waitFor } from '../../scripts/lib/poll.js';
 import { freePort } from '../../scripts/stack.js';
-import { createActivities } from '../../src/activities/index.js';
 import { createStateActivities } from '../../src/activities/state.js';
 import { createNotifyActivities } from '../../src/activities/notify.js';
 import { s3ObjectStore } from '../../src/feed/s3-store.js';
@@ -76,13 +75,7 @@ async function runSync(
   input: SalesSyncInput,
   failBranchId?: string,
 ): Promise<{ workflowId: string; ok: boolean }> {
-  const activities = createActivities({
-    vendor: p.vendor(),
-    store: p.store,
-    pageSize: 2,
-    landing: p.landing,
-    state: p.state,
-  });
+  const activities = p.activities(2);
   if (failBranchId) {
     const real = activities.syncEmployeesPage;
     activities.syncEmployeesPage = async (a) => {
