@@ -41,48 +41,6 @@ export interface LandedAnswer extends VendorAnswer {
   window: LandedDocument['window'];
 }
 
-/**
- * Strict UTF-8 that keeps a leading BOM: the default decoder drops it, and the body read back
- * would then not be the bytes received.
- */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** The body as text when that text encodes back to exactly the same bytes, else undefined. */
-function bodyText(body: Uint8Array): string | undefined {
-  let text: string;
-  try {
-    text = strictUtf8.decode(body);
-  } catch {
-    return undefined;
-  }
-  // Strict decoding round-trips; the check keeps it so should a decoder ever differ.
-  return Buffer.from(text, 'utf8').equals(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
-    ? text
-    : undefined;
-}
-
-/** The document landed for `answer`. */
-export function toDocument(
-  answer: VendorAnswer,
-  run: LandedRun,
-  window: LandedDocument['window'],
-  caller: AnswerCaller,
-): LandedDocument {
-  const text = bodyText(answer.body);
-  return {
-    format: 'vendor-answer/1',
-    request: answer.request,
-    status: answer.status,
-    headers: answer.headers,
-    ...(text !== undefined ? { body: text } : { bodyBase64: Buffer.from(answer.body).toString('base64') }),
-    ...(answer.truncated ? { truncated: true as const } : {}),
-    fetchedAt: answer.fetchedAt,
-    run,
-    window,
-    caller,
-  };
-}
-
 /** The answer a document holds, its body the bytes received. */
 export function toAnswer(doc: LandedDocument, key: string): LandedAnswer {
   const body =

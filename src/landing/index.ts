@@ -1,8 +1,8 @@
 /**
  * The raw landing zone: every vendor answer, kept as received in an S3 bucket before anything
  * reads it, so a run can be replayed without the vendor (a validation rule fixed, a table
- * restored or recreated). One gzip JSON object per answer (document.ts), under a key of its
- * own (keys.ts):
+ * restored or recreated). One gzip JSON object per answer (document.ts, written by encode.ts),
+ * under a key of its own (keys.ts):
  *
  *   <prefix>raw/<path>/<window scope>/<run>/<request digest>-<caller run>-<activity>-<attempt>.json.gz
  *
@@ -10,7 +10,7 @@
  * object: it travels in a header the landing zone does not keep.
  */
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { gunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LandingConfig } from '../config/landing.js';
 import { SyncError } from '../shared/errors.js';
@@ -22,8 +22,8 @@ import {
   type LandedDocument,
   type LandedRun,
   toAnswer,
-  toDocument,
 } from './document.js';
+import { encodeDocument } from './encode.js';
 import { answerKey, digestOfKey, requestPrefix, runFolder } from './keys.js';
 import { type Landed, usedAnswer } from './used.js';
 
@@ -32,7 +32,6 @@ export type { BucketReport } from './bucket.js';
 export type { AnswerCaller, LandedAnswer, LandedDocument, LandedRun } from './document.js';
 export { requestDigest } from './keys.js';
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** Raised when the landing zone cannot serve a replay: retrying cannot help. */
@@ -64,9 +63,8 @@ export class Landing {
     caller: AnswerCaller,
     signal?: AbortSignal,
   ): Promise<{ key: string; bytes: number }> {
-    const doc = toDocument(answer, run, window, caller);
     const key = this.keyOf(answer.request, run, caller);
-    const body = await gzipAsync(Buffer.from(JSON.stringify(doc)));
+    const body = await encodeDocument(answer, run, window, caller);
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
