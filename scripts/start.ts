@@ -19,6 +19,7 @@ import { firstRun, landedDir } from './start/first-run.js';
 import { startLocalParts } from './start/servers.js';
 import { prepareLanding, startServices } from './start/services.js';
 import { Stopping } from './start/stopping.js';
+import { exitWith } from '../src/node/main.js';
 
 const HELP = `usage: npm start [-- --once]
 
@@ -114,12 +115,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(
-      err instanceof ConfigError ? `configuration error: ${err.message}` : `error: ${(err as Error).message}`,
-    );
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  },
-);
+exitWith(main);

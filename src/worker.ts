@@ -21,13 +21,13 @@ import { temporalConnectionOptions } from './config/temporal.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from './config/worker.js';
 import { installRuntime } from './metrics/runtime.js';
 import { initialSeries, vendorRequestMetrics } from './metrics/worker.js';
-import { ConfigError } from './shared/errors.js';
 import { type TaskQueues, taskQueues } from './shared/task-queues.js';
 import { Store, createDynamoClients, tableNames } from './store/index.js';
 import { VendorClient } from './vendor-api/client.js';
 import { Landing, checkLandingBucket } from './landing/index.js';
 import { workflowBundle } from './workflow-bundle.js';
 import { WORKER_SHUTDOWN_OPTIONS, onStopSignals, shutdownWorker, within, workerEnded } from './shutdown.js';
+import { exitWith } from './node/main.js';
 
 /** Installs the Temporal runtime (logs, Prometheus endpoint): src/metrics/runtime.ts, shared with the feed service. */
 export { installRuntime } from './metrics/runtime.js';
@@ -213,11 +213,5 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-      process.exit(1);
-    },
-  );
+  exitWith(main);
 }

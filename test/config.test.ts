@@ -106,7 +106,7 @@ describe('configuration', () => {
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.stderr.on('data', (d: Buffer) => (text += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      assert.equal(code, 1, text);
+      assert.equal(code, 2, text);
       assert.match(
         text,
         new RegExp(
@@ -115,6 +115,33 @@ describe('configuration', () => {
       );
     } finally {
       busy.close();
+    }
+  });
+
+  it('every entry point stops with exit code 2 and "configuration error: ..." on a bad setting (1 is for failures)', async () => {
+    const entries: [string, string[], Record<string, string>, RegExp][] = [
+      ['npm run worker', ['src/worker.ts'], { ...base, VENDOR_QUOTA_RPS: 'fast' }, /VENDOR_QUOTA_RPS="fast"/],
+      ['npm run feed', ['src/feed/service.ts'], { DATABASE_URL: '' }, /DATABASE_URL is not set/],
+      ['npm run cli', ['src/cli/main.ts', 'run', '--window-end', 'soon'], {}, /--window-end/],
+      [
+        'npm run codec-server',
+        ['src/codec/server.ts'],
+        { PAYLOAD_ENCRYPTION_KEY: '' },
+        /PAYLOAD_ENCRYPTION_KEY is not set/,
+      ],
+    ];
+    for (const [name, args, env, said] of entries) {
+      const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', METRICS_PORT: 'off', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 2, `${name}: ${err}`);
+      assert.match(err, /(configuration error|--window-end)/, name);
+      assert.match(err, said, name);
     }
   });
 

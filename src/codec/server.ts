@@ -32,6 +32,7 @@ import { Sessions, sendJson } from './http.js';
 import { type CodecRoutes, handleRequest } from './routes.js';
 import type { Env } from '../config/env.js';
 import { ConfigError } from '../shared/errors.js';
+import { exitWith } from '../node/main.js';
 
 const DEFAULT_CORS_ORIGIN = 'http://127.0.0.1:8233';
 const DEFAULT_CODEC_SERVER_PORT = 8888;
@@ -193,7 +194,7 @@ export function codecServerHelp(url: string, corsOrigins: string | string[]): st
   ];
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const codecConfig = loadCodecConfig(process.env, { required: true });
   if (!codecConfig) throw new ConfigError('PAYLOAD_ENCRYPTION_KEY is not set.');
   const cfg = loadCodecServerConfig();
@@ -211,15 +212,9 @@ async function main(): Promise<void> {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
   });
   await server.stop();
+  return 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((err: unknown) => {
-    if (err instanceof ConfigError) {
-      console.error(`configuration error: ${err.message}`);
-      process.exit(2);
-    }
-    console.error(err);
-    process.exit(1);
-  });
+  exitWith(main);
 }

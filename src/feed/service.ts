@@ -29,6 +29,7 @@ import { createS3Client } from '../landing/index.js';
 import { installRuntime } from '../metrics/runtime.js';
 import { onStopSignals, shutdownWorker, within, workerEnded } from '../shutdown.js';
 import { createFeedWorker, ensureStreams, feedTaskQueue, startFeedWorkflows } from './worker.js';
+import { exitWith } from '../node/main.js';
 
 /** What the service needs. */
 export interface FeedServiceOptions {
@@ -198,11 +199,5 @@ export async function runFeedService(changes?: {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  runFeedService().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-      process.exit(1);
-    },
-  );
+  exitWith(() => runFeedService());
 }
