@@ -9,9 +9,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { type LocalPostgres, startPostgres } from '../scripts/lib/postgres.js';
-import { freshDatabase } from './helpers/pg-database.js';
-import { freePort } from '../scripts/stack.js';
+import { useSuiteDatabases } from './helpers/pg-database.js';
 import type { ChangeEvent, FeedTable } from '../src/feed/events.js';
 import { applyBatch } from '../src/sql/apply.js';
 import { MIGRATIONS_DIR, migrate } from '../src/sql/db.js';
@@ -55,24 +53,7 @@ const batch = (table: FeedTable, extra: { attempt?: number; shard?: string; lagM
 
 describe('applying change events to PostgreSQL', function () {
   this.timeout(120_000);
-  let server: LocalPostgres | undefined;
-  let pool: pg.Pool;
-
-  /** A fresh database, migrated with the files of `dir`. */
-  const database = async (dir?: string): Promise<pg.Pool> => (await freshDatabase(server, dir)).pool;
-
-  before(async () => {
-    server = await startPostgres({ port: await freePort() });
-  });
-  beforeEach(async () => {
-    pool = await database();
-  });
-  afterEach(async () => {
-    await pool.end();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const db = useSuiteDatabases();
 
   it('a value PostgreSQL cannot hold exactly (U+0000, a lone surrogate): the row arrives, the field null in its typed column and in record, its path in inexact_fields', async () => {
     const nul = sale('1', {
@@ -82,9 +63,9 @@ describe('applying change events to PostgreSQL', function () {
       'a.b': '\udc00',
     });
     const plain = sale('2');
-    const r = await applyBatch(pool, batch('sales'), [nul, plain]);
+    const r = await applyBatch(db.pool, batch('sales'), [nul, plain]);
     assert.deepEqual(r, { applied: 2, skipped: 0, deadLettered: 0 });
-    const { rows } = await pool.query<{
+    const { rows } = await db.pool.query<{
       sale_id: string;
       customer: string | null;
       product: string | null;
@@ -108,7 +89,7 @@ describe('applying change events to PostgreSQL', function () {
     ]);
     assert.equal(two?.customer, 'Ann Lee');
     assert.deepEqual(two?.inexact_fields, [], 'a row without such a field has an empty list');
-    assert.equal((await pool.query('SELECT 1 FROM feed_dead_letter')).rowCount, 0);
+    assert.equal((await db.pool.query('SELECT 1 FROM feed_dead_letter')).rowCount, 0);
   });
 
   it('a change that cannot arrive at all (a 6 KB key, U+0000 in a key, a 6 KB indexed branch_id) goes to the dead letter as JSON text; the others are applied, a replay adds no second row', async () => {
@@ -117,14 +98,14 @@ describe('applying change events to PostgreSQL', function () {
       { ...sale('0'), table: 'branches', key: { branch_id: bigKey }, new: { branch_id: bigKey, id: 1 } },
       { ...sale('0'), table: 'branches', key: { branch_id: '5' }, new: { branch_id: '5', id: 5 } },
     ];
-    const b = await applyBatch(pool, batch('branches'), branches);
+    const b = await applyBatch(db.pool, batch('branches'), branches);
     assert.deepEqual(b, { applied: 1, skipped: 0, deadLettered: 1 });
     const sales = [sale('10'), sale('11\u0000'), sale('12', { branch_id: incompressible(6000) }), sale('13')];
     sales[1] = { ...(sales[1] as ChangeEvent), key: { sale_id: '11\u0000', employee_id: '7' } };
     const info = batch('sales');
-    assert.deepEqual(await applyBatch(pool, info, sales), { applied: 2, skipped: 0, deadLettered: 2 });
-    assert.deepEqual(await applyBatch(pool, info, sales), { applied: 0, skipped: 2, deadLettered: 2 });
-    const { rows } = await pool.query<{ table_name: string; key: string; reason: string; event: string }>(
+    assert.deepEqual(await applyBatch(db.pool, info, sales), { applied: 2, skipped: 0, deadLettered: 2 });
+    assert.deepEqual(await applyBatch(db.pool, info, sales), { applied: 0, skipped: 2, deadLettered: 2 });
+    const { rows } = await db.pool.query<{ table_name: string; key: string; reason: string; event: string }>(
       'SELECT table_name, key, reason, event FROM feed_dead_letter ORDER BY table_name, seq',
     );
     assert.equal(rows.length, 3, 'one row per change however often it is applied');
@@ -133,7 +114,7 @@ describe('applying change events to PostgreSQL', function () {
     assert.deepEqual(JSON.parse(rows[1]?.key ?? ''), { sale_id: '11\u0000', employee_id: '7' });
     assert.match(rows[1]?.reason ?? '', /U\+0000|cannot hold/);
     assert.equal((JSON.parse(rows[2]?.event ?? '') as ChangeEvent).new?.branch_id, sales[2]?.new?.branch_id);
-    const applied = await pool.query<{ sale_id: string }>('SELECT sale_id FROM sales ORDER BY sale_id');
+    const applied = await db.pool.query<{ sale_id: string }>('SELECT sale_id FROM sales ORDER BY sale_id');
     assert.deepEqual(
       applied.rows.map((r) => r.sale_id),
       ['10', '13'],
@@ -142,24 +123,24 @@ describe('applying change events to PostgreSQL', function () {
 
   it("errors by SQLSTATE: a connection's error fails the attempt; an event's error isolates that event, dead-lettered at once for a value error, after 3 attempts for any other", async () => {
     // Fault injection in the test's database: a trigger raises the SQLSTATE a sale's product names.
-    await pool.query(`CREATE FUNCTION fail_on_product() RETURNS trigger LANGUAGE plpgsql AS $$
+    await db.pool.query(`CREATE FUNCTION fail_on_product() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF NEW.product LIKE 'fail-%' THEN
           RAISE EXCEPTION 'injected %', NEW.product USING ERRCODE = substr(NEW.product, 6);
         END IF;
         RETURN NEW;
       END $$`);
-    await pool.query(
+    await db.pool.query(
       'CREATE TRIGGER fail_on_product BEFORE INSERT OR UPDATE ON sales FOR EACH ROW EXECUTE FUNCTION fail_on_product()',
     );
     const rows = async () =>
-      (await pool.query<{ sale_id: string }>('SELECT sale_id FROM sales ORDER BY sale_id')).rows.map(
+      (await db.pool.query<{ sale_id: string }>('SELECT sale_id FROM sales ORDER BY sale_id')).rows.map(
         (r) => r.sale_id,
       );
     // Connection and availability classes: never the event's, whatever the attempt.
     for (const code of ['08006', '40001', '40P01', '53300', '57014', '58030']) {
       const events = [sale('20'), sale('21', { product: `fail-${code}` })];
-      await assert.rejects(applyBatch(pool, batch('sales', { attempt: 50 }), events), (err: Error) => {
+      await assert.rejects(applyBatch(db.pool, batch('sales', { attempt: 50 }), events), (err: Error) => {
         assert.equal((err as { code?: string }).code, code);
         return true;
       });
@@ -167,7 +148,7 @@ describe('applying change events to PostgreSQL', function () {
     }
     // A value error (class 22): the event is dead-lettered at the first attempt.
     const value = [sale('30'), sale('31', { product: 'fail-22023' }), sale('32')];
-    assert.deepEqual(await applyBatch(pool, batch('sales'), value), {
+    assert.deepEqual(await applyBatch(db.pool, batch('sales'), value), {
       applied: 2,
       skipped: 0,
       deadLettered: 1,
@@ -175,15 +156,15 @@ describe('applying change events to PostgreSQL', function () {
     // Another class (42): the attempt fails twice, the third dead-letters the event and applies the rest.
     const other = [sale('40'), sale('41', { product: 'fail-42P17' }), sale('42')];
     for (const attempt of [1, 2])
-      await assert.rejects(applyBatch(pool, batch('sales', { attempt }), other), /injected fail-42P17/);
+      await assert.rejects(applyBatch(db.pool, batch('sales', { attempt }), other), /injected fail-42P17/);
     assert.deepEqual(await rows(), ['30', '32']);
-    assert.deepEqual(await applyBatch(pool, batch('sales', { attempt: 3 }), other), {
+    assert.deepEqual(await applyBatch(db.pool, batch('sales', { attempt: 3 }), other), {
       applied: 2,
       skipped: 0,
       deadLettered: 1,
     });
     assert.deepEqual(await rows(), ['30', '32', '40', '42']);
-    const dead = await pool.query<{ key: string }>('SELECT key FROM feed_dead_letter ORDER BY seq');
+    const dead = await db.pool.query<{ key: string }>('SELECT key FROM feed_dead_letter ORDER BY seq');
     assert.deepEqual(
       dead.rows.map((r) => (JSON.parse(r.key) as { sale_id: string }).sale_id),
       ['31', '41'],
@@ -192,20 +173,20 @@ describe('applying change events to PostgreSQL', function () {
 
   it('a row written by a repair is not moved back by a later delivery of an older change; a newer change applies and clears repaired_at', async () => {
     const t0 = new Date('2026-03-01T10:00:00.000Z');
-    await applyBatch(pool, batch('sales'), [sale('50', { amount: 1 }, t0)]);
+    await applyBatch(db.pool, batch('sales'), [sale('50', { amount: 1 }, t0)]);
     // The repair read the item at 10:05:00.700 and wrote it.
-    await pool.query(
+    await db.pool.query(
       `UPDATE sales SET amount = 3, record = record || '{"amount": 3}', repaired_at = '2026-03-01T10:05:00.700Z' WHERE sale_id = '50'`,
     );
     const read = async () =>
       (
-        await pool.query<{ amount: string; repaired_at: Date | null; version: string }>(
+        await db.pool.query<{ amount: string; repaired_at: Date | null; version: string }>(
           `SELECT amount, repaired_at, version::text FROM sales WHERE sale_id = '50'`,
         )
       ).rows[0];
     // Made before the repair read the item (a higher sequence number, delivered late): skipped.
     const older = sale('50', { amount: 2 }, new Date('2026-03-01T10:04:59.000Z'));
-    assert.deepEqual(await applyBatch(pool, batch('sales'), [older]), {
+    assert.deepEqual(await applyBatch(db.pool, batch('sales'), [older]), {
       applied: 0,
       skipped: 1,
       deadLettered: 0,
@@ -214,7 +195,7 @@ describe('applying change events to PostgreSQL', function () {
     assert.ok((await read())?.repaired_at, 'still marked repaired');
     // Made in the minute the repair read it (stream times are whole minutes on DynamoDB Local), no write time to tell: applied.
     const newer = sale('50', { amount: 4 }, new Date('2026-03-01T10:05:00.000Z'));
-    assert.deepEqual(await applyBatch(pool, batch('sales'), [newer]), {
+    assert.deepEqual(await applyBatch(db.pool, batch('sales'), [newer]), {
       applied: 1,
       skipped: 0,
       deadLettered: 0,
@@ -237,10 +218,10 @@ describe('applying change events to PostgreSQL', function () {
     const v3 = item(3, '05:00.800', '05:00'); // made just after the read, in the same minute
     const readAt = at('05:00.500'); // the snapshot read v2
     const amount = async () =>
-      (await pool.query<{ amount: string }>(`SELECT amount::text FROM sales WHERE sale_id = '70'`)).rows[0]
+      (await db.pool.query<{ amount: string }>(`SELECT amount::text FROM sales WHERE sale_id = '70'`)).rows[0]
         ?.amount;
     const repair = async () => {
-      const client = await pool.connect();
+      const client = await db.pool.connect();
       try {
         return await repairItems(client, 'sales', [compact(v2)], readAt);
       } finally {
@@ -248,30 +229,30 @@ describe('applying change events to PostgreSQL', function () {
       }
     };
     // The stream first (v1, then v3 made after the read), the repair's write last: it leaves v3.
-    await applyBatch(pool, batch('sales'), [v1]);
-    await applyBatch(pool, batch('sales'), [v3]);
+    await applyBatch(db.pool, batch('sales'), [v1]);
+    await applyBatch(db.pool, batch('sales'), [v3]);
     assert.equal(await repair(), 0);
     assert.equal(await amount(), '3');
     // The repair first: v1 and v2 delivered later (made before the read) change nothing; v3 applies.
-    await pool.query(`DELETE FROM sales`);
-    await applyBatch(pool, batch('sales'), [v1]);
+    await db.pool.query(`DELETE FROM sales`);
+    await applyBatch(db.pool, batch('sales'), [v1]);
     assert.equal(await repair(), 1);
     assert.equal(await amount(), '2');
     const late = (e: ChangeEvent) => ({ ...e, seq: String(++seq) });
-    assert.equal((await applyBatch(pool, batch('sales'), [late(v1)])).applied, 0);
-    assert.equal((await applyBatch(pool, batch('sales'), [late(v2)])).applied, 0);
+    assert.equal((await applyBatch(db.pool, batch('sales'), [late(v1)])).applied, 0);
+    assert.equal((await applyBatch(db.pool, batch('sales'), [late(v2)])).applied, 0);
     assert.equal(await amount(), '2');
-    assert.equal((await applyBatch(pool, batch('sales'), [late(v3)])).applied, 1);
+    assert.equal((await applyBatch(db.pool, batch('sales'), [late(v3)])).applied, 1);
     assert.equal(await amount(), '3');
   });
 
   it('feed_progress and feed_freshness keep one row per shard', async () => {
-    await applyBatch(pool, batch('sales', { shard: 'shardId-a', lagMs: 1500 }), [sale('60')]);
-    await applyBatch(pool, batch('sales', { shard: 'shardId-b', lagMs: 0 }), [sale('61')]);
-    await applyBatch(pool, batch('branches', { shard: 'shardId-c', lagMs: 7 }), [
+    await applyBatch(db.pool, batch('sales', { shard: 'shardId-a', lagMs: 1500 }), [sale('60')]);
+    await applyBatch(db.pool, batch('sales', { shard: 'shardId-b', lagMs: 0 }), [sale('61')]);
+    await applyBatch(db.pool, batch('branches', { shard: 'shardId-c', lagMs: 7 }), [
       { ...sale('0'), table: 'branches', key: { branch_id: '9' }, new: { branch_id: '9' } },
     ]);
-    const { rows } = await pool.query<{
+    const { rows } = await db.pool.query<{
       table_name: string;
       shard_id: string;
       lag_ms: string;
@@ -294,7 +275,7 @@ describe('applying change events to PostgreSQL', function () {
     try {
       for (const f of ['001_sql_copy.sql', '002_analyst_views.sql'])
         copyFileSync(join(MIGRATIONS_DIR, f), join(dir, f));
-      const old = await database(dir);
+      const old = await db.database(dir);
       try {
         await old.query(
           `INSERT INTO feed_dead_letter (table_name, seq, key, reason, object_key, event)
@@ -341,10 +322,10 @@ describe('applying change events to PostgreSQL', function () {
     try {
       for (const f of ['001_sql_copy.sql', '002_analyst_views.sql', '004_reconcile.sql'])
         copyFileSync(join(MIGRATIONS_DIR, f), join(dir, f));
-      const early = await database(dir);
+      const early = await db.database(dir);
       try {
         assert.deepEqual(await migrate(early), ['003_feed_values.sql', '005_sync_runs.sql', '006_voids.sql']);
-        assert.deepEqual(await columns(early), await columns(pool));
+        assert.deepEqual(await columns(early), await columns(db.pool));
       } finally {
         await early.end();
       }
@@ -360,7 +341,7 @@ describe('applying change events to PostgreSQL', function () {
       const ids = Array.from({ length: 2000 }, (_, i) => String(round * 100_000 + i));
       const stream = ids.map((id) => sale(id, { customer: `stream ${round}` }, old));
       const repair = [...ids].reverse().map((id) => compact(sale(id, { customer: `repair ${round}` }, old)));
-      const client = await pool.connect();
+      const client = await db.pool.connect();
       const repairing = (async () => {
         await client.query('BEGIN');
         try {
@@ -371,7 +352,7 @@ describe('applying change events to PostgreSQL', function () {
           throw err;
         }
       })();
-      const results = await Promise.allSettled([applyBatch(pool, batch('sales'), stream), repairing]);
+      const results = await Promise.allSettled([applyBatch(db.pool, batch('sales'), stream), repairing]);
       client.release();
       for (const r of results)
         if (r.status === 'rejected') deadlocks.push(`round ${round}: ${(r.reason as Error).message}`);

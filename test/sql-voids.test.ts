@@ -11,10 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
-import { type LocalPostgres, startPostgres } from '../scripts/lib/postgres.js';
-import { freshDatabase } from './helpers/pg-database.js';
-import { freePort } from '../scripts/stack.js';
+import { useSuiteDatabases } from './helpers/pg-database.js';
 import { type AttributeValue, type ChangeEvent, type FeedTable, toChangeEvent } from '../src/feed/events.js';
 import { applyBatch } from '../src/sql/apply.js';
 import { MIGRATIONS_DIR, migrate } from '../src/sql/db.js';
@@ -82,35 +79,20 @@ const batch = (table: FeedTable) => ({
 
 describe('voided sales and departed salespersons in the SQL copy', function () {
   this.timeout(120_000);
-  let server: LocalPostgres | undefined;
-  let pool: pg.Pool;
+  const db = useSuiteDatabases();
 
-  /** A fresh database, migrated with the files of `dir`. */
-  const database = async (dir?: string): Promise<pg.Pool> => (await freshDatabase(server, dir)).pool;
-  const apply = async (table: FeedTable, events: ChangeEvent[]) => applyBatch(pool, batch(table), events);
-  const ids = async (sql: string) => (await pool.query<{ id: string }>(sql)).rows.map((r) => r.id);
+  const apply = async (table: FeedTable, events: ChangeEvent[]) => applyBatch(db.pool, batch(table), events);
+  const ids = async (sql: string) => (await db.pool.query<{ id: string }>(sql)).rows.map((r) => r.id);
   const currentSales = () => ids(`SELECT sale_id AS id FROM current_sales ORDER BY 1`);
   const voidedSales = () => ids(`SELECT sale_id AS id FROM voided_sales`);
   const saleRow = async (id: string) =>
     (
-      await pool.query<{ voided_at: Date | null; inexact_fields: string[]; record: Record<string, unknown> }>(
-        `SELECT voided_at, inexact_fields, record FROM sales WHERE sale_id = $1`,
-        [id],
-      )
+      await db.pool.query<{
+        voided_at: Date | null;
+        inexact_fields: string[];
+        record: Record<string, unknown>;
+      }>(`SELECT voided_at, inexact_fields, record FROM sales WHERE sale_id = $1`, [id])
     ).rows[0];
-
-  before(async () => {
-    server = await startPostgres({ port: await freePort() });
-  });
-  beforeEach(async () => {
-    pool = await database();
-  });
-  afterEach(async () => {
-    await pool.end();
-  });
-  after(async () => {
-    await server?.stop();
-  });
 
   it('a MODIFY with voided_at sets the column and takes the sale out of current_sales and its sums; a later MODIFY without it clears it and the sale is back', async () => {
     await apply('sales', [event('sales', 'INSERT', saleItem('1')), event('sales', 'INSERT', saleItem('2'))]);
@@ -121,11 +103,11 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
     assert.deepEqual((await saleRow('1'))?.inexact_fields, []);
     assert.deepEqual(await currentSales(), ['2']);
     assert.deepEqual(await voidedSales(), ['1']);
-    const perDay = await pool.query<{ sales: string; amount: string }>(
+    const perDay = await db.pool.query<{ sales: string; amount: string }>(
       `SELECT sales::text, amount::text FROM sales_per_branch_day`,
     );
     assert.deepEqual(perDay.rows, [{ sales: '1', amount: '10.5' }], 'a voided sale is not counted');
-    const perPerson = await pool.query<{ sales: string }>(`SELECT sales::text FROM sales_per_salesperson`);
+    const perPerson = await db.pool.query<{ sales: string }>(`SELECT sales::text FROM sales_per_salesperson`);
     assert.deepEqual(perPerson.rows, [{ sales: '1' }]);
 
     // Listed again: the sync rewrites the item without voided_at.
@@ -143,7 +125,7 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
       event('sales', 'MODIFY', saleItem('3', { voided_at: { S: '2026-03-02T10:00:00+02:00' } })),
       event('sales', 'MODIFY', saleItem('4')),
     ]);
-    const { rows } = await pool.query<{ sale_id: string; voided_at: Date; amount: string }>(
+    const { rows } = await db.pool.query<{ sale_id: string; voided_at: Date; amount: string }>(
       `SELECT sale_id, voided_at, amount::text FROM voided_sales`,
     );
     assert.deepEqual(
@@ -168,25 +150,25 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
     await apply('salespersons', [
       event('salespersons', 'MODIFY', personItem('7', '3', { left_at: { S: leftAt } })),
     ]);
-    const row = await pool.query<{ left_at: Date | null }>(
+    const row = await db.pool.query<{ left_at: Date | null }>(
       `SELECT left_at FROM salespersons WHERE employee_id = '7'`,
     );
     assert.equal(row.rows[0]?.left_at?.toISOString(), leftAt);
     assert.deepEqual(await current(), ['8@3']);
-    const departed = await pool.query<{ employee_id: string; name: string; left_at: Date }>(
+    const departed = await db.pool.query<{ employee_id: string; name: string; left_at: Date }>(
       `SELECT employee_id, name, left_at FROM departed_salespersons`,
     );
     assert.deepEqual(
       departed.rows.map((r) => [r.employee_id, r.name, r.left_at.toISOString()]),
       [['7', 'Person 7', leftAt]],
     );
-    const names = await pool.query<{ name: string | null }>(`SELECT name FROM sales_per_salesperson`);
+    const names = await db.pool.query<{ name: string | null }>(`SELECT name FROM sales_per_salesperson`);
     assert.deepEqual(names.rows, [{ name: 'Person 7' }], 'sales made before leaving keep the name');
 
     await apply('salespersons', [event('salespersons', 'MODIFY', personItem('7', '3'))]);
-    assert.equal((await pool.query(`SELECT 1 FROM salespersons WHERE left_at IS NOT NULL`)).rowCount, 0);
+    assert.equal((await db.pool.query(`SELECT 1 FROM salespersons WHERE left_at IS NOT NULL`)).rowCount, 0);
     assert.deepEqual(await current(), ['7@3', '8@3']);
-    assert.equal((await pool.query(`SELECT 1 FROM departed_salespersons`)).rowCount, 0);
+    assert.equal((await db.pool.query(`SELECT 1 FROM departed_salespersons`)).rowCount, 0);
   });
 
   it('a voided_at or left_at that is no instant does not stall the feed: the row arrives, the column NULL, its path in inexact_fields, the value kept in record', async () => {
@@ -219,11 +201,11 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
       event('salespersons', 'MODIFY', personItem('7', '3', { left_at: { S: 'soon' } })),
     ]);
     assert.deepEqual(p, { applied: 1, skipped: 0, deadLettered: 0 });
-    const person = await pool.query<{ left_at: Date | null; inexact_fields: string[] }>(
+    const person = await db.pool.query<{ left_at: Date | null; inexact_fields: string[] }>(
       `SELECT left_at, inexact_fields FROM salespersons`,
     );
     assert.deepEqual(person.rows, [{ left_at: null, inexact_fields: ['left_at'] }]);
-    assert.equal((await pool.query(`SELECT 1 FROM current_salespersons`)).rowCount, 0);
+    assert.equal((await db.pool.query(`SELECT 1 FROM current_salespersons`)).rowCount, 0);
   });
 
   it('an older event never moves voided_at back (version rule), in either direction', async () => {
@@ -242,7 +224,7 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
   it('reconcile compares voided_at and left_at (typed columns too) and a repair writes them', async () => {
     const voidedItem = saleItem('1', { voided_at: { S: '2026-03-01T10:00:00Z' } });
     await apply('sales', [event('sales', 'MODIFY', voidedItem)]);
-    const client = await pool.connect();
+    const client = await db.pool.connect();
     try {
       // The item in DynamoDB is the row's: no difference.
       assert.deepEqual(
@@ -250,7 +232,7 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
         [],
       );
       // The typed column alone edited by hand: a difference in voided_at.
-      await pool.query(`UPDATE sales SET voided_at = NULL`);
+      await db.pool.query(`UPDATE sales SET voided_at = NULL`);
       const edited = await compareAll(client, 'sales', [compact(event('sales', 'MODIFY', voidedItem))]);
       assert.deepEqual(
         edited.map((d) => [d.kind, d.columns]),
@@ -258,7 +240,7 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
       );
       // DynamoDB holds the sale listed again (the un-void missed by the copy): repaired.
       const relisted = compact(event('sales', 'MODIFY', saleItem('1')));
-      await pool.query(`UPDATE sales SET voided_at = '2026-03-01T10:00:00Z'`);
+      await db.pool.query(`UPDATE sales SET voided_at = '2026-03-01T10:00:00Z'`);
       const diffs = await classify(client, 'sales', [{ sale_id: '1', employee_id: '7' }], [relisted]);
       assert.deepEqual(
         diffs.map((d) => [d.kind, d.columns]),
@@ -273,7 +255,7 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
         event('salespersons', 'MODIFY', personItem('7', '3', { left_at: { S: '2026-03-01T10:00:00Z' } })),
       );
       assert.equal(await repairItems(client, 'salespersons', [left], new Date()), 1);
-      const row = await pool.query<{ left_at: Date | null }>(`SELECT left_at FROM salespersons`);
+      const row = await db.pool.query<{ left_at: Date | null }>(`SELECT left_at FROM salespersons`);
       assert.equal(row.rows[0]?.left_at?.toISOString(), '2026-03-01T10:00:00.000Z');
       assert.deepEqual(await compareAll(client, 'salespersons', [left]), []);
     } finally {
@@ -286,7 +268,7 @@ describe('voided sales and departed salespersons in the SQL copy', function () {
     try {
       for (const f of readdirSync(MIGRATIONS_DIR).filter((f) => f < '006'))
         copyFileSync(join(MIGRATIONS_DIR, f), join(dir, f));
-      const old = await database(dir);
+      const old = await db.database(dir);
       try {
         await old.query(`INSERT INTO sales (sale_id, employee_id, branch_id, amount, transaction_timestamp, version)
           VALUES ('1', '7', '3', 5, '2026-01-02T00:00:00Z', 1)`);
