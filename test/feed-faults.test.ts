@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { ROOT, localLandingEnv, stopChild } from '../scripts/stack.js';
-import { spawnWorker, workerEnv, workerNodeFlags } from '../scripts/worker-command.js';
+import { ROOT, stopChild } from '../scripts/stack.js';
+import { spawnWorker, workerNodeFlags } from '../scripts/worker-command.js';
 import { waitFor } from '../scripts/lib/poll.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
 import { assertNoDuplicates, hashes, useFeed } from './helpers/feed.js';
@@ -49,14 +49,7 @@ describe('change feed process faults (killed mid-batch, PostgreSQL restarted)', 
     const p = await stack.pipeline({ salesPerSalesperson: 12 });
     const f = await feeds.feed(p, { start: false });
     await p.withWorkers(() => p.run(ALL));
-    const env = workerEnv({
-      TEMPORAL_ADDRESS: stack.env.address,
-      PAYLOAD_ENCRYPTION: 'off',
-      DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
-      TABLE_PREFIX: p.store.names.branches.replace(/branches$/, ''),
-      TASK_QUEUE_SUFFIX: f.suffix,
-      DATABASE_URL: f.url,
-      ...localLandingEnv(stack.objects, p.landing.bucket),
+    const env = feeds.processEnv(f, {
       FEED_BATCH_MAX_EVENTS: '40',
       FEED_BATCH_MAX_SECONDS: '1',
       METRICS_PORT: 'off',

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { ChildProcess } from 'node:child_process';
 import { temporal } from '@temporalio/proto';
-import { spawnWorker, workerEnv } from '../scripts/worker-command.js';
-import { freePort, localLandingEnv, stopChild } from '../scripts/stack.js';
+import { spawnWorker } from '../scripts/worker-command.js';
+import { freePort, stopChild } from '../scripts/stack.js';
 import { waitFor } from '../scripts/lib/poll.js';
 import { feedWorkflowId } from '../src/feed/worker.js';
 import { DEFAULT_BRANCHES } from '../src/shared/branches.js';
@@ -56,14 +56,7 @@ describe('change feed: no value stalls it, lag per shard, other view types, the 
     let output = '';
     const child: ChildProcess = spawnWorker(
       'src/feed/service.ts',
-      workerEnv({
-        TEMPORAL_ADDRESS: stack.env.address,
-        PAYLOAD_ENCRYPTION: 'off',
-        DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
-        TABLE_PREFIX: p.store.names.branches.replace(/branches$/, ''),
-        TASK_QUEUE_SUFFIX: f.suffix,
-        DATABASE_URL: f.url,
-        ...localLandingEnv(stack.objects, p.landing.bucket),
+      feeds.processEnv(f, {
         FEED_BATCH_MAX_SECONDS: '1',
         METRICS_PORT: String(metricsPort),
         METRICS_BIND: '127.0.0.1',

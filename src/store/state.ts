@@ -7,14 +7,9 @@
  * Its own DynamoDB clients (their own request counts): the bookkeeping costs one read and one
  * write per branch per run, which the benchmark reports apart from the synced tables' writes.
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GET_BATCH, batchGet } from './batch.js';
 import type { DynamoClients } from './client.js';
 
 /** What the store keeps of one branch. */
@@ -42,7 +37,6 @@ export interface BranchAdvance {
 
 const branchKey = (branchId: string) => ({ state_id: `branch#${branchId}` });
 const salespersonKey = (employeeId: string) => ({ state_id: `salesperson#${employeeId}` });
-const GET_BATCH = 100;
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
@@ -170,28 +164,14 @@ export class StateStore {
     const loaded = new Set<string>();
     const ids = [...new Set(employeeIds)];
     for (let i = 0; i < ids.length; i += GET_BATCH) {
-      let pending: Record<string, unknown>[] = ids.slice(i, i + GET_BATCH).map(salespersonKey);
-      for (let round = 0; pending.length > 0; round++) {
-        if (round >= 8)
-          throw new Error(`DynamoDB left ${pending.length} keys of ${this.table} unprocessed (throttled).`);
-        if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** round));
-        signal?.throwIfAborted();
-        const out: BatchGetCommandOutput = await this.clients.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.table]: {
-                Keys: pending,
-                ConsistentRead: true,
-                ProjectionExpression: 'employee_id, history_loaded_at',
-              },
-            },
-          }),
-          { abortSignal: signal },
-        );
-        for (const item of out.Responses?.[this.table] ?? [])
-          if (item.history_loaded_at) loaded.add(String(item.employee_id));
-        pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      }
+      const items = await batchGet(
+        this.clients,
+        this.table,
+        ids.slice(i, i + GET_BATCH).map(salespersonKey),
+        { ProjectionExpression: 'employee_id, history_loaded_at', ConsistentRead: true },
+        signal,
+      );
+      for (const item of items) if (item.history_loaded_at) loaded.add(String(item.employee_id));
     }
     return loaded;
   }

@@ -22,12 +22,8 @@
  * item fetched later than its answer. See guarded.ts for why those writes are conditional.
  */
 import { createHash } from 'node:crypto';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  BatchWriteCommand,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GET_BATCH, WRITE_BATCH, batchGet, batchPut } from './batch.js';
 import { stableStringify } from '../shared/json-text.js';
 import type { DynamoClients } from './client.js';
 import { itemProblem, toDynamo } from './storable.js';
@@ -94,21 +90,11 @@ export interface UpsertOptions {
   keepNewer?: boolean;
 }
 
-const GET_BATCH = 100;
-const WRITE_BATCH = 25;
-const MAX_UNPROCESSED_ROUNDS = 8;
-
 function keyString(key: Record<string, string>): string {
   return Object.keys(key)
     .sort()
     .map((k) => `${k}=${key[k]}`)
     .join('|');
-}
-
-async function backoff(round: number): Promise<void> {
-  // Full jitter, capped: unprocessed keys/items mean the table is throttling us.
-  const ms = Math.random() * Math.min(2000, 50 * 2 ** round);
-  await new Promise((r) => setTimeout(r, ms));
 }
 
 /** What the writer reads of a stored item: its content hash and when its content was fetched. */
@@ -131,7 +117,6 @@ async function storedHashes(
   signal: AbortSignal | undefined,
 ): Promise<Map<string, StoredState>> {
   const found = new Map<string, StoredState>();
-  let pending = keys;
   const names: Record<string, string> = {
     '#h': HASH_ATTRIBUTE,
     '#f': FETCHED_AT,
@@ -141,62 +126,26 @@ async function storedHashes(
   };
   keyNames.forEach((k, i) => (names[`#k${i}`] = k));
   const projection = ['#h', '#f', '#s', '#v', '#l', ...keyNames.map((_, i) => `#k${i}`)].join(', ');
-  for (let round = 0; pending.length > 0; round++) {
-    if (round >= MAX_UNPROCESSED_ROUNDS) {
-      throw new Error(
-        `DynamoDB left ${pending.length} keys of ${table} unprocessed after ${round} attempts (throttled).`,
-      );
-    }
-    if (round > 0) await backoff(round);
-    signal?.throwIfAborted();
-    const out: BatchGetCommandOutput = await clients.doc.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [table]: { Keys: pending, ProjectionExpression: projection, ExpressionAttributeNames: names },
-        },
-      }),
-      { abortSignal: signal },
-    );
-    for (const item of out.Responses?.[table] ?? []) {
-      const key: Record<string, string> = {};
-      for (const k of keyNames) key[k] = String(item[k]);
-      const fetchedAt = (item[FETCHED_AT] ?? item[SYNCED_AT]) as string | undefined;
-      const markedAt = (item[VOIDED_AT] ?? item[LEFT_AT]) as string | undefined;
-      found.set(keyString(key), {
-        hash: item[HASH_ATTRIBUTE] as string | undefined,
-        fetchedAt,
-        marked: markedAt !== undefined,
-        markedAt,
-      });
-    }
-    pending = (out.UnprocessedKeys?.[table]?.Keys as Record<string, string>[] | undefined) ?? [];
+  const items = await batchGet(
+    clients,
+    table,
+    keys,
+    { ProjectionExpression: projection, ExpressionAttributeNames: names },
+    signal,
+  );
+  for (const item of items) {
+    const key: Record<string, string> = {};
+    for (const k of keyNames) key[k] = String(item[k]);
+    const fetchedAt = (item[FETCHED_AT] ?? item[SYNCED_AT]) as string | undefined;
+    const markedAt = (item[VOIDED_AT] ?? item[LEFT_AT]) as string | undefined;
+    found.set(keyString(key), {
+      hash: item[HASH_ATTRIBUTE] as string | undefined,
+      fetchedAt,
+      marked: markedAt !== undefined,
+      markedAt,
+    });
   }
   return found;
-}
-
-/** Writes items (at most 25) with one BatchWriteItem, retrying unprocessed items with backoff. */
-async function writeBatch(
-  clients: DynamoClients,
-  table: string,
-  items: Record<string, unknown>[],
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  let pending = items.map((Item) => ({ PutRequest: { Item } }));
-  for (let round = 0; pending.length > 0; round++) {
-    if (round >= MAX_UNPROCESSED_ROUNDS) {
-      throw new Error(
-        `DynamoDB left ${pending.length} items of ${table} unprocessed after ${round} attempts (throttled).`,
-      );
-    }
-    if (round > 0) await backoff(round);
-    signal?.throwIfAborted();
-    const out = await clients.doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }), {
-      abortSignal: signal,
-    });
-    const left = out.UnprocessedItems?.[table] ?? [];
-    clients.stats.itemsWritten += pending.length - left.length;
-    pending = left as typeof pending;
-  }
 }
 
 /**
@@ -211,7 +160,7 @@ async function writeChunk(
   signal: AbortSignal | undefined,
 ): Promise<number> {
   try {
-    await writeBatch(
+    await batchPut(
       clients,
       table,
       chunk.map((c) => c.item),

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { type LocalPostgres, startPostgres } from '../../scripts/lib/postgres.js';
-import { freePort } from '../../scripts/stack.js';
+import { freePort, localLandingEnv } from '../../scripts/stack.js';
+import { workerEnv } from '../../scripts/worker-command.js';
 import type { ChangeEvent } from '../../src/feed/events.js';
 import { s3ObjectStore } from '../../src/feed/s3-store.js';
 import { type ChangeObjectStore, decodeBatch } from '../../src/feed/objects.js';
@@ -118,6 +119,19 @@ export function useFeed(stack: Stack, settings: FeedSettings = TEST_FEED_SETTING
       await pg.stopKeepingData();
       await new Promise((r) => setTimeout(r, downMs));
       pg = await startPostgres({ port, dataDir, temporary: true });
+    },
+    /** The environment of a feed process (`npm run feed`) serving `f`'s feed, with `extra` settings. */
+    processEnv(f: Feed, extra: Record<string, string>): NodeJS.ProcessEnv {
+      return workerEnv({
+        TEMPORAL_ADDRESS: stack.env.address,
+        PAYLOAD_ENCRYPTION: 'off',
+        DYNAMODB_ENDPOINT: stack.dynamo.endpoint,
+        TABLE_PREFIX: f.p.store.names.branches.replace(/branches$/, ''),
+        TASK_QUEUE_SUFFIX: f.suffix,
+        DATABASE_URL: f.url,
+        ...localLandingEnv(stack.objects, f.p.landing.bucket),
+        ...extra,
+      });
     },
     get postgres(): LocalPostgres {
       if (!pg) throw new Error('PostgreSQL is not started');
