@@ -123,6 +123,7 @@ describe('configuration', () => {
       ['npm run worker', ['src/worker.ts'], { ...base, VENDOR_QUOTA_RPS: 'fast' }, /VENDOR_QUOTA_RPS="fast"/],
       ['npm run feed', ['src/feed/service.ts'], { DATABASE_URL: '' }, /DATABASE_URL is not set/],
       ['npm run cli', ['src/cli/main.ts', 'run', '--window-end', 'soon'], {}, /--window-end/],
+      ['npm start', ['scripts/start.ts', '--bogus'], {}, /Unknown option '--bogus'/],
       [
         'npm run codec-server',
         ['src/codec/server.ts'],
@@ -140,7 +141,8 @@ describe('configuration', () => {
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       assert.equal(code, 2, `${name}: ${err}`);
-      assert.match(err, /(configuration error|--window-end)/, name);
+      assert.match(err, /^(configuration error|error|--window-end)/, name);
+      assert.doesNotMatch(err, /\n\s+at /, `${name}: no stack for a mistake to fix`);
       assert.match(err, said, name);
     }
   });

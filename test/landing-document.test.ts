@@ -88,11 +88,23 @@ describe('the landed document, written piece by piece', () => {
     });
   }
 
-  it('writes an empty body and a body that is a view into a larger buffer (only the view)', async () => {
+  it('writes an empty body, and of a body that is a view into a larger buffer only the view, as text or as base64', async () => {
     const empty = answer(new Uint8Array(0));
     assert.deepEqual((await landed(empty)).doc, expected(empty, { body: '' }));
-    const whole = Buffer.from('xx{"result":[]}yy');
-    const view = answer(new Uint8Array(whole.buffer, whole.byteOffset + 2, whole.length - 4));
+    // The bytes around each view are not UTF-8: judging the whole buffer would land base64.
+    const around = (inner: Buffer) => Buffer.concat([Buffer.from([0xff, 0xfe]), inner, Buffer.from([0xff])]);
+    const text = around(Buffer.from('{"result":[]}'));
+    const view = answer(new Uint8Array(text.buffer, text.byteOffset + 2, text.length - 3));
     assert.deepEqual((await landed(view)).doc, expected(view, { body: '{"result":[]}' }));
+    const binary = around(Buffer.from([0x7b, 0xe9, 0x7d]));
+    const binaryView = answer(new Uint8Array(binary.buffer, binary.byteOffset + 2, binary.length - 3));
+    assert.deepEqual((await landed(binaryView)).doc, expected(binaryView, { bodyBase64: 'e+l9' }));
+  });
+
+  it('writes slices that need no escaping as they are, beside slices that do, in a streamed body', async () => {
+    const plain = Buffer.alloc(600 * 1024, 'abcdefgh');
+    const body = Buffer.concat([plain, Buffer.from('"\\\n'), plain]);
+    const a = answer(new Uint8Array(body));
+    assert.deepEqual((await landed(a)).doc, expected(a, { body: body.toString('utf8') }));
   });
 });

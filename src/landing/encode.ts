@@ -22,8 +22,9 @@ const gzipAsync = promisify(gzip);
 const SLICE = 3 * 16 * 1024;
 
 /**
- * Longest body landed through one buffer: one copy of it is garbage, so it stays below the
- * least VENDOR_MAX_ANSWER_BYTES allows (1 MiB); longer bodies are streamed.
+ * Longest body landed through one buffer: the buffer is garbage once gzipped (the body escaped,
+ * up to six times its size for control bytes, or 4/3 in base64), so only ordinary pages go this
+ * way, well below the least VENDOR_MAX_ANSWER_BYTES allows (1 MiB); longer bodies are streamed.
  */
 const ONE_BUFFER = 512 * 1024;
 

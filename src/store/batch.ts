@@ -3,6 +3,7 @@
  * answer a throttled table by returning part of the request as unprocessed, and a caller that
  * ignored it would read or write less than it asked without an error.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoClients } from './client.js';
 
@@ -30,10 +31,8 @@ async function untilProcessed<T>(
       throw new Error(
         `DynamoDB left ${pending.length} ${what} of ${table} unprocessed after ${round} attempts (throttled).`,
       );
-    if (round > 0) {
-      const ms = Math.random() * Math.min(2000, 50 * 2 ** round);
-      await new Promise((r) => setTimeout(r, ms));
-    }
+    // Capped full jitter; an abort ends the wait too.
+    if (round > 0) await sleep(Math.random() * Math.min(2000, 50 * 2 ** round), undefined, { signal });
     signal?.throwIfAborted();
     pending = await send(pending);
   }

@@ -41,6 +41,7 @@ export function useSuiteDatabases(): SuiteDatabases {
   });
   afterEach(async () => {
     await pool?.end();
+    pool = undefined;
   });
   after(async () => {
     await server?.stop();
