@@ -6,10 +6,10 @@
  * the older steps of the same mutation choose.
  */
 import { parseVendorTimestamp } from '../vendor-api/schemas.js';
-import { drawSale } from './new-sale.js';
+import { appendSale, correctSale, drawSale, listedSalespersons } from './new-sale.js';
 import { Prng } from './prng.js';
 import type { DatasetView, SaleRecord } from './records.js';
-import { HOUR_MS, PRODUCTS, byId, formatCents, parseCents } from './vocabulary.js';
+import { HOUR_MS, PRODUCTS, byId } from './vocabulary.js';
 
 const DAY_MS = 24 * HOUR_MS;
 /** A late sale's timestamp lies this many days before `now`, at least… */
@@ -162,8 +162,7 @@ function correctOld(m: Move, count: number): DatedSaleChange[] {
   const old = candidates(m, (s) => (parseVendorTimestamp(s.transaction_timestamp) ?? m.now) < before);
   const changes: DatedSaleChange[] = [];
   for (const [employeeId, sale] of m.prng.sample(old, count)) {
-    sale.quantity += m.prng.int(1, 9);
-    sale.amount = formatCents(parseCents(sale.amount) + m.prng.int(1, 5000));
+    correctSale(m.prng, sale);
     m.touched.add(sale.id);
     changes.push(dated(employeeId, sale));
   }
@@ -177,15 +176,13 @@ function addLate(
   firstSaleId: number,
 ): { lateSales: DatedSaleChange[]; nextSaleId: number } {
   const { data, prng } = m;
-  const listedSalespersons = [...data.salesBySalesperson.keys()].filter(
-    (id) => data.branchesOf(id).length > 0,
-  );
+  const listed = listedSalespersons(data);
   const lowS = Math.ceil((m.now - LATE_SALE_MAX_DAYS * DAY_MS) / 1000);
   const highS = Math.floor((m.now - LATE_SALE_MIN_DAYS * DAY_MS) / 1000);
   const lateSales: DatedSaleChange[] = [];
   let nextSaleId = firstSaleId;
-  for (let n = 0; n < count && listedSalespersons.length > 0; n++) {
-    const employeeId = prng.pick(listedSalespersons);
+  for (let n = 0; n < count && listed.length > 0; n++) {
+    const employeeId = prng.pick(listed);
     const product = prng.pick(PRODUCTS);
     const quantity = prng.int(1, 40);
     const sale = drawSale(
@@ -197,9 +194,7 @@ function addLate(
       data.options.extraFields,
     );
     nextSaleId += prng.int(1, 4);
-    const sales = data.salesBySalesperson.get(employeeId) ?? [];
-    sales.push(sale);
-    data.salesBySalesperson.set(employeeId, sales);
+    appendSale(data, employeeId, sale);
     lateSales.push(dated(employeeId, sale));
   }
   return { lateSales, nextSaleId };

@@ -11,19 +11,9 @@ import {
   moveHistory,
 } from './history-moves.js';
 import type { DatasetView, EmployeeRecord } from './records.js';
-import { drawSale } from './new-sale.js';
+import { appendSale, correctSale, drawSale, listedSalespersons } from './new-sale.js';
 import { Prng } from './prng.js';
-import {
-  HOUR_MS,
-  PRODUCTS,
-  STREETS,
-  byId,
-  checkInt,
-  extraValue,
-  formatCents,
-  parseCents,
-  stripUndefined,
-} from './vocabulary.js';
+import { HOUR_MS, PRODUCTS, STREETS, byId, checkInt, extraValue, stripUndefined } from './vocabulary.js';
 
 /**
  * Counts of each change `Dataset.mutate` applies: the older ones default to 1, the history
@@ -274,10 +264,7 @@ function correctSales({ data, opts, prng, report }: Mutation): void {
   for (const [employeeId, sales] of data.salesBySalesperson)
     for (const s of sales) ownerOf.set(s.id, employeeId);
   for (const sale of prng.sample(existing, opts.correctedSales)) {
-    const quantity = sale.quantity + prng.int(1, 9);
-    const cents = parseCents(sale.amount) + prng.int(1, 5000);
-    sale.quantity = quantity;
-    sale.amount = formatCents(cents);
+    correctSale(prng, sale);
     report.correctedSales.push({ saleId: sale.id, employeeId: ownerOf.get(sale.id) ?? -1 });
   }
 }
@@ -285,7 +272,7 @@ function correctSales({ data, opts, prng, report }: Mutation): void {
 /** New sales of listed salespersons in the hour before `now`; returns the next free sale id. */
 function addSales({ data, opts, prng, report }: Mutation, firstSaleId: number): number {
   let nextSaleId = firstSaleId;
-  const listed = [...data.salesBySalesperson.keys()].filter((id) => data.branchesOf(id).length > 0);
+  const listed = listedSalespersons(data);
   const lowS = Math.ceil((opts.now - HOUR_MS) / 1000);
   const highS = Math.ceil(opts.now / 1000) - 1;
   for (let n = 0; n < opts.newSales && listed.length > 0; n++) {
@@ -302,9 +289,7 @@ function addSales({ data, opts, prng, report }: Mutation, firstSaleId: number): 
       { fromS: lowS, toS: highS },
       data.options.extraFields,
     );
-    const sales = data.salesBySalesperson.get(employeeId) ?? [];
-    sales.push(sale);
-    data.salesBySalesperson.set(employeeId, sales);
+    appendSale(data, employeeId, sale);
     report.newSales.push({ saleId, employeeId });
   }
   return nextSaleId;

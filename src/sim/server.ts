@@ -265,13 +265,13 @@ export class VendorSimulator {
       key === undefined || !this.#apiKeys.has(key)
         ? error(401, 'missing or invalid x-api-key header')
         : controlAnswer(this.#dataset, req.method, url);
-    const body = Buffer.from(JSON.stringify(answer.body), 'utf8');
-    res.writeHead(answer.status, {
-      ...answer.headers,
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(body.length),
-    });
-    res.end(body);
+    this.#write(
+      res,
+      answer.status,
+      JSON.stringify(answer.body),
+      'application/json; charset=utf-8',
+      answer.headers,
+    );
   }
 
   #send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -286,6 +286,17 @@ export class VendorSimulator {
     headers: Record<string, string> = {},
   ): void {
     this.#counters.noteAnswer(status);
+    this.#write(res, status, text, contentType, headers);
+  }
+
+  /** Writes an answer, counted or not (a control answer is not vendor traffic). */
+  #write(
+    res: ServerResponse,
+    status: number,
+    text: string,
+    contentType: string,
+    headers: Record<string, string> = {},
+  ): void {
     const body = Buffer.from(text, 'utf8');
     res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': String(body.length) });
     res.end(body);
