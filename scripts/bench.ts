@@ -32,7 +32,7 @@ import { type RunResult, type Target, actionsTable, evaluate, n, rowsOf, table }
 import { type RunContext, measureRun } from './bench/run.js';
 import { type FeedRunResult, feedReport, feedTargets, startBenchFeed } from './bench/feed.js';
 import { HELP, type Settings, isDefault, parseSettings } from './bench/settings.js';
-import { benchDataset, sweepCost, sweepCostReport } from './bench/sweeps.js';
+import { sweepCostReport } from './bench/sweeps.js';
 import { type WorkerProc, startBenchWorker } from './bench/workers.js';
 import { StopList } from './lib/stop-list.js';
 import { workerEnv } from './worker-command.js';
@@ -259,7 +259,7 @@ async function main(): Promise<number> {
   }
   const cfg = settings;
   if (cfg.sweepCost) {
-    console.log(sweepCostReport(cfg));
+    console.log(sweepCostReport(cfg).text);
     return 0;
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -301,8 +301,8 @@ async function main(): Promise<number> {
     const targets = [...evaluate(cfg, runs), ...feedTargets(feedRuns)];
     printResults(cfg, measured, targets);
     // Computed from the data the runs synced (its anchor is the hour the simulator started), without vendor traffic.
-    const anchor = sim.dataset.options.anchorTime;
-    console.log(`\n=== sweeps: what they cost ===\n${sweepCostReport(cfg, anchor)}`);
+    const sweeps = sweepCostReport(cfg, sim.dataset.options.anchorTime);
+    console.log(`\n=== sweeps: what they cost ===\n${sweeps.text}`);
 
     const out = {
       generatedAt: new Date().toISOString(),
@@ -316,7 +316,7 @@ async function main(): Promise<number> {
       },
       runs,
       feed: feed ? { settings: feed.settings, runs: feedRuns } : null,
-      sweepCost: sweepCost(benchDataset(cfg, anchor), branchNames, cfg.pageSize, anchor),
+      sweepCost: sweeps.asBenchmarked,
       targets,
     };
     mkdirSync(dirname(cfg.out), { recursive: true });

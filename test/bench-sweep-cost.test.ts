@@ -3,7 +3,7 @@
  * what they cost"): computed from the dataset with requestsNeeded, no stack.
  */
 import assert from 'node:assert/strict';
-import { DEFAULT_SWEEP_PLAN, sweepCost, sweepCostReport } from '../scripts/bench/sweeps.js';
+import { DEFAULT_SWEEP_PLAN, benchDataset, sweepCost, sweepCostReport } from '../scripts/bench/sweeps.js';
 import { DEFAULTS, parseSettings } from '../scripts/bench/settings.js';
 import { requestsNeeded } from '../src/sim/expected.js';
 import { generateDataset } from '../src/sim/index.js';
@@ -56,10 +56,17 @@ describe('bench: what the sweeps cost', () => {
     assert.ok(plain !== 'help' && !plain.sweepCost);
     const small = parseSettings(['--branches', '2', '--salespersons', '3', '--sales', '40']);
     assert.ok(small !== 'help');
-    const text = sweepCostReport(small, ANCHOR);
+    const { text, asBenchmarked } = sweepCostReport(small, ANCHOR);
     assert.match(text, /2 branches x 3 salespersons x 40 sales, page size 20/);
     for (const row of ['as benchmarked (20 h)', 'spread over 30 days', 'spread over 365 days'])
       assert.match(text, new RegExp(`${row.replace(/[()]/g, '\\$&')}.*\\d+\\.\\d%`));
+    const ds = benchDataset(small, ANCHOR);
+    const names = ds.branches.map((b) => b.branch_name);
+    assert.deepEqual(
+      asBenchmarked,
+      sweepCost(ds, names, small.pageSize, ANCHOR),
+      'the first row, for the JSON',
+    );
     assert.equal(DEFAULTS.pageSize, 20);
   });
 });

@@ -4,6 +4,7 @@
  * over a window needs): no vendor traffic. `npm run bench -- --sweep-cost` prints it, and so
  * does the end of every benchmark (BENCHMARKS.md, "Sweeps: what they cost").
  */
+import { loadSweepSettings, loadSyncDefaults } from '../../src/config/sync.js';
 import { Dataset } from '../../src/sim/index.js';
 import { type SalesWindow, requestsNeeded } from '../../src/sim/expected.js';
 import { n, pct, table } from './report.js';
@@ -24,12 +25,10 @@ export interface SweepPlan {
   fullEveryDays: number;
 }
 
-/** The default schedules. */
+/** The default schedules: the settings' defaults, read from no environment. */
 export const DEFAULT_SWEEP_PLAN: Readonly<SweepPlan> = {
-  hourlyWindowHours: 24,
-  lookbackDays: 7,
-  lookbackEveryHours: 24,
-  fullEveryDays: 7,
+  hourlyWindowHours: loadSyncDefaults({}).windowHours,
+  ...loadSweepSettings({}),
 };
 
 /** Vendor requests of one run of each kind, and per day. */
@@ -104,14 +103,26 @@ export const SWEEP_COST_SPANS: readonly (number | undefined)[] = [undefined, 30,
  * in the 20 h before now) and with the same sales spread over longer histories, where a
  * sweep reads more pages than an hourly run.
  */
-export function sweepCostReport(cfg: Settings, now = Math.floor(Date.now() / HOUR_MS) * HOUR_MS): string {
+export function sweepCostReport(
+  cfg: Settings,
+  now = Math.floor(Date.now() / HOUR_MS) * HOUR_MS,
+): { text: string; asBenchmarked: SweepCost } {
   const rows = [
     ['sales history', '24 h run', '7-day sweep', 'full sweep', 'hourly/day', '+ sweeps/day', 'sweeps add'],
   ];
-  for (const span of SWEEP_COST_SPANS) {
+  const costs = SWEEP_COST_SPANS.map((span) => {
     const ds = benchDataset(cfg, now, span);
-    const names = ds.branches.map((b) => b.branch_name);
-    const c = sweepCost(ds, names, cfg.pageSize, now);
+    return {
+      span,
+      c: sweepCost(
+        ds,
+        ds.branches.map((b) => b.branch_name),
+        cfg.pageSize,
+        now,
+      ),
+    };
+  });
+  for (const { span, c } of costs) {
     rows.push([
       span === undefined ? 'as benchmarked (20 h)' : `spread over ${span} days`,
       n(c.hourlyRun),
@@ -122,9 +133,11 @@ export function sweepCostReport(cfg: Settings, now = Math.floor(Date.now() / HOU
       pct(c.sweepsAdd),
     ]);
   }
-  return [
+  const text = [
     `vendor requests per day: 24 hourly runs (24 h window) + a daily 7-day lookback sweep + a weekly full sweep`,
     `(${cfg.branches} branches x ${cfg.salespersons} salespersons x ${cfg.sales} sales, page size ${cfg.pageSize}; computed, no vendor traffic)`,
     table(rows),
   ].join('\n');
+  // The first span is the benchmark's own dataset (SWEEP_COST_SPANS starts with undefined).
+  return { text, asBenchmarked: (costs[0] as { c: SweepCost }).c };
 }

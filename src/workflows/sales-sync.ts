@@ -156,14 +156,10 @@ function completenessInput(
   window: SyncWindow | null,
 ): BranchCompletenessInput | undefined {
   if (input.replay || !patched('completeness')) return undefined;
+  const start = workflowInfo().startTime.getTime();
   return {
     // A window ending in the future (a mistyped --window-end) must not hide the outages before it.
-    windowEnd: new Date(
-      Math.min(
-        Date.parse(window?.to ?? workflowInfo().startTime.toISOString()),
-        workflowInfo().startTime.getTime(),
-      ),
-    ).toISOString(),
+    windowEnd: new Date(Math.min(window ? Date.parse(window.to) : start, start)).toISOString(),
     overlapMinutes: input.watermarkOverlapMinutes ?? DEFAULT_WATERMARK_OVERLAP_MINUTES,
     voidGuardPercent: input.voidGuardPercent ?? DEFAULT_VOID_GUARD_PERCENT,
     ...(input.sweep ? { sweep: input.sweep } : {}),
